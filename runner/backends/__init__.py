@@ -1,0 +1,1 @@
+"""Where jobs run: the Docker engine and the host's capacity (CPUs, memory, disk, GPUs)."""

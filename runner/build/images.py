@@ -1,0 +1,183 @@
+"""The Docker images jobs run in, per Ubuntu release: a base, and a runtime layer with dxpy on top.
+
+    base     ubuntu:<release> when the engine has it or can pull it; otherwise the runner's stand-in
+             applet-runner/base:ubuntu-<release>, a Debian root filesystem of the same era made with
+             debootstrap (labels runner.standin=true, runner.standin.suite=<suite>)
+    runtime  applet-runner/runtime:ubuntu-<release>: bash, python3, coreutils, curl, jq, ca-certificates,
+             procps, and dxpy==DXPY_VERSION with its dx-* helpers, installed from $RUNNER_HOME/wheels
+
+Each runtime image is labelled with a recipe hash (its Dockerfile, apt packages, dxpy version and base
+image ID), so `prepare_images` knows when there is nothing to do.
+
+A pull is tried only when the engine has neither `ubuntu:<release>` nor a stand-in; a stand-in stays in
+use until someone puts a real image there (`docker pull` or `docker load`), which the next prepare then
+notices (the base image ID is in the recipe hash) and builds on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.models.images import Image
+
+from runner.build._base import (
+    LABEL_STANDIN,
+    LABEL_SUITE,
+    STANDIN_SUITES,
+    BaseImage,
+    find_base,
+    obtain_base,
+    runtime_packages,
+    standin_tag,
+    ubuntu_ref,
+)
+from runner.build._docker import get_image, labels_of, remove_quietly
+from runner.build._runtime import LABEL_PYTHON, LABEL_RECIPE, build_runtime, recipe_hash
+from runner.errors import UsageError
+
+RELEASES: tuple[str, ...] = ("20.04", "22.04", "24.04")
+DEFAULT_RELEASE = "24.04"
+DXPY_VERSION = "0.417.1"
+
+__all__ = [
+    "DEFAULT_RELEASE",
+    "DXPY_VERSION",
+    "RELEASES",
+    "STANDIN_SUITES",
+    "BaseImage",
+    "ImageStatus",
+    "PreparedImages",
+    "describe_images",
+    "prepare_images",
+    "runtime_image_tag",
+    "standin_tag",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedImages:
+    """The images of one release, ready for jobs; `built` says whether this call had to build anything."""
+
+    release: str
+    base: BaseImage
+    runtime_tag: str
+    runtime_id: str
+    python_version: str
+    built: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImageStatus:
+    """One of the runner's images as `runner doctor` shows it; `size` in bytes, `created` ISO 8601."""
+
+    tag: str
+    kind: str
+    release: str
+    present: bool
+    stand_in: bool
+    suite: str | None
+    size: int | None
+    created: str | None
+    up_to_date: bool | None
+
+
+def runtime_image_tag(release: str) -> str:
+    """The tag of a release's runtime image, e.g. `applet-runner/runtime:ubuntu-24.04`."""
+    return f"applet-runner/runtime:ubuntu-{release}"
+
+
+def prepare_images(
+    client: docker.DockerClient, release: str, home: Path, progress: Callable[[str], None]
+) -> PreparedImages:
+    """Make sure the base and runtime images of `release` exist and are current; quick when they are."""
+    if release not in RELEASES:
+        raise UsageError(f"unknown Ubuntu release {release!r}; choose one of {', '.join(RELEASES)}")
+    ready = _current(client, release)
+    if ready is not None:
+        return ready
+    with _build_lock(home):
+        # Another prepare may have finished while we waited for the lock.
+        ready = _current(client, release)
+        if ready is not None:
+            return ready
+        base = obtain_base(client, release, home, progress)
+        tag = runtime_image_tag(release)
+        progress(
+            f"building {tag} on {base.ref}"
+            + (f" (stand-in from Debian {base.suite})" if base.stand_in else "")
+        )
+        replaced = get_image(client, tag)
+        image_id, python_version = build_runtime(client, base, release, tag, home, DXPY_VERSION, progress)
+        if replaced is not None and replaced.id != image_id:
+            remove_quietly(client, str(replaced.id))
+        progress(f"{tag} is ready")
+        return PreparedImages(release, base, tag, image_id, python_version, built=True)
+
+
+def _current(client: docker.DockerClient, release: str) -> PreparedImages | None:
+    base = find_base(client, release)
+    if base is None:
+        return None
+    tag = runtime_image_tag(release)
+    runtime = get_image(client, tag)
+    if runtime is None:
+        return None
+    labels = labels_of(runtime)
+    if labels.get(LABEL_RECIPE) != recipe_hash(base.image_id, DXPY_VERSION, runtime_packages(release)):
+        return None
+    return PreparedImages(release, base, tag, str(runtime.id), labels.get(LABEL_PYTHON, ""), built=False)
+
+
+@contextlib.contextmanager
+def _build_lock(home: Path) -> Iterator[None]:
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "images.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def describe_images(client: docker.DockerClient) -> list[ImageStatus]:
+    """Every release's base and runtime image: present, stand-in or not, whether the runtime is current."""
+    statuses: list[ImageStatus] = []
+    for release in RELEASES:
+        base = find_base(client, release)
+        base_tag = base.ref if base is not None else standin_tag(release)
+        base_image = get_image(client, base.image_id) if base is not None else None
+        statuses.append(_status(base_tag, "base", release, base_image, None))
+        runtime = get_image(client, runtime_image_tag(release))
+        current = None
+        if runtime is not None:
+            expected = (
+                recipe_hash(base.image_id, DXPY_VERSION, runtime_packages(release))
+                if base is not None
+                else None
+            )
+            current = labels_of(runtime).get(LABEL_RECIPE) == expected
+        statuses.append(_status(runtime_image_tag(release), "runtime", release, runtime, current))
+    return statuses
+
+
+def _status(tag: str, kind: str, release: str, image: Image | None, up_to_date: bool | None) -> ImageStatus:
+    if image is None:
+        return ImageStatus(tag, kind, release, False, False, None, None, None, None)
+    labels = labels_of(image)
+    stand_in = labels.get(LABEL_STANDIN) == "true" and tag != ubuntu_ref(release)
+    return ImageStatus(
+        tag=tag,
+        kind=kind,
+        release=release,
+        present=True,
+        stand_in=stand_in,
+        suite=(labels.get(LABEL_SUITE) or None) if stand_in else None,
+        size=int(image.attrs.get("Size") or 0),
+        created=str(image.attrs.get("Created") or "") or None,
+        up_to_date=up_to_date,
+    )

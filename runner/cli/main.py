@@ -1,0 +1,68 @@
+"""Entry point of the `runner` command: the click group and the error policy shared by every verb."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from runner import __version__
+from runner.errors import RunnerError, SpecError, UsageError
+
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 3
+
+
+class RunnerGroup(click.Group):
+    """A click group that turns our own errors into one line on stderr and a documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (SpecError, UsageError) as exc:
+            _fail(ctx, exc, EXIT_BAD_INPUT)
+        except RunnerError as exc:
+            _fail(ctx, exc, EXIT_FAILURE)
+        return None
+
+
+def _fail(ctx: click.Context, exc: RunnerError, code: int) -> None:
+    if ctx.find_root().params.get("debug"):
+        raise exc
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(code)
+
+
+@click.group(cls=RunnerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="runner")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """Run DNAnexus applets and apps locally, each job in its own Docker container."""
+
+
+def _register() -> None:
+    from runner.cli import build, doctor, images
+
+    cli.add_command(build.build)
+    cli.add_command(images.images)
+    cli.add_command(doctor.doctor)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point: click's own usage errors exit 3 too, like every bad input."""
+    try:
+        status = cli.main(prog_name="runner", standalone_mode=False)
+    except click.UsageError as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_FAILURE)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_FAILURE)
+    # Without standalone mode, click returns the code of ctx.exit(code) instead of exiting.
+    sys.exit(status if isinstance(status, int) else 0)

@@ -1,0 +1,1 @@
+"""The engine: job lifecycle, scheduling, job-based references, timeouts, restarts and tree termination."""

@@ -1,0 +1,84 @@
+"""GPU inventory through NVML, and the host's CPUs, memory and disk."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pynvml
+import pytest
+
+from runner.backends import gpus
+from runner.backends.gpus import GpuInfo, host_capacity, host_gpus
+
+
+def _has_nvidia() -> bool:
+    return os.path.exists("/dev/nvidiactl") or ctypes.util.find_library("nvidia-ml") is not None
+
+
+@pytest.mark.skipif(_has_nvidia(), reason="this host has an NVIDIA driver")
+def test_no_gpus_without_a_driver() -> None:
+    assert host_gpus() == []
+
+
+def test_gpus_are_described_when_present() -> None:
+    found = host_gpus()
+    assert all(isinstance(gpu, GpuInfo) and gpu.memory_mib > 0 for gpu in found)
+    assert [gpu.index for gpu in found] == list(range(len(found)))
+
+
+def test_missing_library_means_no_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail() -> None:
+        raise pynvml.NVMLError(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
+
+    monkeypatch.setattr(pynvml, "nvmlInit", fail)
+    assert host_gpus() == []
+
+
+def test_devices_are_read_through_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    fake = {
+        "nvmlInit": lambda: calls.append("init"),
+        "nvmlShutdown": lambda: calls.append("shutdown"),
+        "nvmlDeviceGetCount": lambda: 2,
+        "nvmlDeviceGetHandleByIndex": lambda index: index,
+        "nvmlDeviceGetName": lambda handle: b"Old Bytes GPU" if handle == 0 else "NVIDIA H100 80GB HBM3",
+        "nvmlDeviceGetMemoryInfo": lambda handle: SimpleNamespace(total=(handle + 1) * 1024**3),
+        "nvmlDeviceGetUUID": lambda handle: f"GPU-{handle}",
+    }
+    for name, function in fake.items():
+        monkeypatch.setattr(pynvml, name, function)
+    assert host_gpus() == [
+        GpuInfo(index=0, name="Old Bytes GPU", memory_mib=1024, uuid="GPU-0"),
+        GpuInfo(index=1, name="NVIDIA H100 80GB HBM3", memory_mib=2048, uuid="GPU-1"),
+    ]
+    assert calls == ["init", "shutdown"]
+
+
+def test_a_failing_device_gives_no_gpus_and_still_shuts_nvml_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def broken(index: int) -> None:
+        raise pynvml.NVMLError(pynvml.NVML_ERROR_GPU_IS_LOST)
+
+    monkeypatch.setattr(pynvml, "nvmlInit", lambda: calls.append("init"))
+    monkeypatch.setattr(pynvml, "nvmlShutdown", lambda: calls.append("shutdown"))
+    monkeypatch.setattr(pynvml, "nvmlDeviceGetCount", lambda: 1)
+    monkeypatch.setattr(pynvml, "nvmlDeviceGetHandleByIndex", broken)
+    assert host_gpus() == []
+    assert calls == ["init", "shutdown"]
+
+
+def test_host_capacity_is_sane(tmp_path: Path) -> None:
+    capacity = host_capacity(tmp_path)
+    assert 1 <= capacity.cpus <= (os.cpu_count() or 1)
+    assert capacity.memory_bytes > 256 * gpus.MIB
+    assert capacity.disk_path == str(tmp_path)
+    assert capacity.disk_free_bytes > 0
+
+
+def test_host_capacity_of_a_folder_not_yet_made(tmp_path: Path) -> None:
+    capacity = host_capacity(tmp_path / "not" / "yet")
+    assert capacity.disk_path == str(tmp_path)
