@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from runner.engine.states import TERMINAL_STATES, TRANSITIONS, IllegalTransition, JobState, check_transition
+from runner.spec.job_states import TERMINAL_STATES, TRANSITIONS, IllegalTransition, JobState, check_transition
 
 
 def test_the_documented_states() -> None:

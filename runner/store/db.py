@@ -1,0 +1,112 @@
+"""The SQLite database file: connection settings, schema migrations and transactions."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from runner.errors import RunnerError
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE containers (
+        id TEXT PRIMARY KEY, class TEXT NOT NULL, name TEXT NOT NULL,
+        created INTEGER NOT NULL, modified INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    CREATE TABLE folders (container TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (container, path));
+    CREATE TABLE objects (
+        id TEXT PRIMARY KEY, class TEXT NOT NULL, container TEXT NOT NULL, folder TEXT NOT NULL,
+        name TEXT NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL, modified INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX objects_by_folder ON objects (container, folder);
+    CREATE TABLE file_parts (
+        file TEXT NOT NULL, idx INTEGER NOT NULL, size INTEGER NOT NULL, md5 TEXT NOT NULL,
+        blob TEXT NOT NULL, PRIMARY KEY (file, idx)
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY, root TEXT NOT NULL, parent TEXT, state TEXT NOT NULL,
+        created INTEGER NOT NULL, modified INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    CREATE INDEX jobs_by_root ON jobs (root);
+    CREATE INDEX jobs_by_parent ON jobs (parent);
+    CREATE TABLE transitions (
+        job TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL, set_at INTEGER NOT NULL,
+        PRIMARY KEY (job, seq)
+    );
+    CREATE TABLE tokens (
+        token TEXT PRIMARY KEY, kind TEXT NOT NULL, job TEXT, created INTEGER NOT NULL, revoked INTEGER
+    );
+    CREATE TABLE nonces (
+        route TEXT NOT NULL, nonce TEXT NOT NULL, request_hash TEXT NOT NULL, result TEXT NOT NULL,
+        PRIMARY KEY (route, nonce)
+    );
+    """,
+)
+
+
+class StoreError(RunnerError):
+    """The database file cannot be opened or is not one of ours."""
+
+
+def now_ms() -> int:
+    """The current time in milliseconds since the epoch, as DNAnexus timestamps are."""
+    return int(time.time() * 1000)
+
+
+def dumps(value: Any) -> str:
+    """JSON text for a document column."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class Database:
+    """One SQLite file in WAL mode; every write goes through `transaction()`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store {path}: {exc}") from exc
+        self._lock = threading.RLock()
+
+    def _migrate(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path} was written by a newer applet-runner (schema {version})")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Rows of a read-only statement."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,102 @@
+"""Jobs and their state transitions. `transition()` is the only way a job's state changes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from runner.errors import RunnerError
+from runner.spec.job_states import JobState, check_transition
+from runner.store.db import Database, dumps, now_ms
+
+
+class JobNotFound(RunnerError):
+    """No job has that ID."""
+
+
+def _row_to_job(row: sqlite3.Row, transitions: list[dict[str, Any]]) -> dict[str, Any]:
+    job: dict[str, Any] = json.loads(row["doc"])
+    job.update(id=row["id"], state=row["state"], created=row["created"], modified=row["modified"],
+               stateTransitions=transitions)
+    return job
+
+
+def _transitions(conn: sqlite3.Connection | Database, job_id: str) -> list[dict[str, Any]]:
+    sql = "SELECT state, set_at FROM transitions WHERE job = ? ORDER BY seq"
+    rows = conn.query(sql, (job_id,)) if isinstance(conn, Database) else conn.execute(sql, (job_id,)).fetchall()
+    return [{"newState": r["state"], "setAt": r["set_at"]} for r in rows]
+
+
+def insert_job(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
+    """Store a new job in state `idle`; `job` must carry `id` and `rootExecution`."""
+    created = now_ms()
+    doc = {k: v for k, v in job.items() if k not in ("id", "state", "created", "modified", "stateTransitions")}
+    with db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO jobs (id, root, parent, state, created, modified, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (job["id"], job["rootExecution"], job.get("parentJob"), JobState.IDLE.value, created, created, dumps(doc)),
+        )
+    return get_job(db, job["id"])
+
+
+def get_job(db: Database, job_id: str) -> dict[str, Any]:
+    """The job as a describe-shaped mapping; raises JobNotFound."""
+    rows = db.query("SELECT * FROM jobs WHERE id = ?", (job_id,))
+    if not rows:
+        raise JobNotFound(f"no job {job_id}")
+    return _row_to_job(rows[0], _transitions(db, job_id))
+
+
+def update_job(db: Database, job_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge `changes` into a job's fields (never its state: see `transition`)."""
+    if "state" in changes:
+        raise ValueError("a job's state changes only through transition()")
+    with db.transaction() as conn:
+        _merge_doc(conn, job_id, changes)
+    return get_job(db, job_id)
+
+
+def _merge_doc(conn: sqlite3.Connection, job_id: str, changes: Mapping[str, Any]) -> sqlite3.Row:
+    row: sqlite3.Row | None = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise JobNotFound(f"no job {job_id}")
+    doc = json.loads(row["doc"])
+    doc.update(changes)
+    conn.execute("UPDATE jobs SET doc = ?, modified = ? WHERE id = ?", (dumps(doc), now_ms(), job_id))
+    return row
+
+
+def transition(
+    db: Database, job_id: str, new_state: JobState, changes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Move a job to `new_state` (rejecting illegal moves), record when, and merge `changes` atomically."""
+    at = now_ms()
+    with db.transaction() as conn:
+        row = _merge_doc(conn, job_id, changes or {})
+        check_transition(job_id, JobState(row["state"]), new_state)
+        seq = conn.execute("SELECT COUNT(*) FROM transitions WHERE job = ?", (job_id,)).fetchone()[0]
+        conn.execute("INSERT INTO transitions (job, seq, state, set_at) VALUES (?, ?, ?, ?)",
+                     (job_id, seq, new_state.value, at))
+        conn.execute("UPDATE jobs SET state = ?, modified = ? WHERE id = ?", (new_state.value, at, job_id))
+    return get_job(db, job_id)
+
+
+def find_jobs(
+    db: Database, *, root: str | None = None, parent: str | None = None, states: tuple[JobState, ...] = ()
+) -> list[dict[str, Any]]:
+    """Jobs matching every filter given, oldest first."""
+    clauses, params = [], []
+    if root is not None:
+        clauses.append("root = ?")
+        params.append(root)
+    if parent is not None:
+        clauses.append("parent = ?")
+        params.append(parent)
+    if states:
+        clauses.append(f"state IN ({', '.join('?' for _ in states)})")
+        params.extend(s.value for s in states)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = db.query(f"SELECT * FROM jobs {where} ORDER BY created, rowid", tuple(params))
+    return [_row_to_job(r, _transitions(db, r["id"])) for r in rows]
