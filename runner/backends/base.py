@@ -1,0 +1,181 @@
+"""The backend contract (miniwdl's TaskContainer): run one job's container from start to end.
+
+    Backend                  abstract; the final `run()` owns timeout, stop on request, exit collection
+    │                        and teardown, around small hooks: create, start, stream logs, wait, stop, remove
+    ├── DockerBackend        backends/docker.py, one Docker container per job
+    └── FakeBackend          backends/fake.py, scripted and in-process, for the engine's unit tests
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import final
+
+from runner.errors import RunnerError
+
+LogSink = Callable[[str, str], None]
+
+DEFAULT_PIDS_LIMIT = 4096
+DEFAULT_WORKDIR = "/home/dnanexus"
+STOP_GRACE_S = 5.0
+# How long run() waits for the last log lines once the container has exited.
+LOG_DRAIN_S = 5.0
+
+LABEL_JOB = "runner.job"
+LABEL_TREE = "runner.tree"
+LABEL_HOME = "runner.home"
+
+
+class BackendError(RunnerError):
+    """A container could not be created, started, watched or removed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mount:
+    """A host path bind-mounted into the container."""
+
+    host_path: str
+    container_path: str
+    read_only: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    """Everything a backend needs to run one job: image, command, environment, mounts and limits."""
+
+    job_id: str
+    tree_id: str
+    image: str
+    command: tuple[str, ...]
+    env: Mapping[str, str] = field(default_factory=dict)
+    mounts: tuple[Mount, ...] = ()
+    cpus: float = 1.0
+    memory_bytes: int = 0
+    gpus: int = 0
+    pids_limit: int = DEFAULT_PIDS_LIMIT
+    network_mode: str = "none"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    workdir: str = DEFAULT_WORKDIR
+    extra_hosts: Mapping[str, str] = field(default_factory=dict)
+    disk_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerExit:
+    """How a job's container ended; times are seconds since the epoch.
+
+    `exit_code` is None only when the container never started (stopped before it could).
+    `oom_killed` is the engine's own verdict (Docker's State.OOMKilled), not a guess from exit code 137.
+    `disk_limit_enforced` is None when no disk limit was asked for, False when the storage driver cannot.
+    """
+
+    exit_code: int | None
+    oom_killed: bool
+    stopped_by_runner: bool
+    timed_out: bool
+    started_at: float | None
+    finished_at: float | None
+    disk_limit_enforced: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What the create hook reports: the backend's handle of the container, and whether a disk limit holds."""
+
+    handle: str
+    disk_limit_enforced: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What the wait hook reports once the container's process has ended."""
+
+    exit_code: int
+    oom_killed: bool
+    started_at: float | None
+    finished_at: float | None
+
+
+class Backend(abc.ABC):
+    """Runs job containers; subclasses implement the hooks, `run()` is the same for all."""
+
+    stop_grace_s: float = STOP_GRACE_S
+    log_drain_s: float = LOG_DRAIN_S
+
+    @final
+    async def run(
+        self,
+        spec: ContainerSpec,
+        *,
+        timeout_s: float | None,
+        on_log: LogSink,
+        stop_event: asyncio.Event,
+    ) -> ContainerExit:
+        """Run `spec` to its end: logs go to `on_log(stream, line)`; the container is always removed after."""
+        if stop_event.is_set():
+            return ContainerExit(None, False, True, False, None, None)
+        created = await self._create(spec)
+        try:
+            return await self._supervise(created, timeout_s, on_log, stop_event)
+        finally:
+            # Shielded: a cancelled run() must still not leave its container behind.
+            await asyncio.shield(self._remove(created.handle))
+
+    async def _supervise(
+        self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event
+    ) -> ContainerExit:
+        handle = created.handle
+        await self._start(handle)
+        logs = asyncio.create_task(self._stream_logs(handle, on_log))
+        waiter = asyncio.create_task(self._wait(handle))
+        stopper = asyncio.create_task(stop_event.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {waiter, stopper}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            stopped = waiter not in done and stopper in done
+            timed_out = waiter not in done and not stopped
+            if stopped or timed_out:
+                await self._stop(handle, self.stop_grace_s)
+            finished = await waiter
+            await asyncio.wait({logs}, timeout=self.log_drain_s)
+        finally:
+            for task in (stopper, waiter, logs):
+                task.cancel()
+            await asyncio.gather(stopper, waiter, logs, return_exceptions=True)
+        return ContainerExit(
+            exit_code=finished.exit_code,
+            oom_killed=finished.oom_killed,
+            stopped_by_runner=stopped,
+            timed_out=timed_out,
+            started_at=finished.started_at,
+            finished_at=finished.finished_at,
+            disk_limit_enforced=created.disk_limit_enforced,
+        )
+
+    @abc.abstractmethod
+    async def _create(self, spec: ContainerSpec) -> Created:
+        """Create (not start) the container of `spec` with its limits and labels."""
+
+    @abc.abstractmethod
+    async def _start(self, handle: str) -> None:
+        """Start a created container."""
+
+    @abc.abstractmethod
+    async def _stream_logs(self, handle: str, on_log: LogSink) -> None:
+        """Deliver every line the container writes, per stream, until it exits; returns when both end."""
+
+    @abc.abstractmethod
+    async def _wait(self, handle: str) -> Finished:
+        """Wait until the container's process has ended."""
+
+    @abc.abstractmethod
+    async def _stop(self, handle: str, grace_s: float) -> None:
+        """Ask the container to end (SIGTERM), killing it after `grace_s` seconds."""
+
+    @abc.abstractmethod
+    async def _remove(self, handle: str) -> None:
+        """Remove the container, killing it if it still runs; quiet when it is already gone."""

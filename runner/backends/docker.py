@@ -1,0 +1,335 @@
+"""Jobs as Docker containers: limits, labels and hardening on create, logs per stream, teardown by label.
+
+Every container carries the labels runner.job, runner.tree and runner.home, so that an engine finds its own
+containers after a restart (`find_containers`, `reap_orphans`) and never touches anyone else's. Containers
+run under Docker's init (tini), which passes the stop signal on to the launcher; they are never privileged,
+never see the Docker socket, drop the capabilities in CAP_DROP and may not gain privileges (setuid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import math
+import threading
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+from docker.types import DeviceRequest
+from docker.types import Mount as DockerMount
+
+from runner.backends._logs import docker_time, follow
+from runner.backends._threads import in_own_thread
+from runner.backends.base import (
+    DEFAULT_WORKDIR,
+    LABEL_HOME,
+    LABEL_JOB,
+    LABEL_TREE,
+    Backend,
+    BackendError,
+    ContainerSpec,
+    Created,
+    Finished,
+    LogSink,
+)
+
+# Kept: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETFCAP (apt-get and dpkg need them,
+# jobs run as root as on the platform) and NET_BIND_SERVICE (httpsApp jobs listen on 443).
+CAP_DROP = ("AUDIT_WRITE", "MKNOD", "NET_RAW", "SETPCAP", "SYS_CHROOT")
+SECURITY_OPT = ("no-new-privileges",)
+REMOVE_TREE_S = 10.0
+DockerFailure = (docker.errors.DockerException, requests.RequestException)
+
+
+@dataclass(frozen=True, slots=True)
+class JobContainer:
+    """One of the runner's containers, as found by its labels; `state` is Docker's (running, exited, ...)."""
+
+    container_id: str
+    name: str
+    job_id: str
+    tree_id: str
+    state: str
+
+
+def container_name(job_id: str) -> str:
+    """The Docker name of a job's container."""
+    return f"runner-{job_id}"
+
+
+def host_config_args(spec: ContainerSpec, host_cpus: int, disk_limit: bool) -> dict[str, Any]:
+    """The arguments of `create_host_config` for `spec`: limits, mounts, network and hardening."""
+    if spec.pids_limit < 1:
+        raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
+    args: dict[str, Any] = {
+        "mounts": [
+            DockerMount(target=m.container_path, source=m.host_path, type="bind", read_only=m.read_only)
+            for m in spec.mounts
+        ],
+        "network_mode": spec.network_mode,
+        "pids_limit": spec.pids_limit,
+        "cap_drop": list(CAP_DROP),
+        "security_opt": list(SECURITY_OPT),
+        "privileged": False,
+        "init": True,
+    }
+    if spec.extra_hosts:
+        args["extra_hosts"] = dict(spec.extra_hosts)
+    if spec.cpus > 0:
+        # Docker refuses a CPU quota above the host's count.
+        args["nano_cpus"] = round(min(spec.cpus, float(host_cpus)) * 1e9)
+    if spec.memory_bytes > 0:
+        args["mem_limit"] = spec.memory_bytes
+        args["memswap_limit"] = spec.memory_bytes
+    if spec.gpus > 0:
+        args["device_requests"] = [DeviceRequest(driver="nvidia", count=spec.gpus, capabilities=[["gpu"]])]
+    if disk_limit and spec.disk_bytes:
+        args["storage_opt"] = {"size": str(spec.disk_bytes)}
+    return args
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, docker.errors.APIError):
+        return str(exc.explanation or exc)
+    return str(exc) or type(exc).__name__
+
+
+class DockerBackend(Backend):
+    """Runs each job in its own container on the Docker engine `client` talks to."""
+
+    def __init__(self, client: docker.DockerClient, home: Path | str) -> None:
+        self.client = client
+        self.home = str(home)
+        self._disk_limits: bool | None = None
+        self._host_cpus: int | None = None
+        self._probe_lock = threading.Lock()
+        # Containers whose log lines are still wanted: none arrive after run() has torn down.
+        self._streaming: set[str] = set()
+
+    # -- the hooks of Backend.run ------------------------------------------------------------------
+
+    async def _create(self, spec: ContainerSpec) -> Created:
+        return await asyncio.to_thread(self._create_now, spec)
+
+    async def _start(self, handle: str) -> None:
+        try:
+            await asyncio.to_thread(self.client.api.start, handle)
+        except DockerFailure as exc:
+            raise BackendError(f"starting container {handle[:12]} failed: {_reason(exc)}") from exc
+
+    async def _stream_logs(self, handle: str, on_log: LogSink) -> None:
+        self._streaming.add(handle)
+        loop = asyncio.get_running_loop()
+
+        def deliver(stream: str, lines: list[str]) -> None:
+            if handle in self._streaming:
+                for line in lines:
+                    on_log(stream, line)
+
+        def sink(stream: str) -> Callable[[list[str]], None]:
+            def push(lines: list[str]) -> None:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(deliver, stream, lines)
+
+            return push
+
+        await asyncio.gather(
+            *(
+                in_own_thread(f"logs-{handle[:12]}-{stream}", functools.partial(
+                    follow, self.client.api, handle, stream, sink(stream)))
+                for stream in ("stdout", "stderr")
+            )
+        )
+
+    async def _wait(self, handle: str) -> Finished:
+        return await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle))
+
+    async def _stop(self, handle: str, grace_s: float) -> None:
+        try:
+            await asyncio.to_thread(self.client.api.stop, handle, timeout=math.ceil(grace_s))
+        except docker.errors.NotFound:
+            pass
+        except DockerFailure as exc:
+            raise BackendError(f"stopping container {handle[:12]} failed: {_reason(exc)}") from exc
+
+    async def _remove(self, handle: str) -> None:
+        self._streaming.discard(handle)
+        await asyncio.to_thread(self._remove_now, handle)
+
+    # -- blocking parts, run in threads -------------------------------------------------------------
+
+    def _create_now(self, spec: ContainerSpec) -> Created:
+        labels = {**spec.labels, LABEL_JOB: spec.job_id, LABEL_TREE: spec.tree_id, LABEL_HOME: self.home}
+        try:
+            disk_limit = self._disk_limits_supported(spec.image) if spec.disk_bytes else False
+            host_config = self.client.api.create_host_config(
+                **host_config_args(spec, self._cpus_of_host(), disk_limit)
+            )
+            try:
+                created = self._create_container(spec, labels, host_config)
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409 or not self._remove_stale(container_name(spec.job_id)):
+                    raise
+                created = self._create_container(spec, labels, host_config)
+        except docker.errors.ImageNotFound as exc:
+            raise BackendError(f"image {spec.image} is not on this Docker engine; build the applet") from exc
+        except DockerFailure as exc:
+            raise BackendError(f"creating the container of {spec.job_id} failed: {_reason(exc)}") from exc
+        return Created(str(created["Id"]), disk_limit if spec.disk_bytes else None)
+
+    def _create_container(self, spec: ContainerSpec, labels: dict[str, str], host_config: Any) -> Any:
+        return self.client.api.create_container(
+            spec.image,
+            list(spec.command),
+            name=container_name(spec.job_id),
+            environment=dict(spec.env),
+            labels=labels,
+            working_dir=spec.workdir,
+            host_config=host_config,
+            detach=True,
+        )
+
+    def _remove_stale(self, name: str) -> bool:
+        """Remove a leftover container of ours with this name (a job restarted after a crash)."""
+        try:
+            attrs = self.client.api.inspect_container(name)
+        except DockerFailure:
+            return False
+        if (attrs.get("Config", {}).get("Labels") or {}).get(LABEL_HOME) != self.home:
+            return False
+        self._remove_now(str(attrs["Id"]))
+        return True
+
+    def _cpus_of_host(self) -> int:
+        if self._host_cpus is None:
+            self._host_cpus = int(self.client.info().get("NCPU") or 1)
+        return self._host_cpus
+
+    def _disk_limits_supported(self, image: str) -> bool:
+        """Whether the storage driver takes a size limit (overlay2 only on xfs with pquota); probed once."""
+        with self._probe_lock:
+            if self._disk_limits is None:
+                self._disk_limits = self._probe_disk_limits(image)
+            return self._disk_limits
+
+    def _probe_disk_limits(self, image: str) -> bool:
+        host_config = self.client.api.create_host_config(storage_opt={"size": "1G"})
+        try:
+            probe = self.client.api.create_container(
+                image, ["true"], host_config=host_config, labels={LABEL_HOME: self.home, "runner.probe": "disk"}
+            )
+        except docker.errors.APIError as exc:
+            if "storage" in _reason(exc).lower():
+                return False
+            raise
+        self._remove_now(str(probe["Id"]))
+        return True
+
+    def _wait_now(self, handle: str) -> Finished:
+        try:
+            status = self.client.api.wait(handle, timeout=None)
+        except docker.errors.NotFound:
+            return Finished(137, False, None, None)
+        except DockerFailure as exc:
+            raise BackendError(f"waiting for container {handle[:12]} failed: {_reason(exc)}") from exc
+        code = int(status.get("StatusCode", -1))
+        try:
+            state: Mapping[str, Any] = self.client.api.inspect_container(handle).get("State") or {}
+        except docker.errors.NotFound:
+            return Finished(code, False, None, None)
+        except DockerFailure as exc:
+            raise BackendError(f"inspecting container {handle[:12]} failed: {_reason(exc)}") from exc
+        return Finished(
+            exit_code=int(state.get("ExitCode", code)),
+            oom_killed=bool(state.get("OOMKilled")),
+            started_at=docker_time(state.get("StartedAt")),
+            finished_at=docker_time(state.get("FinishedAt")),
+        )
+
+    def _remove_now(self, handle: str) -> None:
+        try:
+            self.client.api.remove_container(handle, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409 and "in progress" in _reason(exc):
+                return
+            raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
+        except DockerFailure as exc:
+            raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
+
+    # -- finding and removing containers by label ---------------------------------------------------
+
+    def _find_now(self, home: str, tree_id: str | None, job_id: str | None) -> list[JobContainer]:
+        wanted = [f"{LABEL_HOME}={home}"]
+        if tree_id is not None:
+            wanted.append(f"{LABEL_TREE}={tree_id}")
+        if job_id is not None:
+            wanted.append(f"{LABEL_JOB}={job_id}")
+        try:
+            rows = self.client.api.containers(all=True, filters={"label": wanted})
+        except DockerFailure as exc:
+            raise BackendError(f"listing the runner's containers failed: {_reason(exc)}") from exc
+        found = []
+        for row in rows:
+            labels = row.get("Labels") or {}
+            names = row.get("Names") or [""]
+            found.append(
+                JobContainer(
+                    container_id=str(row["Id"]),
+                    name=str(names[0]).lstrip("/"),
+                    job_id=str(labels.get(LABEL_JOB, "")),
+                    tree_id=str(labels.get(LABEL_TREE, "")),
+                    state=str(row.get("State", "")),
+                )
+            )
+        return found
+
+    async def find_containers(
+        self, home: Path | str, tree_id: str | None = None, job_id: str | None = None
+    ) -> list[JobContainer]:
+        """The containers of `home` (optionally of one tree or job), running or not."""
+        return await asyncio.to_thread(self._find_now, str(home), tree_id, job_id)
+
+    async def _remove_all(self, containers: list[JobContainer], what: str) -> None:
+        removals = [
+            asyncio.ensure_future(in_own_thread("remove", functools.partial(self._remove_now, c.container_id)))
+            for c in containers
+        ]
+        if not removals:
+            return
+        done, pending = await asyncio.wait(removals, timeout=REMOVE_TREE_S)
+        for task in pending:
+            task.cancel()
+        failures = [str(task.exception()) for task in done if task.exception() is not None]
+        if pending or failures:
+            raise BackendError(
+                f"{len(pending) + len(failures)} container(s) of {what} were not removed within "
+                f"{REMOVE_TREE_S:.0f} s" + (f": {failures[0]}" if failures else "")
+            )
+
+    async def remove_tree(self, home: Path | str, tree_id: str) -> list[str]:
+        """Kill and remove every container of a job tree (within 10 s); the job IDs they belonged to."""
+        containers = await self.find_containers(home, tree_id=tree_id)
+        await self._remove_all(containers, f"tree {tree_id}")
+        return sorted(c.job_id for c in containers)
+
+    async def reap_orphans(self, home: Path | str, live_job_ids: Collection[str]) -> list[str]:
+        """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""
+        live = set(live_job_ids)
+        orphans = [c for c in await self.find_containers(home) if c.job_id not in live]
+        await self._remove_all(orphans, "orphaned jobs")
+        return sorted(c.job_id for c in orphans)
+
+    def exec_shell_argv(self, job_id: str) -> list[str]:
+        """The `docker exec -it ... bash` command line that opens a shell in a running job (`runner ssh`)."""
+        running = [c for c in self._find_now(self.home, None, job_id) if c.state == "running"]
+        if not running:
+            raise BackendError(f"{job_id} has no running container")
+        return ["docker", "exec", "-it", "-w", DEFAULT_WORKDIR, running[0].container_id, "bash"]

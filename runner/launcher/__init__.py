@@ -1,0 +1,70 @@
+"""The program that runs inside every job container; standard library only, and Python 3.8 compatible.
+
+The engine mounts this folder read-only at `/opt/applet-runner/launcher` and starts the container with
+`container_command()`:
+
+    python3 -I -c "import sys; sys.path.insert(0, '/opt/applet-runner'); from launcher._main import main; ..."
+
+(`-I` keeps the job's PYTHON* variables and user site-packages away from the launcher, and nothing is
+added to the job's own environment; `PYTHONPATH=/opt/applet-runner python3 -m launcher` works too.)
+
+Container layout:
+
+    /opt/applet-runner/applet/   read-only: code.sh or code.py, optionally resources.tar
+    /opt/applet-runner/job/      read-write: job_input.json (from the engine); the launcher writes
+                                 output.json or error.json here, and bash-vars.sh for bash jobs
+    /home/dnanexus               HOME and working directory of the job
+
+Environment: DX_JOB_ID, DX_APISERVER_HOST/PORT/PROTOCOL, DX_SECURITY_CONTEXT, DX_WORKSPACE_ID,
+DX_PROJECT_CONTEXT_ID (passed on to the job), RUNNER_FUNCTION (entry point, default `main`) and
+RUNNER_INTERPRETER (`bash` or `python3`), which the job does not see.
+
+Optionally RUNNER_API_SOCKET, the path of the engine's Unix socket in a folder mounted read-only (say at
+API_DIR): the launcher then serves the API on 127.0.0.1:DX_APISERVER_PORT inside the container, so that a
+job with no network at all (`--network none`, DX_APISERVER_HOST=127.0.0.1) still reaches the engine.
+"""
+
+from __future__ import annotations
+
+import os
+
+ROOT = "/opt/applet-runner"
+LAUNCHER_DIR = ROOT + "/launcher"
+APPLET_DIR = ROOT + "/applet"
+JOB_DIR = ROOT + "/job"
+HOME_DIR = "/home/dnanexus"
+
+BASH_CODE = "code.sh"
+PYTHON_CODE = "code.py"
+RESOURCES_TAR = "resources.tar"
+JOB_INPUT = "job_input.json"
+OUTPUT = "output.json"
+ERROR = "error.json"
+BASH_VARS = "bash-vars.sh"
+
+ENV_FUNCTION = "RUNNER_FUNCTION"
+ENV_INTERPRETER = "RUNNER_INTERPRETER"
+ENV_API_SOCKET = "RUNNER_API_SOCKET"
+API_DIR = ROOT + "/api"
+
+# The exit status of the launcher when it could not run the job at all (error.json says why).
+LAUNCHER_FAILED = 1
+
+
+def host_path() -> str:
+    """The folder on the host to mount read-only at LAUNCHER_DIR."""
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def code_file(interpreter: str) -> str:
+    """The file name of the applet script for an interpreter: `code.sh` or `code.py`."""
+    return PYTHON_CODE if interpreter.startswith("python") else BASH_CODE
+
+
+def container_command() -> list[str]:
+    """The command of a job container: start the launcher mounted at LAUNCHER_DIR."""
+    program = (
+        f"import sys; sys.path.insert(0, {ROOT!r}); "
+        "from launcher._main import main; sys.exit(main())"
+    )
+    return ["python3", "-I", "-c", program]

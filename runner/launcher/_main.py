@@ -1,0 +1,155 @@
+"""The launcher's steps: prepare HOME, unpack resources, run the entry point, collect output or error."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from . import (
+    APPLET_DIR,
+    BASH_VARS,
+    ENV_API_SOCKET,
+    ENV_FUNCTION,
+    ENV_INTERPRETER,
+    ERROR,
+    HOME_DIR,
+    JOB_DIR,
+    JOB_INPUT,
+    LAUNCHER_FAILED,
+    RESOURCES_TAR,
+    code_file,
+)
+from ._bash import ENTRY_POINT_NAME, bash_argv, bash_vars, has_file_inputs, wrapper_script
+from ._child import run_child
+from ._forward import start_forwarder
+from ._outcome import LineTail, atomic_write, collect, error_document
+
+INTERPRETERS = ("bash", "python3")
+
+
+class LaunchError(Exception):
+    """The job could not be started; the message becomes its AppInternalError."""
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"[applet-runner] {message}\n")
+    sys.stderr.flush()
+
+
+def _job_environment(home: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("RUNNER_")}
+    env["HOME"] = home
+    env.setdefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    return env
+
+
+def _forward_api() -> None:
+    socket_path = os.environ.get(ENV_API_SOCKET)
+    if not socket_path:
+        return
+    port = os.environ.get("DX_APISERVER_PORT", "")
+    if not port.isdigit():
+        raise LaunchError(f"{ENV_API_SOCKET} is set but DX_APISERVER_PORT is {port!r}, not a port number")
+    try:
+        start_forwarder(socket_path, int(port))
+    except OSError as exc:
+        raise LaunchError(f"cannot serve the API on 127.0.0.1:{port}: {exc}") from None
+
+
+def _prepare_home(home: str, job_dir: str) -> None:
+    os.makedirs(home, exist_ok=True)
+    os.chdir(home)
+    # A restarted job may find its predecessor's documents in a kept home folder.
+    for name in ("job_output.json", "job_error.json"):
+        try:
+            os.unlink(os.path.join(home, name))
+        except FileNotFoundError:
+            pass
+    source = os.path.join(job_dir, JOB_INPUT)
+    if not os.path.exists(source):
+        raise LaunchError(f"the engine wrote no {source}")
+    shutil.copyfile(source, os.path.join(home, JOB_INPUT))
+
+
+def _unpack_resources(applet_dir: str) -> None:
+    bundle = os.path.join(applet_dir, RESOURCES_TAR)
+    if not os.path.exists(bundle):
+        return
+    # GNU tar, as on the platform; --no-overwrite-dir keeps the modes of existing folders such as /tmp.
+    argv = ["tar", "-x", "-f", bundle, "-C", "/", "--no-overwrite-dir"]
+    result = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if result.returncode != 0:
+        output = result.stdout.decode("utf-8", errors="replace").strip()
+        raise LaunchError(f"unpacking resources.tar at / failed (tar exit {result.returncode}): {output}")
+
+
+def _read_input(home: str) -> dict[str, object]:
+    try:
+        with open(os.path.join(home, JOB_INPUT), "rb") as stream:
+            document = json.loads(stream.read().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LaunchError(f"cannot read {JOB_INPUT}: {exc}") from None
+    if not isinstance(document, dict):
+        raise LaunchError(f"{JOB_INPUT} must hold a JSON object")
+    return document
+
+
+def _bash_definitions(home: str, env: dict[str, str]) -> bytes:
+    job_input = _read_input(home)
+    if not has_file_inputs(job_input):
+        text, warnings = bash_vars(job_input, env)
+        for warning in warnings:
+            _say(warning)
+        return text.encode("utf-8")
+    # File inputs need their names from the API: dxpy's own helper asks for them.
+    result = subprocess.run(
+        ["dx-print-bash-vars"], check=False, cwd=home, env=env, stdin=subprocess.DEVNULL, capture_output=True
+    )
+    sys.stderr.buffer.write(result.stderr)
+    sys.stderr.flush()
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", errors="replace").strip().splitlines()[-10:]
+        raise LaunchError("dx-print-bash-vars failed (exit {}): {}".format(result.returncode, "\n".join(lines)))
+    return result.stdout
+
+
+def _command(
+    interpreter: str, function: str, env: dict[str, str], home: str, job_dir: str, applet_dir: str
+) -> list[str]:
+    code = os.path.join(applet_dir, code_file(interpreter))
+    if not os.path.exists(code):
+        raise LaunchError(f"the applet script {code} is missing")
+    if interpreter == "python3":
+        # dxpy.run() asks the API for the job's function and input itself.
+        return ["python3", code]
+    if not ENTRY_POINT_NAME.match(function):
+        raise LaunchError(f"entry point {function!r} cannot be a bash function name")
+    vars_path = os.path.join(job_dir, BASH_VARS)
+    atomic_write(vars_path, _bash_definitions(home, env))
+    return bash_argv(wrapper_script(vars_path, code, os.path.join(home, "job_error.json")), function)
+
+
+def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_DIR) -> int:
+    """Run the job the environment describes; the job's exit status (LAUNCHER_FAILED if it never ran)."""
+    function = os.environ.get(ENV_FUNCTION) or "main"
+    interpreter = os.environ.get(ENV_INTERPRETER) or "bash"
+    env = _job_environment(home)
+    tail = LineTail()
+    try:
+        if interpreter not in INTERPRETERS:
+            raise LaunchError(f"unsupported interpreter {interpreter!r}; expected bash or python3")
+        _forward_api()
+        _prepare_home(home, job_dir)
+        _unpack_resources(applet_dir)
+        argv = _command(interpreter, function, env, home, job_dir, applet_dir)
+    except (LaunchError, OSError) as exc:
+        _say(f"could not start the job: {exc}")
+        document = error_document(f"applet-runner could not start the job: {exc}")
+        atomic_write(os.path.join(job_dir, ERROR), (json.dumps(document) + "\n").encode())
+        return LAUNCHER_FAILED
+    status = run_child(argv, env, home, tail)
+    collect(home, job_dir, status, list(tail.lines))
+    return status
