@@ -18,6 +18,8 @@ from runner.errors import EnvironmentProblem, ImageBuildError
 
 DOCKER_FIX = "run scripts/ensure-docker (as root) or start your Docker engine"
 TAIL_LINES = 15
+# The builder colours a failing step's stderr; the escapes would show up as noise in error messages.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _SHOWN_STEP = re.compile(r"^Step \d+/\d+ : (FROM|RUN|COPY) ")
 
 Progress = Callable[[str], None]
@@ -110,7 +112,7 @@ def _follow(chunk: dict[str, Any], what: str, last: collections.deque[str], prog
         return str(aux["ID"])
     for line in str(chunk.get("stream", "")).splitlines():
         if line.strip():
-            last.append(line.rstrip())
+            last.append(_ANSI.sub("", line).rstrip())
             if line.startswith("Step ") and _SHOWN_STEP.search(line):
                 progress(f"  {line.strip()[:160]}")
     return None

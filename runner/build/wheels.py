@@ -54,6 +54,9 @@ print(json.dumps({
     "glibc": platform.libc_ver()[1],
 }))
 """
+_NOT_FOUND = re.compile(
+    r"(?:No matching distribution found for|Could not find a version that satisfies the requirement)\s+(\S+)"
+)
 _SAVED = re.compile(r"^\s*(?:Saved|File was already downloaded)\s+(\S+\.whl)\s*$")
 
 
@@ -106,10 +109,10 @@ def requirements_for(wheel: Path, target: WheelTarget) -> list[str]:
     return [str(requirement) for _, requirement in sorted(merged.items())]
 
 
-def platform_tags(target: WheelTarget) -> list[str]:
-    """The manylinux platform tags `pip download --platform` may pick for `target`."""
+def platform_tags(target: WheelTarget, cap: int | None = MANYLINUX_CAP) -> list[str]:
+    """The manylinux platform tags `pip download --platform` may pick for `target` (glibc level up to `cap`)."""
     major, _, minor = target.glibc.partition(".")
-    level = min(int(minor), MANYLINUX_CAP) if major == "2" and minor.isdigit() else 17
+    level = min(int(minor), cap if cap is not None else int(minor)) if major == "2" and minor.isdigit() else 17
     tags = [f"manylinux_2_{n}_{target.machine}" for n in range(level, 4, -1)]
     tags.append(f"manylinux2014_{target.machine}")
     if target.machine in ("x86_64", "i686"):
@@ -144,10 +147,40 @@ def ensure_wheels(home: Path, target: WheelTarget, dxpy_version: str, progress: 
     return [folder / name for name in names]
 
 
-def _target_options(target: WheelTarget) -> list[str]:
+def download_packages(home: Path, target: WheelTarget, requirements: list[str], progress: Progress) -> list[Path]:
+    """Wheels of `requirements` and their dependencies for `target`, into the cache; the files to install.
+
+    Only wheels: pip cannot build a source distribution for another interpreter. The image's own glibc
+    level applies (these wheels serve one image, not every release). A package pip cannot find is named.
+    """
+    folder = home / "wheels" / target.python_tag
+    folder.mkdir(parents=True, exist_ok=True)
+    progress(f"downloading wheels of {' '.join(requirements)} for Python {target.python_version}")
+    argv = _pip() + ["download", "--only-binary=:all:", "--dest", str(folder)] + _target_options(target, cap=None)
+    try:
+        result = subprocess.run(
+            [*argv, *requirements, "--disable-pip-version-check", "--no-input"],
+            check=False, capture_output=True, text=True, timeout=PIP_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise EnvironmentProblem(f"pip download of {' '.join(requirements)} took over {PIP_TIMEOUT_S} s",
+                                 NETWORK_FIX) from exc
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).splitlines()
+        missing = next((m.group(1) for line in output if (m := _NOT_FOUND.search(line))), None)
+        which = f"pip package {missing}" if missing else f"pip packages {', '.join(requirements)}"
+        raise ImageBuildError(
+            f"{which} could not be downloaded as a wheel for Python {target.python_version} "
+            f"({target.machine}); pip's last lines:\n{tail(output)}"
+        )
+    names = sorted({Path(m.group(1)).name for line in result.stdout.splitlines() if (m := _SAVED.match(line))})
+    return [folder / name for name in names]
+
+
+def _target_options(target: WheelTarget, cap: int | None = MANYLINUX_CAP) -> list[str]:
     options = ["--python-version", target.python_version, "--implementation", "cp"]
     options += ["--abi", target.python_tag, "--abi", "abi3", "--abi", "none"]
-    for tag in platform_tags(target):
+    for tag in platform_tags(target, cap):
         options += ["--platform", tag]
     return options
 
