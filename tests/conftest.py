@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,6 +49,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if reporter is not None:
             reporter.write_line(f"RUNNER_REQUIRE_DOCKER=1: {len(skipped)} test(s) skipped; every test must run", red=True)
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[Any]:
+    """One Docker client shared by every Docker test."""
+    from runner.backends.docker_host import connect
+
+    docker_client = connect()
+    yield docker_client
+    docker_client.close()
 
 
 @pytest.fixture

@@ -13,20 +13,12 @@ import pytest
 
 from runner.backends.base import LABEL_HOME, LABEL_JOB, LABEL_TREE, ContainerExit, ContainerSpec
 from runner.backends.docker import CAP_DROP, DockerBackend
-from runner.backends.docker_host import connect
 from runner.build.images import DEFAULT_RELEASE, prepare_images
 from runner.config import ensure_runner_home
 from runner.spec.ids import new_id
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[docker.DockerClient]:
-    client = connect()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ import pytest
 
 from runner.backends.base import LABEL_HOME, ContainerSpec
 from runner.backends.docker import DockerBackend
-from runner.backends.docker_host import connect
 from runner.backends.networks import ensure_job_network, network_gateway, remove_job_network
 from runner.build.images import DEFAULT_RELEASE, prepare_images
 from runner.config import ensure_runner_home
@@ -40,13 +39,6 @@ threads = [threading.Thread(target=attempt, args=arg.split(":")) for arg in sys.
 [t.join() for t in threads]
 print(json.dumps(results))
 """
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[docker.DockerClient]:
-    client = connect()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import docker
 import docker.errors
 import pytest
 
-from runner.backends.docker_host import connect
 from runner.build import _applet_image
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import DEFAULT_RELEASE, runtime_image_tag
@@ -21,13 +19,6 @@ from runner.spec.dxapp import load_dxapp
 
 pytestmark = pytest.mark.docker
 SCRIPT = 'main() {\n  echo "hello"\n}\n'
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[docker.DockerClient]:
-    client = connect()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

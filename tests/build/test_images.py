@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 
 import docker
 import pytest
 
-from runner.backends.docker_host import connect
 from runner.build import images as images_module
 from runner.build.images import (
     DEFAULT_RELEASE,
@@ -27,13 +25,6 @@ from runner.build.images import (
 from runner.config import ensure_runner_home
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[docker.DockerClient]:
-    client = connect()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
