@@ -11,15 +11,13 @@ applet images. execDepends are installed whatever their `stages`, so every entry
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import re
 import shlex
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import docker
 from runner.build import wheels
 from runner.build._base import LABEL_KIND, LABEL_RELEASE
 from runner.build._docker import build_image, get_image
+from runner.build._locks import exclusive
 from runner.build.images import PreparedImages
 from runner.errors import ImageBuildError
 from runner.spec.run_spec import ExecDepend
@@ -110,7 +109,7 @@ def applet_image(
     found = get_image(client, tag)
     if found is not None:
         return AppletImage(tag, str(found.id), built=False, notes=notes)
-    with _lock(home):
+    with exclusive(home / "applet-images.lock"):
         found = get_image(client, tag)
         if found is not None:
             return AppletImage(tag, str(found.id), built=False, notes=notes)
@@ -155,14 +154,3 @@ def _name_the_package(exc: ImageBuildError, apt: Sequence[str], pip: Sequence[st
     if "pip install" in text:
         return ImageBuildError(f"installing pip packages {', '.join(pip)} failed: {text}")
     return ImageBuildError(f"installing execDepends {', '.join([*apt, *pip])} failed: {text}")
-
-
-@contextlib.contextmanager
-def _lock(home: Path) -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / "applet-images.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -16,9 +16,7 @@ notices (the base image ID is in the recipe hash) and builds on.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +35,7 @@ from runner.build._base import (
     ubuntu_ref,
 )
 from runner.build._docker import get_image, labels_of, remove_quietly
+from runner.build._locks import exclusive
 from runner.build._runtime import LABEL_PYTHON, LABEL_RECIPE, build_runtime, recipe_hash
 from runner.errors import UsageError
 
@@ -100,7 +99,7 @@ def prepare_images(
     ready = _current(client, release)
     if ready is not None:
         return ready
-    with _build_lock(home):
+    with exclusive(home / "images.lock"):
         # Another prepare may have finished while we waited for the lock.
         ready = _current(client, release)
         if ready is not None:
@@ -131,17 +130,6 @@ def _current(client: docker.DockerClient, release: str) -> PreparedImages | None
     if labels.get(LABEL_RECIPE) != recipe_hash(base.image_id, DXPY_VERSION, runtime_packages(release)):
         return None
     return PreparedImages(release, base, tag, str(runtime.id), labels.get(LABEL_PYTHON, ""), built=False)
-
-
-@contextlib.contextmanager
-def _build_lock(home: Path) -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / "images.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def describe_images(client: docker.DockerClient) -> list[ImageStatus]:
