@@ -4,16 +4,27 @@
     ├── SpecError                    a dxapp.json (or other spec) is invalid; carries every Problem
     ├── UsageError                   bad input on the command line (exit 3)
     ├── EnvironmentProblem           the host lacks something (Docker, debootstrap, network); says the fix
-    └── ImageBuildError              building a base, runtime or applet image failed
+    ├── ImageBuildError              building a base, runtime or applet image failed
+    └── ApiError                     an API call failed; `dx_type` is the DNAnexus error type name
+        ├── InvalidInput             422: the request's input is wrong (details: field, reason, expected)
+        ├── InvalidType              422: an object of the wrong class was given
+        ├── InvalidState             422: the object is not in a state that allows the call
+        ├── ResourceNotFound         404: no such object, folder or route
+        ├── PermissionDenied         401: the token may not do this
+        ├── InvalidAuthentication    401: no token, an unknown one, or a job's token after the job ended
+        ├── InvalidJSON              400: the body is not a JSON object
+        └── ServiceUnavailable       503: the engine is shutting down (clients retry)
 
-API-facing errors carrying the DNAnexus type names (InvalidInput, ResourceNotFound, ...) join this
-tree with the engine. Third-party exceptions (docker, sqlite3, aiohttp) are converted at the edge
-into one of these, so that the command line can print one line instead of a traceback.
+Third-party exceptions (docker, sqlite3, aiohttp) are converted at the edge into one of these, so
+that the command line can print one line instead of a traceback. The API server renders an ApiError
+as `{"error": {"type", "message", "details"}}` with its status; the client raises the same class back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 class RunnerError(Exception):
@@ -55,3 +66,84 @@ class EnvironmentProblem(RunnerError):
 
 class ImageBuildError(RunnerError):
     """Building one of the runner's Docker images failed."""
+
+
+class ApiError(RunnerError):
+    """An API call failed; rendered as `{"error": {"type", "message", "details"}}` with `http_status`."""
+
+    dx_type = "InternalError"
+    http_status = 500
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        self.message = message
+        self.details: dict[str, Any] = dict(details or {})
+        super().__init__(message)
+
+    def document(self) -> dict[str, Any]:
+        """The error body the API sends."""
+        return {"error": {"type": self.dx_type, "message": self.message, "details": self.details}}
+
+
+class InvalidInput(ApiError):
+    """The request's input is wrong; for run inputs, `details` holds field, reason and expected."""
+
+    dx_type, http_status = "InvalidInput", 422
+
+
+class InvalidType(ApiError):
+    """An object of the wrong class was given."""
+
+    dx_type, http_status = "InvalidType", 422
+
+
+class InvalidState(ApiError):
+    """The object is not in a state that allows the call."""
+
+    dx_type, http_status = "InvalidState", 422
+
+
+class ResourceNotFound(ApiError):
+    """No such object, folder or route."""
+
+    dx_type, http_status = "ResourceNotFound", 404
+
+
+class PermissionDenied(ApiError):
+    """The caller's token may not do this."""
+
+    dx_type, http_status = "PermissionDenied", 401
+
+
+class InvalidAuthentication(ApiError):
+    """No token, an unknown token, or the token of a job that has ended."""
+
+    dx_type, http_status = "InvalidAuthentication", 401
+
+
+class InvalidJSON(ApiError):
+    """The request body is not a JSON object."""
+
+    dx_type, http_status = "InvalidJSON", 400
+
+
+class ServiceUnavailable(ApiError):
+    """The engine is briefly unable to answer (shutting down); clients retry."""
+
+    dx_type, http_status = "ServiceUnavailable", 503
+
+
+API_ERRORS: dict[str, type[ApiError]] = {
+    cls.dx_type: cls
+    for cls in (InvalidInput, InvalidType, InvalidState, ResourceNotFound, PermissionDenied,
+                InvalidAuthentication, InvalidJSON, ServiceUnavailable)
+}
+
+
+def api_error(dx_type: str, message: str, details: Mapping[str, Any] | None = None) -> ApiError:
+    """The ApiError subclass for a DNAnexus error type name (ApiError itself for unknown types)."""
+    cls = API_ERRORS.get(dx_type)
+    if cls is None:
+        error = ApiError(message, details)
+        error.dx_type = dx_type
+        return error
+    return cls(message, details)

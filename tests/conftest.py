@@ -14,14 +14,17 @@ SAMPLE_APPS = REPO_ROOT / "sample_apps"
 
 
 def _docker_problem() -> str | None:
-    try:
-        import docker
+    import docker
 
+    client = None
+    try:
         client = docker.from_env(timeout=10)
         client.ping()
-        client.close()
     except Exception as exc:  # noqa: BLE001 - any failure to reach the engine means "no Docker here"
         return f"no Docker engine answers ({type(exc).__name__}: {exc})"
+    finally:
+        if client is not None:
+            client.close()
     return None
 
 

@@ -1,13 +1,16 @@
-"""`runner build`: read an applet source folder the way `dx build` does and report on it."""
+"""`runner build`: read an applet folder as `dx build` does; report on it, or build it in the engine."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from runner.errors import Problem, SpecError, UsageError
+from runner.cli import _client
+from runner.client.api import EngineClient
+from runner.errors import ApiError, Problem, SpecError, UsageError
 from runner.spec.dxapp import Dxapp, load_dxapp
 from runner.spec.io_spec import IOParam
 from runner.spec.system_requirements import effective_requirements
@@ -65,24 +68,49 @@ def _problems_json(problems: list[Problem] | tuple[Problem, ...]) -> list[dict[s
     return [{"path": p.path, "message": p.message} for p in problems]
 
 
+def check_folder(folder: Path) -> Dxapp:
+    """The applet of a source folder: UsageError if it is no folder, SpecError (every problem) if invalid."""
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder (expected an applet source folder with a dxapp.json)")
+    return load_dxapp(folder)
+
+
+def build_applet(client: EngineClient, folder: Path) -> dict[str, Any]:
+    """Build the applet of `folder` in the engine: `{"id", "name", "imageBuilt", "notes"}`."""
+    # No timeout: the first build of an applet with execDepends installs packages into its image.
+    answer = client.call("/runner/build", {"folder": str(folder.resolve())}, timeout_s=None)
+    if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+        raise ApiError(f"/runner/build answered without an applet ID: {answer!r}")
+    return answer
+
+
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path), default=Path("."))
 @click.option("--dry-run", is_flag=True, help="Validate and report; build nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report (or the engine's answer) as JSON.")
 def build(folder: Path, dry_run: bool, as_json: bool) -> None:
-    """Validate the applet source folder FOLDER (default: the current folder), as `dx build` reads it.
+    """Build the applet source folder FOLDER (default: the current folder) as `dx build` does; print its ID.
 
-    Exits 0 when the folder is a valid applet, 3 with the whole list of problems when not.
+    The engine is started when it is not running. With --dry-run, only validate and report. Exits 3
+    with the whole list of problems when the folder is not a valid applet.
     """
-    if not folder.is_dir():
-        raise UsageError(f"{folder} is not a folder (expected an applet source folder with a dxapp.json)")
     try:
-        dxapp = load_dxapp(folder)
+        dxapp = check_folder(folder)
     except SpecError as exc:
         if as_json:
             click.echo(json.dumps({"valid": False, "problems": _problems_json(exc.problems)}, indent=2))
             raise SystemExit(EXIT_BAD_INPUT) from None
         raise
+    if not dry_run:
+        with _client.connect() as client:
+            answer = build_applet(client, folder)
+        if as_json:
+            click.echo(json.dumps(answer, indent=2))
+            return
+        for note in answer.get("notes") or ():
+            click.echo(f"note: {note}", err=True)
+        click.echo(answer["id"])
+        return
     if as_json:
         click.echo(json.dumps({"valid": True, "name": dxapp.name, "problems": [],
                                "warnings": _problems_json(dxapp.warnings)}, indent=2))

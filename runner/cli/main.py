@@ -41,9 +41,12 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from runner.cli import build, doctor, images
+    from runner.cli import build, doctor, engine, images, run, watch
 
     cli.add_command(build.build)
+    cli.add_command(run.run)
+    cli.add_command(watch.watch)
+    cli.add_command(engine.engine)
     cli.add_command(images.images)
     cli.add_command(doctor.doctor)
 

@@ -48,6 +48,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (route, nonce)
     );
     """,
+    # Data objects may be in several containers (a clone keeps the object's ID): each membership has its own
+    # folder, name and per-container metadata (tags, properties, hidden); the object keeps state and content.
+    """
+    CREATE TABLE memberships (
+        container TEXT NOT NULL, object TEXT NOT NULL, folder TEXT NOT NULL, name TEXT NOT NULL,
+        added INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (container, object)
+    );
+    CREATE INDEX memberships_by_folder ON memberships (container, folder);
+    CREATE INDEX memberships_by_object ON memberships (object);
+    CREATE INDEX memberships_by_name ON memberships (name);
+    INSERT INTO memberships (container, object, folder, name, added, doc)
+        SELECT container, id, folder, name, created, '{}' FROM objects;
+    CREATE TABLE data_objects (
+        id TEXT PRIMARY KEY, class TEXT NOT NULL, state TEXT NOT NULL, created INTEGER NOT NULL,
+        modified INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    INSERT INTO data_objects SELECT id, class, state, created, modified, doc FROM objects;
+    DROP INDEX objects_by_folder;
+    DROP TABLE objects;
+    ALTER TABLE data_objects RENAME TO objects;
+    """,
 )
 
 

@@ -1,0 +1,246 @@
+"""Applets: stored builds as data objects, /applet/new, /applet-xxxx/{describe, get, run, validateBatch}."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from runner.api import _checks as check
+from runner.api._describers import register
+from runner.api._fields import select, wanted_fields
+from runner.api._routes import Call, Routes
+from runner.api.jobs import check_dependencies
+from runner.build.applet import BuiltApplet, build_applet
+from runner.engine.submit import RunRequest
+from runner.errors import InvalidInput, InvalidState, ResourceNotFound, SpecError
+from runner.spec._checks import Checker
+from runner.spec.io_spec import read_io_spec
+from runner.spec.links import data_link_id
+from runner.spec.run_input import check_run_input
+from runner.spec.timeouts import parse_timeouts_by_executable
+from runner.spec.ids import is_id
+from runner.store.db import Database
+from runner.store.jobs import get_job
+from runner.store.nonces import check_nonce, record_nonce
+from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object
+
+routes = Routes()
+
+DESCRIBE_DEFAULTS = (
+    "id", "project", "class", "types", "created", "state", "hidden", "links", "name", "folder", "sponsored",
+    "tags", "modified", "createdBy", "runSpec", "dxapi", "access", "title", "summary", "description",
+    "developerNotes", "ignoreReuse", "inputSpec", "outputSpec", "httpsApp", "treeTurnaroundTimeThreshold",
+)
+DESCRIBE_EXTRA = ("properties", "details")
+GET_FIELDS = ("project", "folder", "name", "types", "tags", "properties", "details", "hidden", "title", "summary",
+              "description", "developerNotes", "dxapi", "inputSpec", "outputSpec", "runSpec", "access",
+              "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
+
+
+def applet_document(built: BuiltApplet) -> dict[str, Any]:
+    """The stored fields of a built applet: its describe fields and the engine's `_runner` record."""
+    dxapp, raw = built.dxapp, built.dxapp.raw
+    run_spec = {k: v for k, v in dict(raw.get("runSpec") or {}).items() if k != "file"}
+    run_spec["code"] = dxapp.run_spec.code
+    return {
+        "title": dxapp.title, "summary": dxapp.summary, "description": dxapp.description,
+        "developerNotes": dxapp.developer_notes, "dxapi": dxapp.dxapi, "inputSpec": raw.get("inputSpec"),
+        "outputSpec": raw.get("outputSpec"), "runSpec": run_spec, "access": dict(raw.get("access") or {}),
+        "ignoreReuse": dxapp.ignore_reuse, "httpsApp": raw.get("httpsApp"),
+        "treeTurnaroundTimeThreshold": dxapp.tree_turnaround_time_threshold,
+        "details": dxapp.details if dxapp.details is not None else {}, "types": [], "tags": [], "properties": {},
+        "hidden": False, "sponsored": False, "links": [], "createdBy": {"user": "user-local"},
+        "_runner": {
+            "folder": str(built.folder), "image": built.image_tag, "imageId": built.image_id,
+            "interpreter": dxapp.run_spec.interpreter, "release": dxapp.run_spec.release,
+            "systemRequirements": dict(dxapp.run_spec.system_requirements),
+            "timeoutPolicy": dict(dxapp.run_spec.timeout_policy),
+            "executionPolicy": dict(dxapp.run_spec.execution_policy),
+        },
+    }
+
+
+def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/",
+                    name: str | None = None) -> dict[str, Any]:
+    """The applet object of a build in `project` (created once: the ID is the content)."""
+    try:
+        existing = get_object(db, built.applet_id)
+    except ObjectNotFound:
+        return create_object(db, "applet", project, name=name or built.dxapp.name, folder=folder, state="closed",
+                             parents=True, doc=applet_document(built), object_id=built.applet_id)
+    if existing["project"] != project:
+        clone_objects(db, [built.applet_id], source=existing["project"], destination=project, folder=folder,
+                      parents=True)
+    return get_object(db, built.applet_id, project_hint=project)
+
+
+async def build_folder(call: Call, folder: Path, project: str, name: str | None = None) -> tuple[BuiltApplet, dict[str, Any]]:
+    """Build the applet in `folder` (in a worker thread: Docker) and store it in `project`."""
+    client = call.services.extras["docker_client"]
+    notes: list[str] = []
+    try:
+        built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
+    except SpecError as exc:
+        raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
+    return built, register_applet(call.db, built, project, name=name)
+
+
+def _applet(call: Call) -> dict[str, Any]:
+    assert call.object_id is not None
+    try:
+        applet = get_object(call.db, call.object_id, project_hint=check.optional_str(call.body, "project"))
+    except ObjectNotFound:
+        raise ResourceNotFound(f"the applet {call.object_id} does not exist") from None
+    return applet
+
+
+@register("applet")
+def describe_applet(call: Call, applet: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """An applet's describe, honouring fields / defaultFields."""
+    names = wanted_fields(body, (*DESCRIBE_DEFAULTS, *DESCRIBE_EXTRA), DESCRIBE_DEFAULTS)
+    if "fields" not in body:
+        names |= {key for key in DESCRIBE_EXTRA if body.get(key) is True}
+    return select({k: v for k, v in applet.items() if not k.startswith("_")}, names)
+
+
+@routes.on("applet", "describe")
+async def describe(call: Call) -> dict[str, Any]:
+    """/applet-xxxx/describe."""
+    applet = _applet(call)
+    call.caller.require_read(applet["project"])
+    return describe_applet(call, applet, call.body)
+
+
+@routes.on("applet", "get")
+async def get(call: Call) -> dict[str, Any]:
+    """/applet-xxxx/get: the full specification the applet was created with."""
+    applet = _applet(call)
+    call.caller.require_read(applet["project"])
+    return {k: applet.get(k) for k in GET_FIELDS}
+
+
+@routes.static("applet", "new")
+async def new_applet(call: Call) -> dict[str, Any]:
+    """/applet/new: write the spec as a source folder and build it (its image included)."""
+    project = check.optional_str(call.body, "project")
+    if project is None:
+        raise InvalidInput("the key 'project' is missing")
+    call.caller.require_write(project)
+    earlier = check_nonce(call.db, "/applet/new", call.body)
+    if earlier is not None:
+        return earlier
+    spec = {k: v for k, v in call.body.items() if k not in ("project", "folder", "parents", "nonce", "name")}
+    scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
+    try:
+        name = check.optional_str(call.body, "name")
+        (scratch / "dxapp.json").write_text(json.dumps({"name": name or "applet", **spec}), encoding="utf-8")
+        _, applet = await build_folder(call, scratch, project, name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    result = {"id": applet["id"]}
+    record_nonce(call.db, "/applet/new", call.body, result)
+    return result
+
+
+def _input_spec(applet: Mapping[str, Any]) -> Any:
+    raw = applet.get("inputSpec")
+    return read_io_spec(raw, "inputSpec", Checker(), is_input=True) if raw is not None else None
+
+
+def _types_of(db: Database) -> Any:
+    def types_of(object_id: str) -> list[str] | None:
+        try:
+            return list(get_object(db, object_id).get("types") or [])
+        except ObjectNotFound:
+            return None
+    return types_of
+
+
+def _check_closed(db: Database, value: Any) -> None:
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        object_id = data_link_id(item)
+        if object_id is None:
+            continue
+        try:
+            state = get_object(db, object_id)["state"]
+        except ObjectNotFound:
+            raise ResourceNotFound(f"the input object {object_id} does not exist") from None
+        if state != "closed":
+            raise InvalidState(f"Some specified input is not in the closed state: {object_id} is {state}")
+
+
+def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, Any] | None) -> RunRequest:
+    body = call.body
+    given = body.get("input")
+    if not isinstance(given, Mapping):
+        raise InvalidInput("the key 'input' is missing or is not a JSON object")
+    detach = check.optional_bool(body, "detach")
+    project = check.optional_str(body, "project")
+    if invoker is None and project is None:
+        raise InvalidInput("If invoked by a user, then `project` must be specified")
+    if invoker is not None and project is not None and not detach:
+        raise InvalidInput("If invoked by a job, then `project` must not be specified (unless detach is true)")
+    project = project or (invoker["project"] if invoker else None)
+    assert project is not None
+    original = check_run_input(_input_spec(applet), given, _types_of(call.db))
+    for value in original.values():
+        _check_closed(call.db, value)
+    timeouts = body.get("timeoutPolicyByExecutable")
+    if timeouts is not None:
+        _, problems = parse_timeouts_by_executable(timeouts)
+        bad_keys = [k for k in (timeouts if isinstance(timeouts, Mapping) else {}) if not is_id(k)
+                    or not k.startswith(("app-", "applet-"))]
+        if bad_keys:
+            raise InvalidInput("Expected key `timeoutPolicyByExecutable.*` of input to match "
+                               "/^(app|applet)-[0-9A-Za-z]{24}$/")
+        if problems:
+            raise InvalidInput(str(problems[0]))
+    rank = body.get("rank", 0)
+    if isinstance(rank, bool) or not isinstance(rank, int) or not -1024 <= rank <= 1023:
+        raise InvalidInput("Expected key 'rank' of input to be an integer in range [-1024, 1023]")
+    depends = check.depends_on(body)
+    check_dependencies(call, depends)
+    return RunRequest(
+        input=dict(given), original_input=original, project=project, folder=check.optional_str(body, "folder") or "/",
+        name=check.optional_str(body, "name"), tags=tuple(check.string_list(body, "tags")),
+        properties=check.properties(body), details=body.get("details"), depends_on=tuple(depends),
+        system_requirements=check.optional_mapping(body, "systemRequirements"),
+        system_requirements_by_executable=check.optional_mapping(body, "systemRequirementsByExecutable"),
+        timeout_policy_by_executable=timeouts, execution_policy=check.optional_mapping(body, "executionPolicy"),
+        delay_workspace_destruction=check.optional_bool(body, "delayWorkspaceDestruction"), rank=rank, detach=detach,
+    )
+
+
+@routes.on("applet", "run")
+async def run(call: Call) -> dict[str, Any]:
+    """/applet-xxxx/run: validate the input and create the master job."""
+    applet = _applet(call)
+    earlier = check_nonce(call.db, f"/{applet['id']}/run", call.body)
+    if earlier is not None:
+        return earlier
+    invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
+    request = _run_request(call, applet, invoker)
+    if invoker is None:
+        call.caller.require_write(request.project)
+    job = call.services.engine.run(applet, request, invoker)
+    result = {"id": job["id"]}
+    record_nonce(call.db, f"/{applet['id']}/run", call.body, result)
+    return result
+
+
+@routes.on("applet", "validateBatch")
+async def validate_batch(call: Call) -> dict[str, Any]:
+    """/applet-xxxx/validateBatch: expand batch and common inputs into one input per run, checking each."""
+    from runner.api._batch import expand_batch
+
+    applet = _applet(call)
+    spec = _input_spec(applet)
+    if spec is None:
+        raise InvalidInput("`inputSpec` must be specified for the applet")
+    return {"expandedBatch": expand_batch(spec, call.body)}

@@ -1,0 +1,226 @@
+"""/project/new and, for projects and containers alike, /{project,container}-xxxx/{describe, newFolder,
+listFolder, clone, move, renameFolder, removeFolder, removeObjects}."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from runner.api import _checks as check
+from runner.api._describers import describe_object
+from runner.api._fields import select, wanted_fields
+from runner.api._objects import LOCAL_USER, container_arg, folder_arg, id_list
+from runner.api._routes import Call, Routes
+from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.store.files import file_blobs, release_blobs
+from runner.store.objects import (
+    FolderConflict,
+    clone_objects,
+    create_container,
+    find_objects,
+    get_container,
+    list_folder,
+    list_folders,
+    move_folders,
+    move_objects,
+    new_folder,
+    remove_folder,
+    remove_objects,
+    rename_folder,
+)
+
+routes = Routes()
+
+CLASSES = ("project", "container")
+DESCRIBE_DEFAULTS = ("id", "class", "name", "summary", "description", "tags", "properties", "region", "billTo",
+                     "level", "created", "modified", "dataUsage", "protected", "restricted", "downloadRestricted")
+DESCRIBE_ASKED = ("folders", "fileUploadParameters")
+FILE_UPLOAD_PARAMETERS = {"minimumPartSize": 5242880, "maximumPartSize": 5368709120, "maximumNumParts": 10000,
+                          "maximumFileSize": 5497558138880, "emptyLastPartAllowed": True}
+
+
+def _container_id(call: Call) -> str:
+    assert call.object_id is not None
+    get_container(call.db, call.object_id)
+    return call.object_id
+
+
+def _readable(call: Call) -> str:
+    container_id = _container_id(call)
+    call.caller.require_read(container_id)
+    return container_id
+
+
+def _writable(call: Call) -> str:
+    container_id = _container_id(call)
+    call.caller.require_write(container_id)
+    return container_id
+
+
+@contextmanager
+def _folder_conflicts() -> Iterator[None]:
+    try:
+        yield
+    except FolderConflict as exc:
+        raise InvalidState(str(exc)) from None
+
+
+@routes.static("project", "new")
+async def new_project(call: Call) -> dict[str, Any]:
+    """/project/new {name, summary?, description?, tags?, properties?} (the user only)."""
+    if call.caller.is_job:
+        raise PermissionDenied("a job's token may not create projects: it uses its workspace and project context")
+    name = check.optional_str(call.body, "name")
+    if not name:
+        raise InvalidInput("the key 'name' is missing or empty")
+    doc = {"summary": check.optional_str(call.body, "summary") or "",
+           "description": check.optional_str(call.body, "description") or "",
+           "tags": check.string_list(call.body, "tags"), "properties": check.properties(call.body)}
+    return {"id": create_container(call.db, "project", name, doc)}
+
+
+def _level(call: Call, container_id: str) -> str:
+    if not call.caller.is_job:
+        return "ADMINISTER"
+    return "CONTRIBUTE" if call.caller.may_write(container_id) else "VIEW"
+
+
+@routes.on(CLASSES, "describe")
+async def describe(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/describe: `folders` with `folders: true`; `fileUploadParameters` when asked."""
+    container = get_container(call.db, _readable(call))
+    names = wanted_fields(call.body, (*DESCRIBE_DEFAULTS, *DESCRIBE_ASKED), DESCRIBE_DEFAULTS)
+    if call.body.get("folders") is True:
+        names.add("folders")
+    view = {
+        "id": container["id"], "class": container["class"], "name": container["name"],
+        "summary": container.get("summary", ""), "description": container.get("description", ""),
+        "tags": container.get("tags", []), "properties": container.get("properties", {}), "region": "local",
+        "billTo": LOCAL_USER, "level": _level(call, container["id"]), "created": container["created"],
+        "modified": container["modified"], "dataUsage": 0, "protected": False, "restricted": False,
+        "downloadRestricted": False, "fileUploadParameters": FILE_UPLOAD_PARAMETERS,
+    }
+    if "folders" in names:
+        view["folders"] = list_folders(call.db, container["id"])
+    return select(view, names)
+
+
+@routes.on(CLASSES, "newFolder")
+async def new_folder_route(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/newFolder {folder, parents?}."""
+    container_id = _writable(call)
+    new_folder(call.db, container_id, folder_arg(call.body, default=None),
+               parents=check.optional_bool(call.body, "parents"))
+    return {"id": container_id}
+
+
+@routes.on(CLASSES, "listFolder")
+async def list_folder_route(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/listFolder {folder?, describe?, only?, includeHidden?}."""
+    container_id = _readable(call)
+    only = call.body.get("only", "all")
+    if only not in ("folders", "objects", "all"):
+        raise InvalidInput("only must be one of 'folders', 'objects' or 'all'")
+    folders, objects = list_folder(call.db, container_id, folder_arg(call.body))
+    if not check.optional_bool(call.body, "includeHidden"):
+        objects = [o for o in objects if not o.get("hidden")]
+    option = call.body.get("describe", False)
+    if not isinstance(option, (bool, dict)):
+        raise InvalidInput("describe must be a boolean or a JSON object of describe options")
+    entries = []
+    for obj in objects:
+        entry: dict[str, Any] = {"id": obj["id"]}
+        if option is not False:
+            entry["describe"] = describe_object(call, obj, option if isinstance(option, dict) else {})
+        entries.append(entry)
+    result: dict[str, Any] = {}
+    if only in ("objects", "all"):
+        result["objects"] = entries
+    if only in ("folders", "all"):
+        result["folders"] = folders
+    return result
+
+
+def _folder_list(call: Call, key: str) -> list[str]:
+    return [folder_arg({key: f}, key) for f in check.string_list(call.body, key)]
+
+
+@routes.on(CLASSES, "clone")
+async def clone(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/clone {objects, folders?, project, destination?, parents?}: same IDs, another
+    container; objects must be closed. `exists` lists those already in the destination (left where they are)."""
+    source = _readable(call)
+    destination = container_arg(call, "project")
+    call.caller.require_write(destination)
+    ids, folders = id_list(call.body, "objects"), _folder_list(call, "folders")
+    chosen = find_objects(call.db, container=source, ids=ids) if ids else []
+    missing = set(ids) - {o["id"] for o in chosen}
+    if missing:
+        raise ResourceNotFound(f"not in {source}: {', '.join(sorted(missing))}")
+    for folder in folders:
+        chosen.extend(find_objects(call.db, container=source, folder=folder, recurse=True))
+    not_closed = sorted(o["id"] for o in chosen if o["state"] != "closed")
+    if not_closed:
+        raise InvalidState(f"only closed objects can be cloned; these are not: {', '.join(not_closed)}")
+    with _folder_conflicts():
+        exists = clone_objects(call.db, ids, source, destination, folder_arg(call.body, "destination"),
+                               parents=check.optional_bool(call.body, "parents"), folders=folders)
+    return {"id": source, "project": destination, "exists": exists}
+
+
+@routes.on(CLASSES, "move")
+async def move(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/move {objects?, folders?, destination}: within the container."""
+    container_id = _writable(call)
+    destination = folder_arg(call.body, "destination", default=None)
+    ids, folders = id_list(call.body, "objects"), _folder_list(call, "folders")
+    with _folder_conflicts():
+        move_objects(call.db, container_id, ids, destination)
+        move_folders(call.db, container_id, folders, destination)
+    return {"id": container_id}
+
+
+@routes.on(CLASSES, "renameFolder")
+async def rename_folder_route(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/renameFolder {folder, name}."""
+    container_id = _writable(call)
+    folder = folder_arg(call.body, default=None)
+    name = check.optional_str(call.body, "name")
+    if not name or "/" in name or name in (".", ".."):
+        raise InvalidInput(f"{name!r} is not a folder name: it must be non-empty and have no '/'")
+    if folder == "/":
+        raise InvalidInput("the root folder cannot be renamed")
+    with _folder_conflicts():
+        rename_folder(call.db, container_id, folder, name)
+    return {"id": container_id}
+
+
+@routes.on(CLASSES, "removeFolder")
+async def remove_folder_route(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/removeFolder {folder, recurse?}: a non-empty folder needs `recurse`."""
+    container_id = _writable(call)
+    folder = folder_arg(call.body, default=None)
+    if folder == "/":
+        raise InvalidInput("the root folder cannot be removed")
+    files = find_objects(call.db, container=container_id, folder=folder, recurse=True, klass="file")
+    blobs = file_blobs(call.db, [f["id"] for f in files])
+    with _folder_conflicts():
+        remove_folder(call.db, container_id, folder, recurse=check.optional_bool(call.body, "recurse"))
+    release_blobs(call.db, call.services.home, blobs)
+    return {"id": container_id, "completed": True}
+
+
+@routes.on(CLASSES, "removeObjects")
+async def remove_objects_route(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/removeObjects {objects, force?}: `force` ignores objects not there."""
+    container_id = _writable(call)
+    ids = id_list(call.body, "objects")
+    present = find_objects(call.db, container=container_id, ids=ids) if ids else []
+    missing = set(ids) - {o["id"] for o in present}
+    if missing and not check.optional_bool(call.body, "force"):
+        raise ResourceNotFound(f"not in {container_id}: {', '.join(sorted(missing))}")
+    blobs = file_blobs(call.db, [o["id"] for o in present if o["class"] == "file"])
+    remove_objects(call.db, container_id, [o["id"] for o in present])
+    release_blobs(call.db, call.services.home, blobs)
+    return {"id": container_id}

@@ -1,0 +1,268 @@
+"""/job/new and /job-xxxx/{describe, addTags, removeTags, setProperties, terminate, update, getIdentityToken},
+and /system/findExecutions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runner.api import _checks as check
+from runner.api._fields import select, wanted_fields
+from runner.api._routes import Call, Routes
+from runner.api.identity import IdentityKeys, identity_token
+from runner.engine.submit import SubjobRequest
+from runner.errors import InvalidAuthentication, InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.spec.job_states import JobState
+from runner.spec.run_input import link_problem
+from runner.spec.timeouts import parse_timeouts_by_executable
+from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
+from runner.store.nonces import check_nonce, record_nonce
+from runner.store.objects import ObjectNotFound, get_object
+
+routes = Routes()
+
+DEFAULT_FIELDS = (
+    "id", "try", "class", "name", "executableName", "created", "tryCreated", "modified", "startedRunning",
+    "stoppedRunning", "billTo", "project", "folder", "rootExecution", "parentJob", "parentJobTry", "originJob",
+    "detachedFrom", "detachedFromTry", "parentAnalysis", "analysis", "stage", "state", "stateTransitions",
+    "workspace", "launchedBy", "function", "tags", "properties", "finalPriority", "rank", "details",
+    "systemRequirements", "executionPolicy", "timeout", "instanceType", "networkAccess",
+    "delayWorkspaceDestruction", "dependsOn", "failureReason", "failureMessage", "failureFrom", "failureCounts",
+    "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
+    "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
+    "isFree", "totalPrice", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
+)
+EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
+FAILURE_FIELDS = ("failureReason", "failureMessage", "failureFrom")
+FAILING_STATES = {"failed", "terminating", "terminated", "restartable"}
+
+
+def _job(call: Call, try_: int | None = None) -> dict[str, Any]:
+    assert call.object_id is not None
+    try:
+        job = get_job(call.db, call.object_id)
+    except JobNotFound:
+        raise ResourceNotFound(f"the job {call.object_id} does not exist") from None
+    if try_ is not None and try_ != job.get("try", 0):
+        tries = {t.get("try", 0): t for t in job.get("_tries") or []}
+        if try_ not in tries:
+            raise ResourceNotFound(f"there is no try {try_} for {call.object_id}")
+        job = tries[try_]
+    return job
+
+
+def public_view(job: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored job as describe shows it: the engine's own fields hidden, failure fields only when failing."""
+    view = {k: v for k, v in job.items() if not k.startswith("_")}
+    view["stateTransitions"] = list(job.get("stateTransitions") or [])[int(job.get("_transitionsBefore") or 0):]
+    view.setdefault("tryCreated", job.get("created"))
+    if job.get("state") not in FAILING_STATES:
+        for key in FAILURE_FIELDS:
+            view.pop(key, None)
+    for key in ("startedRunning", "stoppedRunning", *FAILURE_FIELDS):
+        if view.get(key) is None:
+            view.pop(key, None)
+    if job.get("state") in ("done", "failed", "terminated"):
+        view["dependsOn"] = []
+    return view
+
+
+def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer of /job-xxxx/describe for `body`'s field selection."""
+    if "fields" not in body and body.get("io") is False:
+        body = {**body, "fields": {k: False for k in ("runInput", "originalInput", "input", "output")},
+                "defaultFields": True}
+    names = wanted_fields(body, (*DEFAULT_FIELDS, *EXTRA_FIELDS), DEFAULT_FIELDS)
+    return select(public_view(job), names)
+
+
+@routes.on("job", "describe")
+async def describe(call: Call) -> dict[str, Any]:
+    """/job-xxxx/describe."""
+    return describe_job(_job(call, check.try_number(call.body)), call.body)
+
+
+def _require_same_tree_or_user(call: Call, job: Mapping[str, Any]) -> None:
+    caller = call.caller
+    if caller.is_job and job.get("workspace") != caller.workspace and job.get("project") != caller.project:
+        raise PermissionDenied(f"{caller.job_id} may not change {job['id']}: it is in another project")
+
+
+@routes.on("job", "addTags")
+async def add_tags(call: Call) -> dict[str, Any]:
+    """/job-xxxx/addTags."""
+    tags = check.string_list(call.body, "tags", required=True)
+    job = _job(call, check.try_number(call.body))
+    _require_same_tree_or_user(call, job)
+    update_job(call.db, job["id"], {"tags": list(dict.fromkeys([*job.get("tags", []), *tags]))})
+    return {"id": job["id"]}
+
+
+@routes.on("job", "removeTags")
+async def remove_tags(call: Call) -> dict[str, Any]:
+    """/job-xxxx/removeTags."""
+    tags = set(check.string_list(call.body, "tags", required=True))
+    job = _job(call, check.try_number(call.body))
+    _require_same_tree_or_user(call, job)
+    update_job(call.db, job["id"], {"tags": [t for t in job.get("tags", []) if t not in tags]})
+    return {"id": job["id"]}
+
+
+@routes.on("job", "setProperties")
+async def set_properties(call: Call) -> dict[str, Any]:
+    """/job-xxxx/setProperties: null removes a property."""
+    if "properties" not in call.body:
+        raise InvalidInput("the key 'properties' is missing")
+    changes = check.properties(call.body, allow_null=True)
+    job = _job(call, check.try_number(call.body))
+    _require_same_tree_or_user(call, job)
+    merged = {**job.get("properties", {}), **changes}
+    update_job(call.db, job["id"], {"properties": {k: v for k, v in merged.items() if v is not None}})
+    return {"id": job["id"]}
+
+
+@routes.on("job", "terminate")
+async def terminate(call: Call) -> dict[str, Any]:
+    """/job-xxxx/terminate: the whole tree ends terminated; nothing happens to an ended job."""
+    job = _job(call)
+    _require_same_tree_or_user(call, job)
+    if not JobState(job["state"]).is_terminal:
+        call.services.engine.terminate(job["id"])
+    return {"id": job["id"]}
+
+
+@routes.on("job", "update")
+async def update(call: Call) -> dict[str, Any]:
+    """/job-xxxx/update: `rank` (root executions only) and `allowSSH`."""
+    job = _job(call)
+    changes: dict[str, Any] = {}
+    if "rank" in call.body:
+        rank = call.body["rank"]
+        if isinstance(rank, bool) or not isinstance(rank, int):
+            raise InvalidInput("Expected key 'rank' of input to be an integer")
+        if not -1024 <= rank <= 1023:
+            raise InvalidInput("Expected key 'rank' of input to be in range [-1024, 1023]")
+        if job["rootExecution"] != job["id"]:
+            raise InvalidInput("Not a root execution")
+        if JobState(job["state"]).is_terminal:
+            raise InvalidInput(f"rank cannot be changed for a job in state {job['state']}")
+        for member in find_jobs(call.db, root=job["id"]):
+            update_job(call.db, member["id"], {"rank": rank})
+        call.services.engine.wake()
+    if "allowSSH" in call.body:
+        changes["allowSSH"] = check.string_list(call.body, "allowSSH")
+    if changes:
+        update_job(call.db, job["id"], changes)
+    return {"id": job["id"]}
+
+
+@routes.on("job", "getIdentityToken")
+async def get_identity_token(call: Call) -> dict[str, Any]:
+    """/job-xxxx/getIdentityToken: a JWT for the calling job, signed with the engine's key."""
+    if not call.caller.is_job:
+        raise PermissionDenied("job-xxxx/getIdentityToken can only be called with a job token")
+    if call.caller.job_id != call.object_id:
+        raise InvalidAuthentication("The token cannot be used from this IP address: it belongs to another job")
+    job = _job(call)
+    if job["rootExecution"] != job["id"]:
+        job = {**job, "root": get_job(call.db, job["rootExecution"])}
+    keys: IdentityKeys = call.services.extras["identity_keys"]
+    token = identity_token(keys, job, call.body, issuer=f"http://{call.request.host}",
+                           worker_ip=call.request.remote or "127.0.0.1")
+    return {"Token": token}
+
+
+def _subjob_request(body: Mapping[str, Any]) -> SubjobRequest:
+    function = body.get("function")
+    if not isinstance(function, str) or not function:
+        raise InvalidInput("the key 'function' is missing or is not a non-empty string")
+    job_input = body.get("input")
+    if not isinstance(job_input, Mapping):
+        raise InvalidInput("`input` is missing or is not a hash")
+    problem = link_problem(dict(job_input))
+    if problem is not None:
+        raise InvalidInput(f"an invalid link syntax appears in the input: expected {problem}")
+    timeouts = body.get("timeoutPolicyByExecutable")
+    if timeouts is not None:
+        _, problems = parse_timeouts_by_executable(timeouts)
+        if problems:
+            raise InvalidInput(str(problems[0]))
+    if "details" in body and not isinstance(body["details"], (Mapping, list)):
+        raise InvalidInput("`details`, if given, must be a JSON object or array")
+    return SubjobRequest(
+        function=function, input=dict(job_input), name=check.optional_str(body, "name"),
+        tags=tuple(check.string_list(body, "tags")), properties=check.properties(body),
+        details=body.get("details"), depends_on=tuple(check.depends_on(body)),
+        system_requirements=check.optional_mapping(body, "systemRequirements"),
+        system_requirements_by_executable=check.optional_mapping(body, "systemRequirementsByExecutable"),
+        timeout_policy_by_executable=timeouts,
+    )
+
+
+def check_dependencies(call: Call, ids: list[str]) -> None:
+    """Every ID in dependsOn exists (ResourceNotFound) and no job there has failed (InvalidState)."""
+    for item in ids:
+        try:
+            if item.startswith("job-"):
+                state = get_job(call.db, item)["state"]
+                if state in ("failed", "terminated"):
+                    raise InvalidState(f"{item} in dependsOn has already {state}")
+            else:
+                get_object(call.db, item)
+        except (JobNotFound, ObjectNotFound):
+            raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
+
+
+@routes.static("job", "new")
+async def new_job(call: Call) -> dict[str, Any]:
+    """/job/new: a subjob of the calling job, running another entry point of the same applet."""
+    if not call.caller.is_job or call.caller.job_id is None:
+        raise InvalidAuthentication("the auth token used is not a token issued to a job")
+    earlier = check_nonce(call.db, "/job/new", call.body)
+    if earlier is not None:
+        return earlier
+    request = _subjob_request(call.body)
+    check_dependencies(call, list(request.depends_on))
+    parent = get_job(call.db, call.caller.job_id)
+    applet = get_object(call.db, parent["applet"])
+    job = call.services.engine.new_subjob(applet, parent, request)
+    result = {"id": job["id"]}
+    record_nonce(call.db, "/job/new", call.body, result)
+    return result
+
+
+@routes.static("system", "findExecutions")
+async def find_executions(call: Call) -> dict[str, Any]:
+    """/system/findExecutions: jobs by tree, parent, origin, state, name, executable or project; newest first."""
+    body = call.body
+    jobs = find_jobs(call.db, root=check.optional_str(body, "rootExecution"),
+                     parent=check.optional_str(body, "parentJob"))
+    filters = {"originJob": body.get("originJob"), "applet": body.get("executable"), "project": body.get("project"),
+               "id": body.get("id")}
+    states = body.get("state")
+    wanted_states = {states} if isinstance(states, str) else set(states or [])
+    name = body.get("name")
+    results = []
+    for job in reversed(jobs):
+        if any(v is not None and (job.get(k) not in v if isinstance(v, list) else job.get(k) != v)
+               for k, v in filters.items()):
+            continue
+        if wanted_states and job["state"] not in wanted_states:
+            continue
+        if isinstance(name, str) and job.get("name") != name:
+            continue
+        if body.get("includeSubjobs") is False and job.get("parentJob"):
+            continue
+        if call.caller.is_job and not (call.caller.may_read(job.get("project", "")) or
+                                       call.caller.may_read(job.get("workspace", ""))):
+            continue
+        entry: dict[str, Any] = {"id": job["id"]}
+        describe_option = body.get("describe")
+        if describe_option:
+            entry["describe"] = describe_job(job, describe_option if isinstance(describe_option, Mapping) else {})
+        results.append(entry)
+    limit = body.get("limit")
+    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
+        results = results[:limit]
+    return {"results": results, "next": None}
+

@@ -1,0 +1,61 @@
+"""/record/new and /record-xxxx/{describe, close, and the metadata routes (getDetails, setDetails, ...)}."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from runner.api import _checks as check
+from runner.api._describers import register
+from runner.api._fields import select
+from runner.api._metadata import add_metadata_routes
+from runner.api._objects import ASKED_FIELDS, BASE_FIELDS, base_view, chosen_fields, new_object, readable_object
+from runner.api._objects import writable_object
+from runner.api._routes import Call, Routes
+from runner.errors import InvalidState
+from runner.store.nonces import check_nonce, record_nonce
+from runner.store.objects import update_object
+
+routes = Routes()
+add_metadata_routes(routes, "record")
+
+
+def _record_id(call: Call) -> str:
+    assert call.object_id is not None
+    return call.object_id
+
+
+@routes.static("record", "new")
+async def new_record(call: Call) -> dict[str, Any]:
+    """/record/new {project, name?, folder?, parents?, details?, types?, tags?, properties?, hidden?, close?}."""
+    earlier = check_nonce(call.db, "/record/new", call.body)
+    if earlier is not None:
+        return earlier
+    closed = check.optional_bool(call.body, "close")
+    record = new_object(call, "record", state="closed" if closed else "open")
+    result = {"id": record["id"]}
+    record_nonce(call.db, "/record/new", call.body, result)
+    return result
+
+
+@register("record")
+def describe_record(call: Call, record: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's describe, honouring fields / defaultFields (`properties`, `details` when asked)."""
+    return select(base_view(record), chosen_fields(body, BASE_FIELDS, ASKED_FIELDS))
+
+
+@routes.on("record", "describe")
+async def describe(call: Call) -> dict[str, Any]:
+    """/record-xxxx/describe {project?, fields?, defaultFields?, properties?, details?}."""
+    record = readable_object(call, _record_id(call), check.optional_str(call.body, "project"))
+    return describe_record(call, record, call.body)
+
+
+@routes.on("record", "close")
+async def close(call: Call) -> dict[str, Any]:
+    """/record-xxxx/close: an open record becomes closed (its details and types fixed from then on)."""
+    record = writable_object(call, _record_id(call))
+    if record["state"] != "open":
+        raise InvalidState(f"{record['id']} is {record['state']}: only an open record can be closed")
+    update_object(call.db, record["id"], state="closed")
+    return {"id": record["id"]}

@@ -1,0 +1,134 @@
+"""Routes DNAnexus has no equivalent for, under /runner/: ping, build a folder, follow logs, shut down, JWKS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from runner import __version__
+from runner.api._routes import SERVICES, Call, Routes
+from runner.api.applets import build_folder
+from runner.api.server import authenticate, error_response, json_response
+from runner.engine.logs import read_entries
+from runner.errors import ApiError, InvalidInput, PermissionDenied, ResourceNotFound
+from runner.spec.job_states import JobState
+from runner.store.db import Database
+from runner.store.jobs import JobNotFound, find_jobs, get_job
+
+routes = Routes()
+POLL_S = 0.5
+
+
+@routes.raw("GET", "/runner/ping")
+async def ping(request: web.Request) -> web.StreamResponse:
+    """Whether the engine answers, and what it is: pid, version, default project, state folder."""
+    services = request.app[SERVICES]
+    try:
+        authenticate(services, request)
+    except ApiError as exc:
+        return error_response(exc)
+    return json_response({"ok": True, "pid": os.getpid(), "version": __version__, "project": services.default_project,
+                          "home": str(services.home), "url": services.extras.get("url")})
+
+
+@routes.raw("GET", "/runner/jwks")
+async def jwks(request: web.Request) -> web.StreamResponse:
+    """The public key that verifies job identity tokens, as a JWK set (no token needed)."""
+    return json_response(request.app[SERVICES].extras["identity_keys"].jwks())
+
+
+@routes.static("runner", "build")
+async def build(call: Call) -> dict[str, Any]:
+    """Build the applet in a source folder on this machine and store it in the default project."""
+    if call.caller.is_job:
+        raise PermissionDenied("only the user builds applets")
+    folder = call.body.get("folder")
+    if not isinstance(folder, str) or not Path(folder).is_absolute():
+        raise InvalidInput("`folder` must be the absolute path of an applet source folder")
+    if not (Path(folder) / "dxapp.json").is_file():
+        raise InvalidInput(f"{folder} has no dxapp.json")
+    project = call.body.get("project") or call.services.default_project
+    built, applet = await build_folder(call, Path(folder), str(project))
+    return {"id": applet["id"], "name": applet["name"], "project": applet["project"], "imageBuilt": built.image_built,
+            "image": built.image_tag, "notes": list(built.notes)}
+
+
+@routes.static("runner", "shutdown")
+async def shutdown(call: Call) -> dict[str, Any]:
+    """Stop the engine (running jobs end terminated)."""
+    if call.caller.is_job:
+        raise PermissionDenied("only the user stops the engine")
+    call.services.extras["shutdown"].set()
+    return {"ok": True}
+
+
+def _subtree(db: Database, top: str) -> list[dict[str, Any]]:
+    """`top` and its descendants, oldest first."""
+    job = get_job(db, top)
+    members = {top}
+    tree = find_jobs(db, root=job["rootExecution"])
+    for candidate in tree:
+        if candidate.get("parentJob") in members:
+            members.add(candidate["id"])
+    return [j for j in tree if j["id"] in members]
+
+
+def _record(kind: str, job: Mapping[str, Any], **fields: Any) -> bytes:
+    payload = {"kind": kind, "job": job["id"], "name": job.get("name"), "function": job.get("function"), **fields}
+    return (json.dumps(payload) + "\n").encode()
+
+
+@routes.raw("GET", "/runner/logs")
+async def logs(request: web.Request) -> web.StreamResponse:
+    """NDJSON records of a job's (and its descendants') log lines and states; `follow=1` until they end."""
+    services = request.app[SERVICES]
+    try:
+        authenticate(services, request)
+        top = request.query.get("job", "")
+        try:
+            get_job(services.db, top)
+        except JobNotFound:
+            raise ResourceNotFound(f"the job {top!r} does not exist") from None
+    except ApiError as exc:
+        return error_response(exc)
+    tree = request.query.get("tree", "1") != "0"
+    follow = request.query.get("follow", "1") != "0"
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+    await response.prepare(request)
+    offsets: dict[str, int] = {}
+    states: dict[str, str] = {}
+    queue = services.engine.hub.subscribe(lambda job_id: True)
+    try:
+        while True:
+            jobs = _subtree(services.db, top) if tree else [get_job(services.db, top)]
+            for job in jobs:
+                await _send_new(response, services.home, job, offsets, states)
+            ended = all(JobState(j["state"]).is_terminal for j in jobs)
+            if ended or not follow:
+                head = next(j for j in jobs if j["id"] == top)
+                await response.write((json.dumps({"kind": "end", "job": top, "state": head["state"]}) + "\n").encode())
+                break
+            try:
+                await asyncio.wait_for(queue.get(), timeout=POLL_S)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        services.engine.hub.unsubscribe(queue)
+    return response
+
+
+async def _send_new(response: web.StreamResponse, home: Path, job: Mapping[str, Any], offsets: dict[str, int],
+                    states: dict[str, str]) -> None:
+    entries, offsets[job["id"]] = read_entries(home / "jobs" / job["id"], offsets.get(job["id"], 0))
+    chunks = [_record("log", job, t=e.at_ms, stream=e.stream, line=e.text) for e in entries]
+    if states.get(job["id"]) != job["state"]:
+        states[job["id"]] = job["state"]
+        chunks.append(_record("state", job, t=job["modified"], state=job["state"]))
+    if chunks:
+        await response.write(b"".join(chunks))

@@ -1,0 +1,84 @@
+"""Ending job trees: a failure fails the job and its ancestors and terminates the rest; terminate ends all.
+
+A detached job is the root of its own tree, so neither reaches it. Jobs that are running are moved to
+`terminating` and their containers are stopped; the driver moves them on to `terminated` once the
+container is gone. Jobs that are not running end at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from runner.engine._readiness import data_ids
+from runner.spec.job_states import JobState
+from runner.store.db import Database, now_ms
+from runner.store.jobs import find_jobs, get_job
+from runner.store.objects import clone_objects
+
+if TYPE_CHECKING:
+    from runner.engine.driver import Engine
+
+S = JobState
+
+
+def failure_from(job: Mapping[str, Any], reason: str, message: str) -> dict[str, Any]:
+    """The `failureFrom` mapping naming the job try that caused a failure."""
+    return {"id": job["id"], "try": job.get("try", 0), "name": job.get("name"), "executable": job.get("applet"),
+            "executableName": job.get("executableName"), "function": job.get("function"),
+            "failureReason": reason, "failureMessage": message}
+
+
+def _fail_one(engine: Engine, job: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    state = JobState(engine_job_state(engine.db, job["id"]))
+    if state.is_terminal:
+        return
+    if state is S.RUNNING:
+        engine.stop_container(job["id"])
+        fields = {**fields, "stoppedRunning": now_ms()}
+    if state in (S.TERMINATING,):
+        return
+    engine._transition(job["id"], S.FAILED, fields)
+
+
+def engine_job_state(db: Database, job_id: str) -> str:
+    """The current state of a job."""
+    return str(get_job(db, job_id)["state"])
+
+
+def fail(engine: Engine, job: Mapping[str, Any], reason: str, message: str) -> None:
+    """Fail `job` and its ancestors (with failureFrom naming it); terminate the rest of its tree."""
+    cause = failure_from(job, reason, message)
+    fields = {"failureReason": reason, "failureMessage": message, "failureFrom": cause}
+    _fail_one(engine, job, {**fields, **({"stoppedRunning": job["stoppedRunning"]} if job.get("stoppedRunning") else {})})
+    parent_id = job.get("parentJob")
+    while parent_id:
+        parent = get_job(engine.db, parent_id)
+        _fail_one(engine, parent, fields)
+        parent_id = parent.get("parentJob")
+    end_tree(engine, job["rootExecution"], reason="JobTreeFailure",
+             message=f"{job['id']} ({job.get('name')}) failed: {reason}: {message}")
+
+
+def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None:
+    """Terminate every job of the tree rooted at `root_id` that has not ended yet."""
+    for job in find_jobs(engine.db, root=root_id):
+        state = JobState(job["state"])
+        if state.is_terminal or state is S.TERMINATING:
+            continue
+        fields = {"failureReason": reason, "failureMessage": message}
+        engine._transition(job["id"], S.TERMINATING, fields)
+        if state is S.RUNNING:
+            engine.stop_container(job["id"])
+        else:
+            engine._transition(job["id"], S.TERMINATED)
+
+
+def clone_outputs(db: Database, job: Mapping[str, Any], output: Mapping[str, Any]) -> None:
+    """Clone the data objects of a master job's output into its destination (project context or parent workspace)."""
+    ids = list(dict.fromkeys(data_ids(dict(output))))
+    destination = job.get("_outputDestination") or {}
+    if not ids or not destination:
+        return
+    clone_objects(db, ids, source=job["workspace"], destination=destination["container"],
+                  folder=destination.get("folder", "/"), parents=True)

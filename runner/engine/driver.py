@@ -1,0 +1,316 @@
+"""The engine's async driver: moves jobs through their states, runs their containers, ends their trees.
+
+One loop wakes on every change (a job created, a container ended, a terminate request) and advances
+every waiting job until nothing moves, then lets the scheduler admit runnable jobs. Each running try is
+its own task around `Backend.run()`. Every state change goes through the store's `transition()` and is
+published to the log hub, so that `runner watch` and the TUI see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.backends.base import Backend, BackendError
+from runner.engine import _tree
+from runner.engine._container import Reachability, container_spec
+from runner.engine._outcome import Outcome, outcome_of, seconds_text
+from runner.engine._readiness import input_readiness, output_problem, output_readiness
+from runner.engine.logs import JobLog, LogEntry, LogHub
+from runner.engine.scheduler import Candidate, Resources, jobs_to_start
+from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
+from runner.spec.execution_policy import restarts_allowed
+from runner.spec.io_spec import read_io_spec
+from runner.spec._checks import Checker
+from runner.spec.job_states import JobState
+from runner.store.db import Database, now_ms
+from runner.store.jobs import find_jobs, get_job, transition, update_job
+from runner.store.objects import get_object
+from runner.store.tokens import issue_job_token, revoke_job_tokens
+
+log = logging.getLogger(__name__)
+S = JobState
+WAITING_STATES = (S.IDLE, S.WAITING_ON_INPUT, S.WAITING_ON_OUTPUT)
+
+
+@dataclass(slots=True)
+class _RunningTry:
+    job_id: str
+    request: Resources
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+
+class Engine:
+    """Runs job trees: create jobs, advance their states, run and stop their containers."""
+
+    def __init__(self, db: Database, backend: Backend, home: Path, reach: Reachability, capacity: Resources,
+                 hub: LogHub | None = None) -> None:
+        self.db, self.backend, self.home, self.reach, self.capacity = db, backend, home, reach, capacity
+        self.hub = hub or LogHub()
+        self._wake = asyncio.Event()
+        self._running: dict[str, _RunningTry] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Recover the jobs a stopped engine left behind, then start advancing jobs."""
+        for job in find_jobs(self.db, states=(S.RUNNING, S.TERMINATING)):
+            if job["state"] == S.TERMINATING.value:
+                self._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()})
+            else:
+                self._finish_try(job["id"], Outcome(failure_reason="ExecutionError",
+                                                    failure_message="the engine stopped while this job was running"))
+        self._loop_task = asyncio.create_task(self._loop())
+        self.wake()
+
+    async def close(self) -> None:
+        """Stop every running job (they end terminated) and the loop."""
+        self._closing = True
+        for running in list(self._running.values()):
+            running.stop.set()
+        tasks = [r.task for r in self._running.values() if r.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+
+    def wake(self) -> None:
+        """Ask the loop to look at the jobs again."""
+        self._wake.set()
+
+    async def idle(self) -> None:
+        """Wait until no job is running and nothing is left to advance (for tests and benchmarks)."""
+        while self._running or self._wake.is_set():
+            await asyncio.sleep(0.05)
+
+    # -- requests from the API -----------------------------------------------------------------------
+
+    def run(self, applet: Mapping[str, Any], request: RunRequest, invoker: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Create the master job of a run of `applet`; it starts when its inputs are ready."""
+        job = create_master_job(self.db, applet, request, invoker)
+        self._say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
+        self.wake()
+        return job
+
+    def new_subjob(self, applet: Mapping[str, Any], parent: Mapping[str, Any], request: SubjobRequest) -> dict[str, Any]:
+        """Create a subjob of `parent` running `request.function`."""
+        job = create_subjob(self.db, applet, parent, request)
+        self._say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
+                              f"instance type {job['instanceType']}")
+        self.wake()
+        return job
+
+    def terminate(self, job_id: str) -> None:
+        """Terminate the tree `job_id` belongs to: every job not yet ended ends terminated (nothing if it ended)."""
+        job = get_job(self.db, job_id)
+        if JobState(job["state"]).is_terminal:
+            return  # "If the job is already in a terminal state ... no action is taken."
+        _tree.end_tree(self, job["rootExecution"], reason="Terminated",
+                       message=f"the job tree was terminated by {job.get('launchedBy', 'the user')}")
+        self.wake()
+
+    # -- used by _tree -------------------------------------------------------------------------------
+
+    def stop_container(self, job_id: str) -> None:
+        """Ask the container of a running job to stop (SIGTERM, then kill)."""
+        running = self._running.get(job_id)
+        if running is not None:
+            running.stop.set()
+
+    def _transition(self, job_id: str, state: JobState, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        job = transition(self.db, job_id, state, changes)
+        self.hub.publish(job_id, LogEntry(now_ms(), "state", state.value))
+        if state.is_terminal:
+            revoke_job_tokens(self.db, job_id)
+        return job
+
+    def _say(self, job_id: str, text: str) -> None:
+        entry = JobLog.for_job(self.home, job_id).append("runner", text)
+        self.hub.publish(job_id, entry)
+
+    # -- the loop ------------------------------------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while not self._closing:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                self._advance()
+            except Exception:  # noqa: BLE001 - one bad job must not stop the engine
+                log.exception("advancing jobs failed")
+
+    def _advance(self) -> None:
+        moved = True
+        while moved and not self._closing:
+            moved = False
+            for job in find_jobs(self.db, states=WAITING_STATES):
+                moved |= self._progress(job)
+        if not self._closing:
+            self._admit()
+
+    def _progress(self, job: dict[str, Any]) -> bool:
+        state = JobState(job["state"])
+        if state is S.WAITING_ON_OUTPUT:
+            return self._progress_output(job)
+        ready = input_readiness(self.db, job)
+        if ready.failure is not None:
+            _tree.fail(self, job, "InputError", ready.failure)
+            return True
+        if ready.waiting_on:
+            if state is S.IDLE:
+                self._transition(job["id"], S.WAITING_ON_INPUT, {"dependsOn": ready.waiting_on})
+                return True
+            if ready.waiting_on != job.get("dependsOn"):
+                update_job(self.db, job["id"], {"dependsOn": ready.waiting_on})
+            return False
+        self._transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": []})
+        return True
+
+    def _progress_output(self, job: dict[str, Any]) -> bool:
+        ready = output_readiness(self.db, job)
+        if ready.failure is not None:
+            _tree.fail(self, job, "OutputError", ready.failure)
+            return True
+        if ready.waiting_on:
+            if ready.waiting_on != job.get("dependsOn"):
+                update_job(self.db, job["id"], {"dependsOn": ready.waiting_on})
+            return False
+        output = ready.value
+        if job.get("_master"):
+            applet = get_object(self.db, job["applet"])
+            problem = output_problem(self.db, _output_spec(applet), output)
+            if problem is not None:
+                _tree.fail(self, job, "OutputError", problem)
+                return True
+            _tree.clone_outputs(self.db, job, output)
+        self._transition(job["id"], S.DONE, {"output": output, "dependsOn": []})
+        self._say(job["id"], "done")
+        return True
+
+    def _admit(self) -> None:
+        runnable = [j for j in find_jobs(self.db, states=(S.RUNNABLE,)) if j["id"] not in self._running]
+        if not runnable:
+            return
+        by_id = {j["id"]: j for j in runnable}
+        candidates = [Candidate(j["id"], _request(j), int(j.get("rank") or 0), int(j["created"])) for j in runnable]
+        running = [Candidate(r.job_id, r.request) for r in self._running.values()]
+        for job_id in jobs_to_start(candidates, running, self.capacity):
+            self._start(by_id[job_id])
+
+    def _start(self, job: dict[str, Any]) -> None:
+        running = _RunningTry(job["id"], _request(job))
+        self._running[job["id"]] = running
+        job = self._transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
+        running.task = asyncio.create_task(self._run_try(job, running))
+
+    # -- one try -------------------------------------------------------------------------------------
+
+    async def _run_try(self, job: dict[str, Any], running: _RunningTry) -> None:
+        job_id = job["id"]
+        try:
+            outcome = await self._container_outcome(job, running)
+        except Exception as exc:  # noqa: BLE001 - whatever happened, the job must end
+            log.exception("running %s failed", job_id)
+            outcome = Outcome(failure_reason="ExecutionError", failure_message=f"{type(exc).__name__}: {exc}")
+        finally:
+            revoke_job_tokens(self.db, job_id)
+            self._running.pop(job_id, None)
+        try:
+            self._finish_try(job_id, outcome)
+        except Exception:  # noqa: BLE001
+            log.exception("ending the try of %s failed", job_id)
+        self.wake()
+
+    async def _container_outcome(self, job: dict[str, Any], running: _RunningTry) -> Outcome:
+        applet = get_object(self.db, job["applet"])
+        job_dir = self.home / "jobs" / job["id"]
+        job_dir.mkdir(parents=True, exist_ok=True)
+        for stale in ("output.json", "error.json"):
+            (job_dir / stale).unlink(missing_ok=True)
+        _write_json(job_dir / "job_input.json", job.get("input") or {})
+        token = issue_job_token(self.db, job["id"])
+        spec = container_spec(job, applet, token, job_dir, self.reach, self.capacity.gpus)
+        timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
+        job_log = JobLog.for_job(self.home, job["id"])
+        self._say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
+                              f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
+                              f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
+
+        def on_log(stream: str, line: str) -> None:
+            self.hub.publish(job["id"], job_log.append(stream, line))
+
+        try:
+            exit = await self.backend.run(spec, timeout_s=timeout_s, on_log=on_log, stop_event=running.stop)
+        except BackendError as exc:
+            return Outcome(failure_reason="ExecutionError", failure_message=str(exc))
+        return outcome_of(exit, job_dir, timeout_text=f"{seconds_text(timeout_s or 0)} ({job.get('_timeoutSource')})",
+                          memory_bytes=spec.memory_bytes, instance_type=job["instanceType"])
+
+    def _finish_try(self, job_id: str, outcome: Outcome) -> None:
+        job = get_job(self.db, job_id)
+        state = JobState(job["state"])
+        if state.is_terminal:
+            return
+        stopped_at = {"stoppedRunning": now_ms()}
+        if state is S.TERMINATING or outcome.stopped:
+            if state is not S.TERMINATING:
+                self._transition(job_id, S.TERMINATING, {"failureReason": "Terminated",
+                                                         "failureMessage": "the engine was stopped"})
+            self._transition(job_id, S.TERMINATED, stopped_at)
+            self._say(job_id, "terminated")
+            return
+        if outcome.succeeded:
+            job = update_job(self.db, job_id, {**stopped_at, "_rawOutput": outcome.output})
+            if not output_readiness(self.db, job).waiting_on:
+                self._progress_output(job)  # nothing to wait on: straight to done (or failed), as on DNAnexus
+                return
+            self._say(job_id, "the entry point finished; waiting on output")
+            self._transition(job_id, S.WAITING_ON_OUTPUT)
+            return
+        reason, message = outcome.failure_reason or "AppInternalError", outcome.failure_message or ""
+        counts = dict(job.get("failureCounts") or {})
+        counts[reason] = counts.get(reason, 0) + 1
+        if not self._closing and restarts_allowed(job.get("executionPolicy") or {}, reason, counts):
+            self._restart(job, reason, message, counts)
+            return
+        self._say(job_id, f"failed: {reason}: {message}")
+        _tree.fail(self, {**job, **stopped_at}, reason, message)
+
+    def _restart(self, job: dict[str, Any], reason: str, message: str, counts: dict[str, int]) -> None:
+        job_id = job["id"]
+        self._transition(job_id, S.RESTARTABLE, {"stoppedRunning": now_ms(), "failureReason": reason,
+                                                  "failureMessage": message})
+        previous = get_job(self.db, job_id)
+        tries = list(job.get("_tries") or []) + [{k: v for k, v in previous.items() if k != "_tries"}]
+        next_try = int(job.get("try") or 0) + 1
+        self._say(job_id, f"try {next_try - 1} failed ({reason}: {message}); restarting as try {next_try}")
+        self._transition(job_id, S.RUNNABLE, {
+            "try": next_try, "tryCreated": now_ms(), "failureCounts": counts, "failureReason": None,
+            "failureMessage": None, "startedRunning": None, "stoppedRunning": None, "_tries": tries,
+            "_transitionsBefore": len(previous["stateTransitions"]),
+        })
+
+
+def _request(job: Mapping[str, Any]) -> Resources:
+    resources = job["_resources"]
+    return Resources(float(resources["cores"]), int(resources["memoryBytes"]), int(resources["gpus"]))
+
+
+def _output_spec(applet: Mapping[str, Any]) -> Any:
+    raw = applet.get("outputSpec")
+    return read_io_spec(raw, "outputSpec", Checker(), is_input=False) if raw is not None else None
+
+
+def _write_json(path: Path, value: Any) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.replace(path)

@@ -1,0 +1,214 @@
+"""Each job's log, `$RUNNER_HOME/jobs/<job-id>/job.log`, and the in-process fan-out for following logs live.
+
+The file has one line per log line, `<UTC time, ms, Z> <stream> <text>`:
+
+    2026-11-21T10:00:00.123Z stdout Hello
+    2026-11-21T10:00:00.124Z runner try 1 started
+
+where the stream is stdout, stderr or runner (the runner's own messages about the job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Self
+
+from runner.store.db import now_ms
+
+LOG_FILE = "job.log"
+STREAMS = frozenset({"stdout", "stderr", "runner"})
+QUEUE_SIZE = 10_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One log line: when (ms since the epoch), which stream, and its text (no newline)."""
+
+    at_ms: int
+    stream: str
+    text: str
+
+
+def format_time(at_ms: int) -> str:
+    """`2026-11-21T10:00:00.123Z` for a time in ms since the epoch."""
+    return (_EPOCH + at_ms * _MS).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_time(text: str) -> int:
+    """Milliseconds since the epoch of a `format_time` string; ValueError if it is not one."""
+    if not text.endswith("Z"):
+        raise ValueError(f"not a UTC time: {text!r}")
+    moment = datetime.strptime(text[:-1], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MS
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+class JobLog:
+    """Appends timestamped lines to a job's `job.log`; safe to share between threads."""
+
+    def __init__(self, job_dir: Path) -> None:
+        self.path = job_dir / LOG_FILE
+        self._lock = threading.Lock()
+        self._closed = False
+        job_dir.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def for_job(cls, home: Path, job_id: str) -> JobLog:
+        """The log of `job_id` under the runner home `home`."""
+        return cls(home / "jobs" / job_id)
+
+    def append(self, stream: str, text: str, at_ms: int | None = None) -> LogEntry:
+        """Write `text` (one line per line in it) on `stream` now; the entry's text joins the lines with \\n."""
+        if stream not in STREAMS:
+            raise ValueError(f"unknown log stream {stream!r}: expected one of {sorted(STREAMS)}")
+        at = now_ms() if at_ms is None else at_ms
+        lines = _lines(text)
+        stamp = format_time(at)
+        data = "".join(f"{stamp} {stream} {line}\n" for line in lines).encode("utf-8", "replace")
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"{self.path} is closed")
+            self._write(data)
+        return LogEntry(at, stream, "\n".join(lines))
+
+    def _write(self, data: bytes) -> None:
+        # Opened per write with O_APPEND: several JobLog objects (or processes) may append to one file,
+        # and one write() of whole lines keeps their lines from interleaving; nothing is left open.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Refuse further appends."""
+        with self._lock:
+            self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parse_line(raw: bytes) -> LogEntry | None:
+    parts = raw.decode("utf-8", "replace").split(" ", 2)
+    if len(parts) < 2:
+        return None
+    try:
+        at = parse_time(parts[0])
+    except ValueError:
+        return None
+    return LogEntry(at, parts[1], parts[2] if len(parts) == 3 else "")
+
+
+def read_entries(job_dir: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
+    """The complete lines of the job's log after byte `offset`, and the offset to read from next.
+
+    A last line still being written (no newline yet) is left for the next read; lines that are not
+    in the log format are skipped.
+    """
+    try:
+        with open(job_dir / LOG_FILE, "rb") as log:
+            log.seek(offset)
+            data = log.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    entries = [entry for raw in data[:end].split(b"\n")[:-1] if (entry := _parse_line(raw)) is not None]
+    return entries, offset + end
+
+
+_Item = tuple[str, LogEntry]
+
+
+class _Subscriber(asyncio.Queue[_Item]):
+    """A bounded queue that drops its oldest items when full and reports the gap at its head."""
+
+    def __init__(self, accepts: Callable[[str], bool], maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.accepts = accepts
+        self.dropped: dict[str, list[int]] = {}  # job ID -> [count, time of the last one dropped]
+        try:
+            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self.loop = None
+
+    def offer(self, item: _Item) -> None:
+        """Enqueue without blocking, dropping the oldest item if the queue is full."""
+        if self.full():
+            job_id, oldest = asyncio.Queue._get(self)  # the real head, not a pending notice
+            count = self.dropped.setdefault(job_id, [0, oldest.at_ms])
+            count[0] += 1
+            count[1] = oldest.at_ms
+        self.put_nowait(item)
+
+    def _get(self) -> _Item:
+        # The dropped lines were older than everything still queued, so the notice goes first.
+        if self.dropped:
+            job_id = next(iter(self.dropped))
+            count, at = self.dropped.pop(job_id)
+            return job_id, LogEntry(at, "runner", f"({count} log lines dropped)")
+        return super()._get()
+
+
+class LogHub:
+    """Fans log entries out to subscribers (the API's log streams); publishing never blocks."""
+
+    def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
+        self._maxsize = maxsize
+        self._subscribers: list[_Subscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, job_ids: Callable[[str], bool]) -> asyncio.Queue[tuple[str, LogEntry]]:
+        """A queue of `(job_id, entry)` for every entry published for a job `job_ids` accepts.
+
+        Call it on the event loop that reads the queue: entries published from other threads are handed
+        to that loop.
+        """
+        queue = _Subscriber(job_ids, self._maxsize)
+        with self._lock:
+            self._subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[tuple[str, LogEntry]]) -> None:
+        """Stop feeding `queue` (nothing happens if it is not subscribed)."""
+        with self._lock:
+            self._subscribers = [s for s in self._subscribers if s is not queue]
+
+    def publish(self, job_id: str, entry: LogEntry) -> None:
+        """Hand `entry` to every subscriber that follows `job_id`; callable from any thread."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        subscribers = [s for s in subscribers if s.accepts(job_id)]
+        if not subscribers:
+            return
+        try:
+            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            current = None
+        for queue in subscribers:
+            if queue.loop is None or queue.loop is current:
+                queue.offer((job_id, entry))
+            else:
+                try:
+                    queue.loop.call_soon_threadsafe(queue.offer, (job_id, entry))
+                except RuntimeError:
+                    pass  # the subscriber's loop has closed: nobody is reading that queue any more

@@ -1,0 +1,179 @@
+"""Creating jobs: a root (or run-from-a-job) master job for an applet, and subjobs from /job/new.
+
+Each new job gets its describe fields worked out once, here: instance type and resources from the
+five levels of system requirements, the effective timeout, the execution policy, the workspace and
+project context. Fields starting with `_` are the engine's own and never shown by describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.errors import InvalidInput
+from runner.spec.execution_policy import effective_execution_policy
+from runner.spec.ids import new_id
+from runner.spec.instance_types import lookup, unknown_type_message
+from runner.spec.system_requirements import effective_requirements, merge_tree
+from runner.spec.timeouts import effective_timeout, merge_timeout_policies
+from runner.store.db import Database
+from runner.store.jobs import insert_job
+from runner.store.objects import create_container
+
+LAUNCHED_BY = "user-local"
+BILL_TO = "user-local"
+REGION = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """What /applet-xxxx/run (or `runner run`) asks for, already checked for shape."""
+
+    input: Mapping[str, Any]
+    original_input: Mapping[str, Any]
+    project: str
+    folder: str = "/"
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+    details: Any = None
+    depends_on: tuple[str, ...] = ()
+    system_requirements: Mapping[str, Any] | None = None
+    system_requirements_by_executable: Mapping[str, Any] | None = None
+    timeout_policy_by_executable: Mapping[str, Any] | None = None
+    execution_policy: Mapping[str, Any] | None = None
+    delay_workspace_destruction: bool = False
+    rank: int = 0
+    detach: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SubjobRequest:
+    """What /job/new asks for."""
+
+    function: str
+    input: Mapping[str, Any]
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+    details: Any = None
+    depends_on: tuple[str, ...] = ()
+    system_requirements: Mapping[str, Any] | None = None
+    system_requirements_by_executable: Mapping[str, Any] | None = None
+    timeout_policy_by_executable: Mapping[str, Any] | None = None
+
+
+def _resources(instance_type: str) -> dict[str, Any]:
+    kind = lookup(instance_type)
+    if kind is None:
+        raise InvalidInput(unknown_type_message(instance_type), {"field": "instanceType", "expected": "a known instance type"})
+    return {"cores": kind.cores, "memoryBytes": kind.memory_bytes, "gpus": kind.gpus,
+            "diskBytes": kind.storage_gb * 10**9}
+
+
+def _placement(applet: Mapping[str, Any], function: str, *, merged_sr: Mapping[str, Any],
+               master_run_sr: Mapping[str, Any] | None, job_new_sr: Mapping[str, Any] | None,
+               merged_timeouts: Mapping[str, Any]) -> dict[str, Any]:
+    """systemRequirements, instanceType, resources and timeout of one job of `applet` running `function`."""
+    info = applet["_runner"]
+    requirements = effective_requirements(
+        applet["id"], function, merged_by_executable=merged_sr, master_run_requirements=master_run_sr,
+        job_new_requirements=job_new_sr, run_spec_requirements=info["systemRequirements"],
+    )
+    timeout = effective_timeout(applet["id"], function, merged_by_executable=merged_timeouts,
+                                run_spec_policy=info["timeoutPolicy"])
+    fields: dict[str, Any] = {
+        "systemRequirements": {function: requirements.as_request()},
+        "instanceType": requirements.instance_type,
+        "_resources": _resources(requirements.instance_type),
+        "_timeoutSource": timeout.source,
+    }
+    if timeout.seconds is not None:
+        fields["timeout"] = int(timeout.seconds * 1000)
+    return fields
+
+
+def _common(job_id: str, applet: Mapping[str, Any], function: str, name: str | None) -> dict[str, Any]:
+    access = applet.get("access") or {}
+    return {
+        "id": job_id, "try": 0, "class": "job", "name": name or applet.get("title") or applet["name"],
+        "executableName": applet["name"], "applet": applet["id"], "function": function,
+        "launchedBy": LAUNCHED_BY, "billTo": BILL_TO, "region": REGION,
+        "networkAccess": list(access.get("network") or []), "failureCounts": {}, "output": None,
+        "finalPriority": "normal", "isFree": False, "totalPrice": 0, "costLimit": None,
+    }
+
+
+def create_master_job(db: Database, applet: Mapping[str, Any], request: RunRequest,
+                      invoker: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Store the master job of a run: a new root, or (from a job, not detached) a master in its tree."""
+    job_id = new_id("job")
+    in_tree = invoker is not None and not request.detach
+    own_sr = dict(request.system_requirements_by_executable or {})
+    merged_sr = merge_tree([invoker.get("mergedSystemRequirementsByExecutable") if in_tree and invoker else None,
+                            own_sr])
+    merged_timeouts = merge_timeout_policies(
+        [invoker.get("_timeoutPolicyByExecutable") if in_tree and invoker else None,
+         request.timeout_policy_by_executable])
+    workspace = create_container(db, "container", f"workspace of {job_id}")
+    job = _common(job_id, applet, "main", request.name)
+    job.update({
+        "project": request.project, "folder": request.folder, "workspace": workspace,
+        "rootExecution": invoker["rootExecution"] if in_tree and invoker else job_id,
+        "parentJob": invoker["id"] if in_tree and invoker else None,
+        "parentJobTry": invoker.get("try") if in_tree and invoker else None,
+        "originJob": job_id, "detachedFrom": invoker["id"] if invoker is not None and request.detach else None,
+        "detachedFromTry": invoker.get("try") if invoker is not None and request.detach else None,
+        "tags": list(request.tags), "properties": dict(request.properties),
+        "details": request.details if request.details is not None else {},
+        "dependsOn": list(request.depends_on), "rank": request.rank,
+        "runInput": dict(request.input), "originalInput": dict(request.original_input),
+        "input": dict(request.original_input),
+        "executionPolicy": effective_execution_policy(applet["_runner"]["executionPolicy"], request.execution_policy),
+        "delayWorkspaceDestruction": request.delay_workspace_destruction,
+        "runSystemRequirements": request.system_requirements,
+        "runSystemRequirementsByExecutable": request.system_requirements_by_executable,
+        "mergedSystemRequirementsByExecutable": merged_sr,
+        "_timeoutPolicyByExecutable": merged_timeouts, "_masterRunSR": request.system_requirements,
+        "_master": True, "_outputDestination": _output_destination(request, invoker, in_tree),
+    })
+    job.update(_placement(applet, "main", merged_sr=merged_sr, master_run_sr=request.system_requirements,
+                          job_new_sr=None, merged_timeouts=merged_timeouts))
+    return insert_job(db, job)
+
+
+def _output_destination(request: RunRequest, invoker: Mapping[str, Any] | None, in_tree: bool) -> dict[str, Any]:
+    """Where the master job's output objects are cloned: the project context, or the invoking job's workspace."""
+    if in_tree and invoker is not None:
+        return {"container": invoker["workspace"], "folder": "/"}
+    return {"container": request.project, "folder": request.folder}
+
+
+def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, Any],
+                  request: SubjobRequest) -> dict[str, Any]:
+    """Store a job made by /job/new from `parent`: same applet, workspace and project context."""
+    job_id = new_id("job")
+    merged_sr = merge_tree([parent.get("mergedSystemRequirementsByExecutable"),
+                            request.system_requirements_by_executable])
+    merged_timeouts = merge_timeout_policies([parent.get("_timeoutPolicyByExecutable"),
+                                              request.timeout_policy_by_executable])
+    job = _common(job_id, applet, request.function, request.name or f"{parent['name']}:{request.function}")
+    job.update({
+        "project": parent["project"], "folder": parent["folder"], "workspace": parent["workspace"],
+        "rootExecution": parent["rootExecution"], "parentJob": parent["id"], "parentJobTry": parent.get("try"),
+        "originJob": parent["originJob"], "detachedFrom": None, "detachedFromTry": None,
+        "tags": list(request.tags), "properties": dict(request.properties),
+        "details": request.details if request.details is not None else {},
+        "dependsOn": list(request.depends_on), "rank": parent.get("rank", 0),
+        "runInput": dict(request.input), "originalInput": dict(request.input), "input": dict(request.input),
+        "executionPolicy": parent.get("executionPolicy", {}),
+        "runSystemRequirements": request.system_requirements,
+        "runSystemRequirementsByExecutable": request.system_requirements_by_executable,
+        "mergedSystemRequirementsByExecutable": merged_sr,
+        "_timeoutPolicyByExecutable": merged_timeouts, "_masterRunSR": parent.get("_masterRunSR"),
+        "_master": False,
+    })
+    job.update(_placement(applet, request.function, merged_sr=merged_sr, master_run_sr=parent.get("_masterRunSR"),
+                          job_new_sr=request.system_requirements, merged_timeouts=merged_timeouts))
+    return insert_job(db, job)

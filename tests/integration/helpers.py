@@ -1,0 +1,90 @@
+"""What integration tests do with the engine: build and run sample apps, wait, look at trees and files."""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from runner.client.api import EngineClient
+
+SAMPLE_APPS = Path(__file__).resolve().parents[2] / "sample_apps"
+TERMINAL = ("done", "failed", "terminated")
+
+
+@lru_cache(maxsize=None)
+def _built(engine: EngineClient, name: str) -> str:
+    return str(engine.call("/runner/build", {"folder": str(SAMPLE_APPS / name)})["id"])
+
+
+def build_sample(engine: EngineClient, name: str) -> str:
+    """The applet ID of sample_apps/<name>, built once per session."""
+    return _built(engine, name)
+
+
+def run_sample(engine: EngineClient, name: str, input: dict[str, Any], **run_args: Any) -> str:
+    """Build sample_apps/<name> and run it in the default project; the root job's ID."""
+    applet = build_sample(engine, name)
+    body = {"project": engine.project, "input": input, **run_args}
+    return str(engine.call(f"/{applet}/run", body)["id"])
+
+
+def wait_terminal(engine: EngineClient, job_id: str, timeout_s: float = 180) -> dict[str, Any]:
+    """The describe of `job_id` once it is done, failed or terminated (AssertionError after `timeout_s`)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described: dict[str, Any] = engine.call(f"/{job_id}/describe", {})
+        if described["state"] in TERMINAL:
+            return described
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{job_id} is still {described['state']} after {timeout_s} s")
+        time.sleep(0.25)
+
+
+def wait_state(engine: EngineClient, job_id: str, states: tuple[str, ...], timeout_s: float = 120) -> dict[str, Any]:
+    """The describe of `job_id` once it is in one of `states`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        described: dict[str, Any] = engine.call(f"/{job_id}/describe", {})
+        if described["state"] in states:
+            return described
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{job_id} is {described['state']}, not one of {states}, after {timeout_s} s")
+        time.sleep(0.2)
+
+
+def tree_jobs(engine: EngineClient, root_id: str) -> list[dict[str, Any]]:
+    """The describe of every job in the tree of `root_id`, the root first, then by creation."""
+    found = engine.call("/system/findExecutions", {"rootExecution": root_id, "describe": True})["results"]
+    jobs = [entry["describe"] for entry in found]
+    return sorted(jobs, key=lambda j: (j["id"] != root_id, j["created"]))
+
+
+def download_text(engine: EngineClient, file_link: dict[str, Any]) -> str:
+    """The content of a closed file given as a link."""
+    file_id = file_link["$dnanexus_link"]
+    if isinstance(file_id, dict):
+        file_id = file_id["id"]
+    url = engine.call(f"/{file_id}/download", {})["url"]
+    response = requests.get(url, timeout=30)
+    response.raise_for_status()
+    return response.text
+
+
+def upload_text(engine: EngineClient, name: str, text: str, folder: str = "/") -> dict[str, Any]:
+    """A closed file holding `text` in the default project, as a link."""
+    file_id = engine.call("/file/new", {"project": engine.project, "name": name, "folder": folder,
+                                        "parents": True})["id"]
+    data = text.encode()
+    target = engine.call(f"/{file_id}/upload", {"index": 1, "size": len(data)})
+    requests.put(target["url"], data=data, headers=target.get("headers") or {}, timeout=30).raise_for_status()
+    engine.call(f"/{file_id}/close", {})
+    deadline = time.monotonic() + 30
+    while engine.call(f"/{file_id}/describe", {})["state"] != "closed":
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{file_id} did not close")
+        time.sleep(0.1)
+    return {"$dnanexus_link": file_id}
