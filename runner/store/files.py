@@ -108,15 +108,22 @@ def _file_state(conn: sqlite3.Connection, file_id: str) -> str:
 
 
 def add_part(db: Database, home: Path, file_id: str, index: int, writer: BlobWriter) -> Blob:
-    """Record the bytes of `writer` as part `index` of an open file (replacing an earlier upload of it)."""
-    with db.transaction() as conn:
-        state = _file_state(conn, file_id)
-        if state != "open":
-            raise FileStateError(f"{file_id} is {state}: parts can be uploaded only while it is open")
-        previous = conn.execute("SELECT blob FROM file_parts WHERE file = ? AND idx = ?", (file_id, index)).fetchone()
-        blob = writer.commit()
-        conn.execute("INSERT OR REPLACE INTO file_parts (file, idx, size, md5, blob) VALUES (?, ?, ?, ?, ?)",
-                     (file_id, index, blob.size, blob.md5, blob.sha256))
+    """Record the bytes of `writer` as part `index` of an open file (replacing an earlier upload of it).
+
+    The writer is used up either way: committed, or discarded when the part cannot be added.
+    """
+    try:
+        with db.transaction() as conn:
+            state = _file_state(conn, file_id)
+            if state != "open":
+                raise FileStateError(f"{file_id} is {state}: parts can be uploaded only while it is open")
+            previous = conn.execute("SELECT blob FROM file_parts WHERE file = ? AND idx = ?",
+                                    (file_id, index)).fetchone()
+            blob = writer.commit()
+            conn.execute("INSERT OR REPLACE INTO file_parts (file, idx, size, md5, blob) VALUES (?, ?, ?, ?, ?)",
+                         (file_id, index, blob.size, blob.md5, blob.sha256))
+    finally:
+        writer.discard()
     if previous is not None and previous["blob"] != blob.sha256:
         release_blobs(db, home, [previous["blob"]])
     return blob
