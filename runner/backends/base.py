@@ -17,6 +17,7 @@ from typing import final
 from runner.errors import RunnerError
 
 LogSink = Callable[[str, str], None]
+ExitHook = Callable[[], None]
 
 DEFAULT_PIDS_LIMIT = 4096
 DEFAULT_WORKDIR = "/home/dnanexus"
@@ -113,19 +114,25 @@ class Backend(abc.ABC):
         timeout_s: float | None,
         on_log: LogSink,
         stop_event: asyncio.Event,
+        on_exit: ExitHook | None = None,
     ) -> ContainerExit:
-        """Run `spec` to its end: logs go to `on_log(stream, line)`; the container is always removed after."""
+        """Run `spec` to its end: logs go to `on_log(stream, line)`; the container is always removed after.
+
+        `on_exit()` is called as soon as the container's process has ended, before logs are drained and the
+        container removed: from then on it uses no CPU or memory, so a scheduler may give them away.
+        """
         if stop_event.is_set():
             return ContainerExit(None, False, True, False, None, None)
         created = await self._create(spec)
         try:
-            return await self._supervise(created, timeout_s, on_log, stop_event)
+            return await self._supervise(created, timeout_s, on_log, stop_event, on_exit)
         finally:
             # Shielded: a cancelled run() must still not leave its container behind.
             await asyncio.shield(self._remove(created.handle))
 
     async def _supervise(
-        self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event
+        self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event,
+        on_exit: ExitHook | None,
     ) -> ContainerExit:
         handle = created.handle
         await self._start(handle)
@@ -141,6 +148,8 @@ class Backend(abc.ABC):
             if stopped or timed_out:
                 await self._stop(handle, self.stop_grace_s)
             finished = await waiter
+            if on_exit is not None:
+                on_exit()
             await asyncio.wait({logs}, timeout=self.log_drain_s)
         finally:
             for task in (stopper, waiter, logs):

@@ -7,7 +7,7 @@ import sys
 import click
 
 from runner import __version__
-from runner.errors import RunnerError, SpecError, UsageError
+from runner.errors import InvalidInput, InvalidType, RunnerError, SpecError, UsageError
 
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 3
@@ -19,7 +19,7 @@ class RunnerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (SpecError, UsageError) as exc:
+        except (SpecError, UsageError, InvalidInput, InvalidType) as exc:
             _fail(ctx, exc, EXIT_BAD_INPUT)
         except RunnerError as exc:
             _fail(ctx, exc, EXIT_FAILURE)
@@ -29,8 +29,17 @@ class RunnerGroup(click.Group):
 def _fail(ctx: click.Context, exc: RunnerError, code: int) -> None:
     if ctx.find_root().params.get("debug"):
         raise exc
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {_one_line(exc)}", err=True)
     sys.exit(code)
+
+
+def _one_line(exc: RunnerError) -> str:
+    """The message, with an input error's field, reason and expected value on the same line."""
+    details = getattr(exc, "details", None) or {}
+    if isinstance(exc, InvalidInput) and "field" in details:
+        return (f"{exc} (field {details['field']!r}, reason {details.get('reason')!r}, "
+                f"expected {details.get('expected')!r})")
+    return str(exc)
 
 
 @click.group(cls=RunnerGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -44,6 +44,8 @@ class _RunningTry:
     request: Resources
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    # Set once the container's process has ended: its resources are free while it is torn down.
+    released: bool = False
 
 
 class Engine:
@@ -202,7 +204,7 @@ class Engine:
             return
         by_id = {j["id"]: j for j in runnable}
         candidates = [Candidate(j["id"], _request(j), int(j.get("rank") or 0), int(j["created"])) for j in runnable]
-        running = [Candidate(r.job_id, r.request) for r in self._running.values()]
+        running = [Candidate(r.job_id, r.request) for r in self._running.values() if not r.released]
         for job_id in jobs_to_start(candidates, running, self.capacity):
             self._start(by_id[job_id])
 
@@ -211,6 +213,10 @@ class Engine:
         self._running[job["id"]] = running
         job = self._transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
         running.task = asyncio.create_task(self._run_try(job, running))
+
+    def _release(self, running: _RunningTry) -> None:
+        running.released = True
+        self.wake()
 
     # -- one try -------------------------------------------------------------------------------------
 
@@ -249,7 +255,8 @@ class Engine:
             self.hub.publish(job["id"], job_log.append(stream, line))
 
         try:
-            exit = await self.backend.run(spec, timeout_s=timeout_s, on_log=on_log, stop_event=running.stop)
+            exit = await self.backend.run(spec, timeout_s=timeout_s, on_log=on_log, stop_event=running.stop,
+                                          on_exit=lambda: self._release(running))
         except BackendError as exc:
             return Outcome(failure_reason="ExecutionError", failure_message=str(exc))
         return outcome_of(exit, job_dir, timeout_text=f"{seconds_text(timeout_s or 0)} ({job.get('_timeoutSource')})",
