@@ -1,12 +1,15 @@
 """The engine's HTTP API: the DNAnexus API subset jobs and clients use, plus `/runner/...` routes.
 
-    server.py      the aiohttp application: body parsing, authentication, error rendering, dispatch
-    _routes.py     the route table (`/{class}/{method}` and `/{class}-xxxx/{method}`), Call and Caller
-    jobs.py        /job/new and /job-xxxx/...
-    applets.py     /applet/new and /applet-xxxx/...
-    files.py       /file/new, /file-xxxx/..., part uploads and downloads
-    containers.py  /container-xxxx/... and /project-xxxx/...
-    system.py      /system/...
-    records.py     /record-xxxx/...
-    runner_routes.py  /runner/... (ping, build, logs, shutdown)
+    server.py          the aiohttp application: body parsing, authentication, error rendering, dispatch
+    _routes.py         the route table (`/{class}/{method}` and `/{class}-xxxx/{method}`), Call and Caller
+    routes.py          every table merged: what the daemon mounts
+    jobs.py            /job/new, /job-xxxx/..., /system/findExecutions
+    applets.py         /applet/new and /applet-xxxx/... (with _batch.py for validateBatch)
+    files.py           /file/new, /file-xxxx/..., signed part uploads and downloads (_signing.py)
+    containers.py      /container-xxxx/... and /project-xxxx/..., /project/new
+    records.py         /record/new and /record-xxxx/...
+    system.py          /system/resolveDataObjects, findDataObjects, describeDataObjects (_describers.py)
+    runner_routes.py   /runner/ping, build, shutdown, logs, jwks
+    identity.py        job identity tokens (JWT, RS256)
+    daemon.py          the engine process: `python -m runner.api.daemon --home H`
 """

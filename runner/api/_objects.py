@@ -80,11 +80,11 @@ def readable_object(call: Call, object_id: str, hint: str | None = None, *, stri
     With `strict`, the object must be in `hint` (ResourceNotFound otherwise).
     """
     containers = _containers(call, object_id)
-    if hint is not None and hint in containers:
+    if hint is not None and strict and hint not in containers:
+        raise ResourceNotFound(f"the data object {object_id} is not in {hint}")
+    if hint is not None and hint in containers and (strict or call.caller.may_read(hint)):
         call.caller.require_read(hint)
         return get_object(call.db, object_id, project_hint=hint)
-    if hint is not None and strict:
-        raise ResourceNotFound(f"the data object {object_id} is not in {hint}")
     readable = [c for c in containers if call.caller.may_read(c)]
     if not readable:
         raise PermissionDenied(f"{call.caller.job_id} may not read {object_id}: it is in none of the containers "

@@ -37,6 +37,7 @@ from runner.engine.driver import Engine
 from runner.engine.scheduler import Resources
 from runner.errors import RunnerError
 from runner.store.db import Database, now_ms
+from runner.store.files import reopen_interrupted
 from runner.store.objects import create_container
 from runner.store.tokens import user_token
 
@@ -84,6 +85,9 @@ def _capacity(home: Path) -> Resources:
 async def serve(home: Path, port: int) -> None:
     """Run the engine until SIGTERM, SIGINT or /runner/shutdown."""
     db = Database(home / "runner.db")
+    reopened = reopen_interrupted(db)
+    if reopened:
+        log.info("files left closing by a stopped engine are open again: %s", ", ".join(reopened))
     client = connect()
     token = user_token(db, home)
     del token  # written to home/credentials for the clients

@@ -79,13 +79,21 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 @routes.on("job", "describe")
 async def describe(call: Call) -> dict[str, Any]:
     """/job-xxxx/describe."""
-    return describe_job(_job(call, check.try_number(call.body)), call.body)
+    job = _job(call, check.try_number(call.body))
+    _require_access(call, job)
+    return describe_job(job, call.body)
 
 
-def _require_same_tree_or_user(call: Call, job: Mapping[str, Any]) -> None:
+def _require_access(call: Call, job: Mapping[str, Any]) -> None:
+    """A job token acts on a job only when it shares that job's workspace or the workspace of its parent."""
     caller = call.caller
-    if caller.is_job and job.get("workspace") != caller.workspace and job.get("project") != caller.project:
-        raise PermissionDenied(f"{caller.job_id} may not change {job['id']}: it is in another project")
+    if not caller.is_job or caller.workspace == job.get("workspace"):
+        return
+    parent_id = job.get("parentJob")
+    if parent_id and get_job(call.db, parent_id).get("workspace") == caller.workspace:
+        return
+    raise PermissionDenied(f"{caller.job_id} may not act on {job['id']}: it shares neither that job's workspace "
+                           "nor its parent's")
 
 
 @routes.on("job", "addTags")
@@ -93,7 +101,7 @@ async def add_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/addTags."""
     tags = check.string_list(call.body, "tags", required=True)
     job = _job(call, check.try_number(call.body))
-    _require_same_tree_or_user(call, job)
+    _require_access(call, job)
     update_job(call.db, job["id"], {"tags": list(dict.fromkeys([*job.get("tags", []), *tags]))})
     return {"id": job["id"]}
 
@@ -103,7 +111,7 @@ async def remove_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/removeTags."""
     tags = set(check.string_list(call.body, "tags", required=True))
     job = _job(call, check.try_number(call.body))
-    _require_same_tree_or_user(call, job)
+    _require_access(call, job)
     update_job(call.db, job["id"], {"tags": [t for t in job.get("tags", []) if t not in tags]})
     return {"id": job["id"]}
 
@@ -115,7 +123,7 @@ async def set_properties(call: Call) -> dict[str, Any]:
         raise InvalidInput("the key 'properties' is missing")
     changes = check.properties(call.body, allow_null=True)
     job = _job(call, check.try_number(call.body))
-    _require_same_tree_or_user(call, job)
+    _require_access(call, job)
     merged = {**job.get("properties", {}), **changes}
     update_job(call.db, job["id"], {"properties": {k: v for k, v in merged.items() if v is not None}})
     return {"id": job["id"]}
@@ -125,7 +133,7 @@ async def set_properties(call: Call) -> dict[str, Any]:
 async def terminate(call: Call) -> dict[str, Any]:
     """/job-xxxx/terminate: the whole tree ends terminated; nothing happens to an ended job."""
     job = _job(call)
-    _require_same_tree_or_user(call, job)
+    _require_access(call, job)
     if not JobState(job["state"]).is_terminal:
         call.services.engine.terminate(job["id"])
     return {"id": job["id"]}

@@ -9,8 +9,15 @@ from runner.api import _checks as check
 from runner.api._describers import register
 from runner.api._fields import select
 from runner.api._metadata import add_metadata_routes
-from runner.api._objects import ASKED_FIELDS, BASE_FIELDS, base_view, chosen_fields, new_object, readable_object
-from runner.api._objects import writable_object
+from runner.api._objects import (
+    ASKED_FIELDS,
+    BASE_FIELDS,
+    base_view,
+    chosen_fields,
+    new_object,
+    readable_object,
+    writable_object,
+)
 from runner.api._routes import Call, Routes
 from runner.errors import InvalidState
 from runner.store.nonces import check_nonce, record_nonce

@@ -45,6 +45,7 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
         "DX_PROJECT_CONTEXT_ID": job["project"],
         launcher.ENV_FUNCTION: job["function"],
         launcher.ENV_INTERPRETER: info["interpreter"],
+        launcher.ENV_LOG_SOCKETS: "1",
     }
     mounts = [
         Mount(launcher.host_path(), launcher.LAUNCHER_DIR, read_only=True),

@@ -14,7 +14,7 @@ from runner.engine._readiness import data_ids
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.jobs import find_jobs, get_job
-from runner.store.objects import clone_objects
+from runner.store.objects import clone_objects, object_containers
 
 if TYPE_CHECKING:
     from runner.engine.driver import Engine
@@ -74,11 +74,19 @@ def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None
             engine._transition(job["id"], S.TERMINATED)
 
 
+def clone_into(db: Database, ids: list[str], preferred_source: str, destination: str, folder: str = "/") -> None:
+    """Clone data objects into `destination`, each from `preferred_source` when it is there, else from its first container."""
+    for object_id in dict.fromkeys(ids):
+        containers = object_containers(db, object_id)
+        if not containers or destination in containers:
+            continue
+        source = preferred_source if preferred_source in containers else containers[0]
+        clone_objects(db, [object_id], source=source, destination=destination, folder=folder, parents=True)
+
+
 def clone_outputs(db: Database, job: Mapping[str, Any], output: Mapping[str, Any]) -> None:
     """Clone the data objects of a master job's output into its destination (project context or parent workspace)."""
-    ids = list(dict.fromkeys(data_ids(dict(output))))
     destination = job.get("_outputDestination") or {}
-    if not ids or not destination:
-        return
-    clone_objects(db, ids, source=job["workspace"], destination=destination["container"],
-                  folder=destination.get("folder", "/"), parents=True)
+    if destination:
+        clone_into(db, data_ids(dict(output)), job["workspace"], destination["container"],
+                   destination.get("folder", "/"))

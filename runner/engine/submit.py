@@ -19,6 +19,8 @@ from runner.spec.system_requirements import effective_requirements, merge_tree
 from runner.spec.timeouts import effective_timeout, merge_timeout_policies
 from runner.store.db import Database
 from runner.store.jobs import insert_job
+from runner.engine._readiness import data_ids
+from runner.engine._tree import clone_into
 from runner.store.objects import create_container
 
 LAUNCHED_BY = "user-local"
@@ -140,6 +142,8 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
     })
     job.update(_placement(applet, "main", merged_sr=merged_sr, master_run_sr=request.system_requirements,
                           job_new_sr=None, merged_timeouts=merged_timeouts))
+    # As on the platform, a master job finds its input objects in its own workspace.
+    clone_into(db, data_ids(dict(request.original_input)), request.project, workspace)
     return insert_job(db, job)
 
 

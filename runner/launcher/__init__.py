@@ -45,6 +45,8 @@ BASH_VARS = "bash-vars.sh"
 ENV_FUNCTION = "RUNNER_FUNCTION"
 ENV_INTERPRETER = "RUNNER_INTERPRETER"
 ENV_API_SOCKET = "RUNNER_API_SOCKET"
+# "1": serve dxpy's log sockets at /opt/dnanexus/log (only inside a job container).
+ENV_LOG_SOCKETS = "RUNNER_LOG_SOCKETS"
 API_DIR = ROOT + "/api"
 
 # The exit status of the launcher when it could not run the job at all (error.json says why).

@@ -14,6 +14,7 @@ from . import (
     ENV_API_SOCKET,
     ENV_FUNCTION,
     ENV_INTERPRETER,
+    ENV_LOG_SOCKETS,
     ERROR,
     HOME_DIR,
     JOB_DIR,
@@ -24,6 +25,7 @@ from . import (
 )
 from ._bash import ENTRY_POINT_NAME, bash_argv, bash_vars, has_file_inputs, wrapper_script
 from ._child import run_child
+from ._dxlog import start_log_sockets
 from ._forward import start_forwarder
 from ._outcome import LineTail, atomic_write, collect, error_document
 
@@ -145,6 +147,8 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         _prepare_home(home, job_dir)
         _unpack_resources(applet_dir)
         argv = _command(interpreter, function, env, home, job_dir, applet_dir)
+        if os.environ.get(ENV_LOG_SOCKETS) == "1":
+            start_log_sockets()
     except (LaunchError, OSError) as exc:
         _say(f"could not start the job: {exc}")
         document = error_document(f"applet-runner could not start the job: {exc}")

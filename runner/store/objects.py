@@ -168,14 +168,6 @@ def get_object(db: Database, object_id: str, project_hint: str | None = None) ->
     return row_to_object(rows[0])
 
 
-def get_object_in(db: Database, object_id: str, container_id: str) -> dict[str, Any]:
-    """The object as seen in `container_id`; ObjectNotFound when it is not there."""
-    rows = db.query(f"{VIEW_SQL} WHERE m.object = ? AND m.container = ?", (object_id, container_id))
-    if not rows:
-        raise ObjectNotFound(f"the data object {object_id} is not in {container_id}")
-    return row_to_object(rows[0])
-
-
 def write_object(conn: sqlite3.Connection, object_id: str, *, state: str | None = None,
                  changes: Mapping[str, Any] | None = None) -> None:
     """Inside a transaction: set the object's state and merge `changes` into its object-wide fields."""

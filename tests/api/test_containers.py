@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from runner.store.files import blob_path
-from tests.api._data_env import Env, env  # noqa: F401 - the fixture
+from tests.api._data_env import Env
 
 
 @pytest.mark.asyncio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._data_env import Env, env  # noqa: F401 - the fixture
+from tests.api._data_env import Env
 
 
 @pytest.mark.asyncio
@@ -63,3 +63,18 @@ async def test_no_token_is_invalid_authentication(env: Env) -> None:
     async with env.client.post(f"/{env.project}/describe", json={}) as response:
         assert response.status == 401
         assert (await response.json())["error"]["type"] == "InvalidAuthentication"
+
+
+@pytest.mark.asyncio
+async def test_a_hint_the_job_cannot_read_falls_back_to_a_copy_it_can(env: Env) -> None:
+    file_id = await env.upload([b"both"], project=env.other_project)
+    await env.ok(f"/{env.other_project}/clone", {"objects": [file_id], "project": env.workspace})
+    job = env.job_token
+    described = await env.ok(f"/{file_id}/describe", {"project": env.other_project}, token=job)
+    assert described["project"] == env.workspace
+    assert await env.fails(f"/{file_id}/download", {"project": env.other_project}, token=job) == (
+        401, "PermissionDenied")
+    assert await env.fails(f"/{file_id}/download", {"project": env.project}, token=job) == (
+        404, "ResourceNotFound")
+    url = (await env.ok(f"/{file_id}/download", {"project": env.workspace}, token=job))["url"]
+    assert (await env.get(url))[1] == b"both"

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from runner.store.files import blob_path
-from tests.api._data_env import Env, env  # noqa: F401 - the fixture
+from tests.api._data_env import Env
 
 PARTS = [b"first part, ", b"the second one, ", b"and the end\n"]
 WHOLE = b"".join(PARTS)

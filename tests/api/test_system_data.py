@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api._data_env import Env, env  # noqa: F401 - the fixture
+from tests.api._data_env import Env
 
 
 @pytest.mark.asyncio

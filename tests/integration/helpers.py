@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +12,29 @@ import requests
 from runner.client.api import EngineClient
 
 SAMPLE_APPS = Path(__file__).resolve().parents[2] / "sample_apps"
+TEST_APPLETS = Path(__file__).resolve().parent / "applets"
 TERMINAL = ("done", "failed", "terminated")
 
 
-@lru_cache(maxsize=None)
-def _built(engine: EngineClient, name: str) -> str:
-    return str(engine.call("/runner/build", {"folder": str(SAMPLE_APPS / name)})["id"])
+@cache
+def _built(engine: EngineClient, name: str, parent: Path = SAMPLE_APPS) -> str:
+    return str(engine.call("/runner/build", {"folder": str(parent / name)})["id"])
 
 
 def build_sample(engine: EngineClient, name: str) -> str:
     """The applet ID of sample_apps/<name>, built once per session."""
     return _built(engine, name)
+
+
+def build_test_applet(engine: EngineClient, name: str) -> str:
+    """The applet ID of tests/integration/applets/<name>, built once per session."""
+    return _built(engine, name, TEST_APPLETS)
+
+
+def run_test_applet(engine: EngineClient, name: str, input: dict[str, Any], **run_args: Any) -> str:
+    """Build tests/integration/applets/<name> and run it in the default project; the root job's ID."""
+    body = {"project": engine.project, "input": input, **run_args}
+    return str(engine.call(f"/{build_test_applet(engine, name)}/run", body)["id"])
 
 
 def run_sample(engine: EngineClient, name: str, input: dict[str, Any], **run_args: Any) -> str:
@@ -74,9 +86,10 @@ def download_text(engine: EngineClient, file_link: dict[str, Any]) -> str:
     return response.text
 
 
-def upload_text(engine: EngineClient, name: str, text: str, folder: str = "/") -> dict[str, Any]:
-    """A closed file holding `text` in the default project, as a link."""
-    file_id = engine.call("/file/new", {"project": engine.project, "name": name, "folder": folder,
+def upload_text(engine: EngineClient, name: str, text: str, folder: str = "/",
+                project: str | None = None) -> dict[str, Any]:
+    """A closed file holding `text` in `project` (default: the default project), as a link."""
+    file_id = engine.call("/file/new", {"project": project or engine.project, "name": name, "folder": folder,
                                         "parents": True})["id"]
     data = text.encode()
     target = engine.call(f"/{file_id}/upload", {"index": 1, "size": len(data)})

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """read_other_project: the state of `own` (in the project context) and the error describing `other` raises."""
 
 import dxpy
