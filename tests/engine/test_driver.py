@@ -119,6 +119,7 @@ async def test_a_failing_child_fails_its_parent_and_terminates_its_sibling(make:
     await h.until(lambda: "bad" in jobs, "the subjobs to be created")
     await h.in_state(jobs["slow"], "running")
     await h.in_state(jobs["bad"], "running")
+    await h.in_state(root, "waiting_on_output", dependsOn=[jobs["slow"], jobs["bad"]])
     h.backend.finish(jobs["bad"], exit_code=1)
     bad, parent, slow = [await h.ended(jobs["bad"]), await h.ended(root), await h.ended(jobs["slow"])]
     assert (bad["state"], bad["failureReason"], bad["failureMessage"]) == ("failed", "AppError", "bad")
