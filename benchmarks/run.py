@@ -27,17 +27,14 @@ from runner.client.api import EngineClient
 from runner.client.engine_process import connect, start_engine, stop_engine
 
 HERE = Path(__file__).resolve().parent
-TERMINAL = ("done", "failed", "terminated")
-POLL_S = 0.01
 
 
 def wait_done(engine: EngineClient, job_id: str) -> str:
-    """Poll until the job ends; its final state."""
-    while True:
-        state = engine.call(f"/{job_id}/describe", {"fields": {"state": True}})["state"]
-        if state in TERMINAL:
-            return str(state)
-        time.sleep(POLL_S)
+    """Follow the job's log stream (as `runner run --wait` does) until its end record; its final state."""
+    for record in engine.stream_logs(job_id, tree=True, follow=True):
+        if record.get("kind") == "end":
+            return str(record["state"])
+    return str(engine.call(f"/{job_id}/describe", {"fields": {"state": True}})["state"])
 
 
 def submit_to_done(engine: EngineClient, applet: str, input: dict[str, object]) -> float:

@@ -47,9 +47,9 @@ def atomic_write(path: str, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=folder)
     try:
         with os.fdopen(handle, "wb") as stream:
+            # No fsync: the engine reads the file as soon as the container exits (the page cache has it), and
+            # after a power loss the job runs again anyway; the rename alone keeps readers from a torn file.
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
         os.chmod(temporary, 0o644)
         _give_to_folder_owner(temporary, folder)
         os.replace(temporary, path)
