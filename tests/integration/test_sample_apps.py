@@ -144,3 +144,13 @@ def test_restart_demo(engine: Any) -> None:
         assert first["state"] == "restartable"
         assert first["failureReason"] == "AppInternalError"
         assert first["failureMessage"] == f"RuntimeError: simulated crash on try {earlier}"
+
+
+def test_the_root_jobs_output_files_land_in_the_project_under_its_folder(engine: Any) -> None:
+    reads = upload_text(engine, "lines.txt", "1\n2\n")
+    root = wait_terminal(engine, run_sample(engine, "file_pipeline", {"reads": reads}, folder="/results/run1"))
+    assert_done(root)
+    listed = engine.call(f"/{engine.project}/listFolder", {"folder": "/results/run1", "describe": True})
+    names = {entry["describe"]["name"]: entry["id"] for entry in listed["objects"]}
+    assert names.get("report.txt") == root["output"]["report"]["$dnanexus_link"]
+    assert "lines.txt" in names  # the copy, cloned out of the job's workspace

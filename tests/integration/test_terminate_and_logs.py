@@ -145,3 +145,11 @@ def test_job_sandbox(engine: EngineClient) -> None:
     assert not int(seen["cap_eff"], 16) >> CAP_SYS_ADMIN_BIT & 1, seen["cap_eff"]  # not privileged
     assert seen["internet"] == "unreachable"
     assert seen["api_state"] == "running"  # the API is still reachable, through the engine's socket
+
+
+def test_a_job_with_network_access_reaches_the_api_at_the_gateway(engine: EngineClient, engine_home: Path) -> None:
+    job = wait_terminal(engine, run_test_applet(engine, "network_probe", {}))
+    assert job["state"] == "done", (job.get("failureReason"), job.get("failureMessage"))
+    assert job["networkAccess"] == ["*"]
+    gateway = json.loads((engine_home / "engine.json").read_text())["gateway"]
+    assert job["output"] == {"api_host": gateway, "api_state": "running"}
