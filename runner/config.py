@@ -1,14 +1,27 @@
-"""Where the runner keeps its state, and the settings that say so.
+"""Where the runner keeps its state, and the settings that say how it behaves.
 
-Precedence: command-line flag > environment (`RUNNER_...`) > packaged default.
+Precedence: command-line flag > environment (`RUNNER_...`) > `$RUNNER_HOME/config.toml` > packaged default.
+The settings are read into a frozen `Settings`; keys the runner does not know are reported, never fatal.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 APP_DIR_NAME = "applet-runner"
+CONFIG_FILE = "config.toml"
+ENV_PREFIX = "RUNNER_"
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
+
+log = logging.getLogger(__name__)
 
 
 def runner_home() -> Path:
@@ -26,3 +39,130 @@ def ensure_runner_home() -> Path:
     home = runner_home()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     return home
+
+
+class SettingError(ValueError):
+    """A setting's key is unknown or its value is not one the key accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The runner's settings; each field is a key of config.toml and a `RUNNER_<KEY>` variable."""
+
+    # Reuse the output of an equal done job instead of running a job again (DNAnexus job reuse).
+    reuse: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSettings:
+    """Settings with where each value came from (`default`, `config.toml`, `RUNNER_...`) and any warnings."""
+
+    settings: Settings
+    sources: Mapping[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def setting_keys() -> tuple[str, ...]:
+    """The keys `Settings` knows."""
+    return tuple(f.name for f in fields(Settings))
+
+
+def parse_value(key: str, value: Any) -> Any:
+    """`value` (a TOML value or a command-line word) as the type of `key`; SettingError if it is not one."""
+    if key not in setting_keys():
+        raise SettingError(f"unknown setting {key!r} (known: {', '.join(setting_keys())})")
+    # Every setting is a boolean for now; a new kind of setting adds its parser here.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise SettingError(f"{key} must be true or false, not {value!r}")
+
+
+def config_path(home: Path | None = None) -> Path:
+    """The settings file: `$RUNNER_HOME/config.toml`."""
+    return (home if home is not None else runner_home()) / CONFIG_FILE
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The key/values of a config.toml (empty when there is none); SettingError when it is not valid TOML."""
+    try:
+        with path.open("rb") as stream:
+            return tomllib.load(stream)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingError(f"{path} cannot be read: {exc}") from None
+
+
+def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = None) -> LoadedSettings:
+    """The settings of `home` (default `$RUNNER_HOME`): environment over config.toml over defaults."""
+    environ = os.environ if environ is None else environ
+    path = config_path(home)
+    values: dict[str, Any] = {}
+    sources = {key: "default" for key in setting_keys()}
+    warnings: list[str] = []
+    try:
+        document = read_config_file(path)
+    except SettingError as exc:
+        document = {}
+        warnings.append(str(exc))
+    for key, value in document.items():
+        try:
+            values[key] = parse_value(key, value)
+            sources[key] = str(path)
+        except SettingError as exc:
+            warnings.append(f"{path}: {exc}")
+    for key in setting_keys():
+        variable = ENV_PREFIX + key.upper()
+        if variable in environ:
+            try:
+                values[key] = parse_value(key, environ[variable])
+                sources[key] = variable
+            except SettingError as exc:
+                warnings.append(f"{variable}: {exc}")
+    return LoadedSettings(Settings(**values), sources, tuple(warnings))
+
+
+def current_settings(home: Path | None = None) -> Settings:
+    """The settings in force now (read afresh at each call), with problems logged as warnings."""
+    loaded = load_settings(home)
+    for warning in loaded.warnings:
+        log.warning("settings: %s", warning)
+    return loaded.settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise SettingError(f"cannot write {value!r} to config.toml")
+
+
+def _toml_text(document: Mapping[str, Any]) -> str:
+    scalars = [f"{k} = {_toml_value(v)}" for k, v in document.items() if not isinstance(v, Mapping)]
+    tables = [f"\n[{k}]\n" + _toml_text(v) for k, v in document.items() if isinstance(v, Mapping)]
+    return "".join(line + "\n" for line in scalars) + "".join(tables)
+
+
+def write_setting(key: str, value: str, home: Path | None = None) -> Any:
+    """Set `key` to `value` in config.toml (written atomically, other keys kept); the parsed value."""
+    parsed = parse_value(key, value)
+    path = config_path(home)
+    document = read_config_file(path)
+    document[key] = parsed
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temporary = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(_toml_text(document))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return parsed

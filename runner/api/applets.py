@@ -37,6 +37,7 @@ DESCRIBE_DEFAULTS = (
     "developerNotes", "ignoreReuse", "inputSpec", "outputSpec", "httpsApp", "treeTurnaroundTimeThreshold",
 )
 DESCRIBE_EXTRA = ("properties", "details")
+DEBUG_ON_CHOICES = ("AppError", "AppInternalError", "ExecutionError", "All")
 GET_FIELDS = ("project", "folder", "name", "types", "tags", "properties", "details", "hidden", "title", "summary",
               "description", "developerNotes", "dxapi", "inputSpec", "outputSpec", "runSpec", "access",
               "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
@@ -206,6 +207,9 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         raise InvalidInput("Expected key 'rank' of input to be an integer in range [-1024, 1023]")
     depends = check.depends_on(body)
     check_dependencies(call, depends)
+    reuse = body.get("reuse")
+    if reuse is not None and not isinstance(reuse, bool):
+        raise InvalidInput("Expected key 'reuse' of input to be a boolean")
     return RunRequest(
         input=dict(given), original_input=original, project=project, folder=check.optional_str(body, "folder") or "/",
         name=check.optional_str(body, "name"), tags=tuple(check.string_list(body, "tags")),
@@ -214,7 +218,18 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         system_requirements_by_executable=check.optional_mapping(body, "systemRequirementsByExecutable"),
         timeout_policy_by_executable=timeouts, execution_policy=check.optional_mapping(body, "executionPolicy"),
         delay_workspace_destruction=check.optional_bool(body, "delayWorkspaceDestruction"), rank=rank, detach=detach,
+        reuse=reuse, ignore_reuse=check.optional_bool(body, "ignoreReuse"), debug_on=_debug_on(body),
     )
+
+
+def _debug_on(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The run's `debug.debugOn`: failure reasons that hold a failed job for debugging ("All": every one)."""
+    debug = check.optional_mapping(body, "debug") or {}
+    listed = debug.get("debugOn", [])
+    if not isinstance(listed, list) or not all(isinstance(r, str) and r in DEBUG_ON_CHOICES for r in listed):
+        raise InvalidInput("Expected key 'debug.debugOn' of input to be an array of "
+                           f"{', '.join(DEBUG_ON_CHOICES)}")
+    return tuple(dict.fromkeys(listed))
 
 
 @routes.on("applet", "run")

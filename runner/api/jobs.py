@@ -30,11 +30,15 @@ DEFAULT_FIELDS = (
     "delayWorkspaceDestruction", "dependsOn", "failureReason", "failureMessage", "failureFrom", "failureCounts",
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
-    "isFree", "totalPrice", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
+    "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
+    "outputReusedFrom",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
 FAILURE_FIELDS = ("failureReason", "failureMessage", "failureFrom")
-FAILING_STATES = {"failed", "terminating", "terminated", "restartable"}
+FAILING_STATES = {"failed", "terminating", "terminated", "restartable", "debug_hold"}
+# What totalPrice is counted in (always 0 here); dx's human describe formats the price with it.
+CURRENCY = {"dxCode": 0, "code": "USD", "symbol": "$", "symbolPosition": "left", "decimalSymbol": ".",
+            "groupingSymbol": ","}
 
 
 def _job(call: Call, try_: int | None = None) -> dict[str, Any]:
@@ -56,6 +60,8 @@ def public_view(job: Mapping[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in job.items() if not k.startswith("_")}
     view["stateTransitions"] = list(job.get("stateTransitions") or [])[int(job.get("_transitionsBefore") or 0):]
     view.setdefault("tryCreated", job.get("created"))
+    if "totalPrice" in view:
+        view.setdefault("currency", dict(CURRENCY))
     if job.get("state") not in FAILING_STATES:
         for key in FAILURE_FIELDS:
             view.pop(key, None)
@@ -80,11 +86,11 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 async def describe(call: Call) -> dict[str, Any]:
     """/job-xxxx/describe."""
     job = _job(call, check.try_number(call.body))
-    _require_access(call, job)
+    require_job_access(call, job)
     return describe_job(job, call.body)
 
 
-def _require_access(call: Call, job: Mapping[str, Any]) -> None:
+def require_job_access(call: Call, job: Mapping[str, Any]) -> None:
     """A job token acts on a job only when it shares that job's workspace or the workspace of its parent."""
     caller = call.caller
     if not caller.is_job or caller.workspace == job.get("workspace"):
@@ -101,7 +107,7 @@ async def add_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/addTags."""
     tags = check.string_list(call.body, "tags", required=True)
     job = _job(call, check.try_number(call.body))
-    _require_access(call, job)
+    require_job_access(call, job)
     update_job(call.db, job["id"], {"tags": list(dict.fromkeys([*job.get("tags", []), *tags]))})
     return {"id": job["id"]}
 
@@ -111,7 +117,7 @@ async def remove_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/removeTags."""
     tags = set(check.string_list(call.body, "tags", required=True))
     job = _job(call, check.try_number(call.body))
-    _require_access(call, job)
+    require_job_access(call, job)
     update_job(call.db, job["id"], {"tags": [t for t in job.get("tags", []) if t not in tags]})
     return {"id": job["id"]}
 
@@ -123,7 +129,7 @@ async def set_properties(call: Call) -> dict[str, Any]:
         raise InvalidInput("the key 'properties' is missing")
     changes = check.properties(call.body, allow_null=True)
     job = _job(call, check.try_number(call.body))
-    _require_access(call, job)
+    require_job_access(call, job)
     merged = {**job.get("properties", {}), **changes}
     update_job(call.db, job["id"], {"properties": {k: v for k, v in merged.items() if v is not None}})
     return {"id": job["id"]}
@@ -133,7 +139,7 @@ async def set_properties(call: Call) -> dict[str, Any]:
 async def terminate(call: Call) -> dict[str, Any]:
     """/job-xxxx/terminate: the whole tree ends terminated; nothing happens to an ended job."""
     job = _job(call)
-    _require_access(call, job)
+    require_job_access(call, job)
     if not JobState(job["state"]).is_terminal:
         call.services.engine.terminate(job["id"])
     return {"id": job["id"]}

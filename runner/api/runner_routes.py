@@ -12,11 +12,12 @@ from typing import Any
 from aiohttp import web
 
 from runner import __version__
-from runner.api._routes import SERVICES, Call, Routes
+from runner.api._routes import SERVICES, Call, Routes, Services
 from runner.api.applets import build_folder
 from runner.api.server import authenticate, error_response, json_response
 from runner.engine.logs import read_entries
-from runner.errors import ApiError, InvalidInput, PermissionDenied, ResourceNotFound
+from runner.backends.base import BackendError
+from runner.errors import ApiError, InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.store.db import Database
 from runner.store.jobs import JobNotFound, find_jobs, get_job
@@ -66,6 +67,57 @@ async def shutdown(call: Call) -> dict[str, Any]:
         raise PermissionDenied("only the user stops the engine")
     call.services.extras["shutdown"].set()
     return {"ok": True}
+
+
+@routes.static("runner", "debugHold")
+async def debug_hold(call: Call) -> dict[str, Any]:
+    """From a job's launcher: its process failed with a reason in its debugOn; hold it (running -> debug_hold)."""
+    job_id = call.caller.job_id
+    if not call.caller.is_job or job_id is None:
+        raise PermissionDenied("only a job's launcher asks for its debug hold")
+    if not call.services.engine.hold(job_id):
+        state = get_job(call.db, job_id)["state"]
+        raise InvalidState(f"{job_id} cannot be held for debugging: it is {state}, or its failure reason is not "
+                           "in its debugOn")
+    return {"id": job_id, "state": JobState.DEBUG_HOLD.value}
+
+
+async def _shell(services: Services, job_id: str) -> dict[str, Any]:
+    try:
+        job = get_job(services.db, job_id)
+    except JobNotFound:
+        raise ResourceNotFound(f"the job {job_id!r} does not exist") from None
+    if job["state"] not in (JobState.RUNNING.value, JobState.DEBUG_HOLD.value):
+        raise InvalidState(f"{job_id} is {job['state']}: only a running job or one in debug_hold has a shell")
+    try:
+        argv = await asyncio.to_thread(services.engine.shell_argv, job_id)
+    except BackendError as exc:
+        raise InvalidState(f"no shell for {job_id}: {exc}") from None
+    return {"argv": argv}
+
+
+@routes.raw("GET", "/runner/shell")
+async def shell_get(request: web.Request) -> web.StreamResponse:
+    """`GET /runner/shell?job=J`: the `docker exec -it ... bash` command line for `runner ssh J`."""
+    services = request.app[SERVICES]
+    try:
+        caller = authenticate(services, request)
+        if caller.is_job:
+            raise PermissionDenied("only the user opens a shell in a job")
+        return json_response(await _shell(services, request.query.get("job", "")))
+    except ApiError as exc:
+        return error_response(exc)
+
+
+@routes.static("runner", "shell")
+async def shell(call: Call) -> dict[str, Any]:
+    """`POST /runner/shell {"job": J}`: the same as the GET, for clients that only POST."""
+    if call.caller.is_job:
+        raise PermissionDenied("only the user opens a shell in a job")
+    job_id = call.body.get("job")
+    if not isinstance(job_id, str):
+        raise InvalidInput("`job` must be a job ID")
+    return await _shell(call.services, job_id)
 
 
 def _subtree(db: Database, top: str) -> list[dict[str, Any]]:

@@ -2,7 +2,8 @@
 
 A value's class comes from `NAME:CLASS=VALUE`, else from the applet's inputSpec; without either the
 value is read as JSON when it parses as a number, list or object, else as a string. Object IDs are
-linked as given: names and paths are not resolved.
+linked as given: names and project paths are not resolved. A local file given to a `file` input is
+handed to `upload` (which uploads it and returns the new file's ID).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from runner.errors import UsageError
@@ -26,14 +28,19 @@ INT_PATTERN = re.compile(r"^[+-]?[0-9]+$")
 JOB_REF_PATTERN = re.compile(r"^(?P<job>job-[0-9A-Za-z]{24}):(?P<field>[A-Za-z_][0-9A-Za-z_]*)$")
 PROJECT_OBJECT_PATTERN = re.compile(
     r"^(?P<project>(?:project|container)-[0-9A-Za-z]{24}):(?P<id>[a-z]+-[0-9A-Za-z]{24})$")
+# Before the engine is reached, a local file stands for the upload it will become.
+NOT_UPLOADED = "file-" + "0" * 24
+
+Uploader = Callable[[Path], str]
 
 
 def parse_inputs(pairs: Sequence[str], input_spec: list[dict[str, Any]] | None,
-                 json_input: str | None) -> dict[str, Any]:
+                 json_input: str | None, upload: Uploader | None = None) -> dict[str, Any]:
     """The run input of `-i` pairs (`name=value`, `name:class=value`) over the `-j` JSON object.
 
     Raises UsageError with one line naming the input for a value its class cannot take, an unknown
-    input name (when there is an inputSpec), a scalar input given twice, or malformed JSON.
+    input name (when there is an inputSpec), a scalar input given twice, or malformed JSON. Local
+    files given to file inputs go through `upload` (without one they are only checked to exist).
     """
     run_input = _json_object(json_input) if json_input is not None else {}
     spec_classes = _spec_classes(input_spec)
@@ -46,11 +53,11 @@ def parse_inputs(pairs: Sequence[str], input_spec: list[dict[str, Any]] | None,
         klass = explicit or (spec_classes or {}).get(name)
         grouped.setdefault(name, []).append((klass, raw))
     for name, given in grouped.items():
-        run_input[name] = _value_of(name, given)
+        run_input[name] = _value_of(name, given, upload)
     return run_input
 
 
-def parse_value(name: str, klass: str | None, raw: str) -> Any:
+def parse_value(name: str, klass: str | None, raw: str, upload: Uploader | None = None) -> Any:
     """One `-i` value as its class wants it (a job reference `job-xxxx:field` stands for any class)."""
     match = JOB_REF_PATTERN.match(raw)
     if match:
@@ -72,15 +79,22 @@ def parse_value(name: str, klass: str | None, raw: str) -> Any:
         if not isinstance(value, dict):
             raise _expected(name, "a hash (a JSON object)", raw)
         return value
+    if klass == "file" and not _looks_like_id(raw) and Path(raw).expanduser().is_file():
+        path = Path(raw).expanduser()
+        return _link(upload(path) if upload is not None else NOT_UPLOADED)
     return _data_link(name, klass, raw)
 
 
-def _value_of(name: str, given: list[tuple[str | None, str]]) -> Any:
+def _looks_like_id(raw: str) -> bool:
+    return bool(PROJECT_OBJECT_PATTERN.match(raw)) or is_id(raw)
+
+
+def _value_of(name: str, given: list[tuple[str | None, str]], upload: Uploader | None) -> Any:
     classes = {klass for klass, _ in given}
     if any(klass and klass.startswith("array:") for klass in classes):
-        return [parse_value(name, klass.removeprefix("array:") if klass else None, raw)
+        return [parse_value(name, klass.removeprefix("array:") if klass else None, raw, upload)
                 for klass, raw in given]
-    values = [parse_value(name, klass, raw) for klass, raw in given]
+    values = [parse_value(name, klass, raw, upload) for klass, raw in given]
     if len(values) == 1:
         return values[0]
     known = next((klass for klass in classes if klass), None)
@@ -143,7 +157,8 @@ def _data_link(name: str, klass: str, raw: str) -> dict[str, Any]:
     match = PROJECT_OBJECT_PATTERN.match(raw)
     object_id = match["id"] if match else raw
     if not is_id(object_id):
-        what = f"a {klass} ID ({klass}-xxxx or project-xxxx:{klass}-xxxx; names are not resolved)"
+        local = ", or a local file to upload" if klass == "file" else ""
+        what = f"a {klass} ID ({klass}-xxxx or project-xxxx:{klass}-xxxx{local}; names are not resolved)"
         raise _expected(name, what, raw)
     if id_class(object_id) != klass:
         raise _expected(name, f"a {klass} ID", raw)

@@ -51,6 +51,10 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     from runner.cli import build, doctor, engine, images, run, watch
+    from runner.cli import data, data_ls
+    from runner.cli import describe, env, find, terminate
+    from runner.cli import config as config_cli
+    from runner.cli import ssh as ssh_cli
 
     cli.add_command(build.build)
     cli.add_command(run.run)
@@ -58,6 +62,17 @@ def _register() -> None:
     cli.add_command(engine.engine)
     cli.add_command(images.images)
     cli.add_command(doctor.doctor)
+    cli.add_command(data.upload)
+    cli.add_command(data.download)
+    cli.add_command(data.cat)
+    cli.add_command(data_ls.ls)
+    cli.add_command(data_ls.rm)
+    cli.add_command(describe.describe)
+    cli.add_command(find.find)
+    cli.add_command(terminate.terminate)
+    cli.add_command(env.env)
+    cli.add_command(config_cli.config)
+    cli.add_command(ssh_cli.ssh)
 
 
 _register()

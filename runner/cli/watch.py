@@ -47,6 +47,19 @@ def print_records(records: Iterable[Mapping[str, Any]], echo: Callable[[str], No
     return None
 
 
+def print_stream(records: Iterable[Mapping[str, Any]], streams: frozenset[str], echo: Callable[[str], None],
+                 job: str | None = None) -> str | None:
+    """Print only the raw lines of `streams` (of `job` when given) up to the end record; return its state."""
+    for record in records:
+        kind = record.get("kind")
+        if kind == "end":
+            state = record.get("state")
+            return state if isinstance(state, str) else "unknown"
+        if kind == "log" and record.get("stream") in streams and (job is None or record.get("job") == job):
+            echo(str(record.get("line", "")).rstrip("\n"))
+    return None
+
+
 def exit_code(end_state: str | None, *, followed: bool) -> int:
     """1 when the job failed or was terminated, or (following) never said it ended; else 0."""
     if end_state in FAILED_STATES:
@@ -58,18 +71,26 @@ def exit_code(end_state: str | None, *, followed: bool) -> int:
 @click.command()
 @click.argument("job_id", metavar="JOB")
 @click.option("--no-follow", is_flag=True, help="Print what the tree has logged so far, then return.")
+@click.option("--get-stdout", is_flag=True, help="Print only JOB's stdout lines, as they are (no subjobs).")
+@click.option("--get-stderr", is_flag=True, help="Print only JOB's stderr lines, as they are (no subjobs).")
 @click.pass_context
-def watch(ctx: click.Context, job_id: str, no_follow: bool) -> None:
+def watch(ctx: click.Context, job_id: str, no_follow: bool, get_stdout: bool, get_stderr: bool) -> None:
     """Print the log lines and state changes of JOB and its subjobs until JOB ends.
 
-    Exits 0 when JOB is done (with --no-follow: unless it failed), 1 when it failed or was terminated,
-    130 on Ctrl+C (the job keeps running).
+    With --get-stdout or --get-stderr, print only that stream of JOB itself, line by line, without
+    prefixes. Exits 0 when JOB is done (with --no-follow: unless it failed), 1 when it failed or was
+    terminated, 130 on Ctrl+C (the job keeps running).
     """
     if not is_id(job_id, "job"):
         raise UsageError(f"{job_id!r} is not a job ID (job-xxxx)")
+    streams = frozenset(name for name, wanted in (("stdout", get_stdout), ("stderr", get_stderr)) if wanted)
     try:
         with _client.connect() as client:
-            state = print_records(client.stream_logs(job_id, tree=True, follow=not no_follow), click.echo)
+            records = client.stream_logs(job_id, tree=not streams, follow=not no_follow)
+            if streams:
+                state = print_stream(records, streams, click.echo, job_id)
+            else:
+                state = print_records(records, click.echo)
     except KeyboardInterrupt:
         ctx.exit(EXIT_INTERRUPTED)
     if state is None and not no_follow:

@@ -12,6 +12,7 @@ from runner import launcher
 from runner.backends.base import ContainerSpec, Mount
 
 API_SOCKET_NAME = "engine.sock"
+DEBUG_REASONS = ("AppError", "AppInternalError", "ExecutionError")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,9 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
     if not networked:
         env[launcher.ENV_API_SOCKET] = f"{launcher.API_DIR}/{API_SOCKET_NAME}"
         mounts.append(Mount(str(reach.socket_dir), launcher.API_DIR, read_only=True))
+    held_on = debug_on(job)
+    if held_on:
+        env[launcher.ENV_DEBUG_ON] = ",".join(held_on)
     return ContainerSpec(
         job_id=job["id"],
         tree_id=job["rootExecution"],
@@ -69,3 +73,11 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
         labels={"runner.function": job["function"], "runner.try": str(job.get("try", 0))},
         disk_bytes=int(resources["diskBytes"]) or None,
     )
+
+
+def debug_on(job: Mapping[str, Any]) -> tuple[str, ...]:
+    """The failure reasons that hold `job` for debugging (its run's `debug.debugOn`, "All" meaning every one)."""
+    listed = (job.get("debug") or {}).get("debugOn") or []
+    if "All" in listed:
+        return DEBUG_REASONS
+    return tuple(reason for reason in DEBUG_REASONS if reason in listed)

@@ -78,6 +78,15 @@ def outcome_of(exit: ContainerExit, job_dir: Path, *, timeout_text: str, memory_
     return Outcome(output=output)
 
 
+def error_reason(job_dir: Path) -> tuple[str, str]:
+    """The failure reason and message of the error.json the launcher wrote (AppInternalError if it wrote none)."""
+    error = _read(job_dir / "error.json")
+    if not isinstance(error, dict) or not isinstance(error.get("error"), dict):
+        return "AppInternalError", "the job failed without writing an error document"
+    kind = error["error"].get("type")
+    return (kind if kind in APP_ERROR_TYPES else "AppInternalError"), str(error["error"].get("message", ""))
+
+
 def seconds_text(seconds: float) -> str:
     """A duration for messages: `6s`, `10m`, `2h 30m`."""
     whole = int(round(seconds))

@@ -33,7 +33,7 @@ def _fail_one(engine: Engine, job: Mapping[str, Any], fields: dict[str, Any]) ->
     state = JobState(engine_job_state(engine.db, job["id"]))
     if state.is_terminal:
         return
-    if state is S.RUNNING:
+    if state in (S.RUNNING, S.DEBUG_HOLD):
         engine.stop_container(job["id"])
         fields = {**fields, "stoppedRunning": now_ms()}
     if state in (S.TERMINATING,):
@@ -68,7 +68,7 @@ def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None
             continue
         fields = {"failureReason": reason, "failureMessage": message}
         engine._transition(job["id"], S.TERMINATING, fields)
-        if state is S.RUNNING:
+        if state in (S.RUNNING, S.DEBUG_HOLD):  # a held job's container is still up
             engine.stop_container(job["id"])
         else:
             engine._transition(job["id"], S.TERMINATED)

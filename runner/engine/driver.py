@@ -9,6 +9,7 @@ published to the log hub, so that `runner watch` and the TUI see it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -17,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from runner.backends.base import Backend, BackendError
+from runner.config import current_settings
 from runner.engine import _tree
-from runner.engine._container import Reachability, container_spec
-from runner.engine._outcome import Outcome, outcome_of, seconds_text
+from runner.engine._container import Reachability, container_spec, debug_on
+from runner.engine._outcome import Outcome, error_reason, outcome_of, seconds_text
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine.logs import JobLog, LogEntry, LogHub
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
+from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import read_io_spec
@@ -46,6 +49,9 @@ class _RunningTry:
     task: asyncio.Task[None] | None = None
     # Set once the container's process has ended: its resources are free while it is torn down.
     released: bool = False
+    # held: the launcher holds the failed job for debugging (no timeout then); timed_out: the engine's timer fired.
+    held: bool = False
+    timed_out: bool = False
 
 
 class Engine:
@@ -64,7 +70,7 @@ class Engine:
 
     async def start(self) -> None:
         """Recover the jobs a stopped engine left behind, then start advancing jobs."""
-        for job in find_jobs(self.db, states=(S.RUNNING, S.TERMINATING)):
+        for job in find_jobs(self.db, states=(S.RUNNING, S.TERMINATING, S.DEBUG_HOLD)):
             if job["state"] == S.TERMINATING.value:
                 self._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()})
             else:
@@ -98,7 +104,10 @@ class Engine:
 
     def run(self, applet: Mapping[str, Any], request: RunRequest, invoker: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Create the master job of a run of `applet`; it starts when its inputs are ready."""
-        job = create_master_job(self.db, applet, request, invoker)
+        # The reuse setting is read at each run, so that `runner config set reuse` needs no engine restart.
+        default = current_settings(self.home).reuse if request.reuse is None else False
+        reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
+        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker)
         self._say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
         self.wake()
         return job
@@ -119,6 +128,32 @@ class Engine:
         _tree.end_tree(self, job["rootExecution"], reason="Terminated",
                        message=f"the job tree was terminated by {job.get('launchedBy', 'the user')}")
         self.wake()
+
+    def hold(self, job_id: str) -> bool:
+        """Hold a running job whose process failed with a reason in its debugOn: running -> debug_hold.
+
+        Called for the job's launcher, which keeps the container up until it is stopped; from now on the
+        job's timeout no longer applies. False when the job is not running here or its reason is not listed.
+        """
+        running = self._running.get(job_id)
+        job = get_job(self.db, job_id)
+        if running is None or running.timed_out or running.stop.is_set() or job["state"] != S.RUNNING.value:
+            return False
+        reason, message = error_reason(self.home / "jobs" / job_id)
+        if reason not in debug_on(job):
+            return False
+        running.held = True
+        self._transition(job_id, S.DEBUG_HOLD, {"failureReason": reason, "failureMessage": message})
+        self._say(job_id, f"held for debugging after {reason}: {message} (`runner ssh {job_id}` opens a shell; "
+                          "terminate the job to end it)")
+        return True
+
+    def shell_argv(self, job_id: str) -> list[str]:
+        """The command line that opens an interactive shell in the job's container (blocking: run it in a thread)."""
+        exec_argv = getattr(self.backend, "exec_shell_argv", None)
+        if not callable(exec_argv):
+            raise BackendError(f"the {type(self.backend).__name__} cannot open a shell in a job")
+        return [str(part) for part in exec_argv(job_id)]
 
     # -- used by _tree -------------------------------------------------------------------------------
 
@@ -174,8 +209,24 @@ class Engine:
             if ready.waiting_on != job.get("dependsOn"):
                 update_job(self.db, job["id"], {"dependsOn": ready.waiting_on})
             return False
-        self._transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": []})
+        key = reuse_key(job, ready.value)
+        job = self._transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": [], "_reuseKey": key})
+        source = find_reusable(self.db, key, job["id"]) if job.get("_reuse") else None
+        if source is not None:
+            self._reuse(job, source)
         return True
+
+    def _reuse(self, job: dict[str, Any], source: dict[str, Any]) -> None:
+        """End `job` done with the output of the equal done job `source`, without running it."""
+        output = dict(source.get("output") or {})
+        at = now_ms()
+        self._transition(job["id"], S.RUNNING, {"startedRunning": at})
+        if job.get("_master"):
+            _tree.clone_outputs(self.db, job, output)
+        self._transition(job["id"], S.DONE, {"output": output, "outputReusedFrom": source["id"],
+                                              "stoppedRunning": at, "_reuseKey": None})
+        self._say(job["id"], f"done: reused the output of {source['id']} (same applet, entry point, input "
+                              "and instance type)")
 
     def _progress_output(self, job: dict[str, Any]) -> bool:
         ready = output_readiness(self.db, job)
@@ -246,6 +297,8 @@ class Engine:
         token = issue_job_token(self.db, job["id"])
         spec = container_spec(job, applet, token, job_dir, self.reach, self.capacity.gpus)
         timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
+        # A job that may be held for debugging is timed here, so that the timeout stops applying once held.
+        own_timer = bool(debug_on(job)) and timeout_s is not None
         job_log = JobLog.for_job(self.home, job["id"])
         self._say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
                               f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
@@ -254,13 +307,25 @@ class Engine:
         def on_log(stream: str, line: str) -> None:
             self.hub.publish(job["id"], job_log.append(stream, line))
 
+        timer = asyncio.get_running_loop().call_later(timeout_s, self._time_out, running) \
+            if own_timer and timeout_s is not None else None
         try:
-            exit = await self.backend.run(spec, timeout_s=timeout_s, on_log=on_log, stop_event=running.stop,
-                                          on_exit=lambda: self._release(running))
+            exit = await self.backend.run(spec, timeout_s=None if own_timer else timeout_s, on_log=on_log,
+                                          stop_event=running.stop, on_exit=lambda: self._release(running))
         except BackendError as exc:
             return Outcome(failure_reason="ExecutionError", failure_message=str(exc))
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if running.timed_out and exit.stopped_by_runner:
+            exit = dataclasses.replace(exit, stopped_by_runner=False, timed_out=True)
         return outcome_of(exit, job_dir, timeout_text=f"{seconds_text(timeout_s or 0)} ({job.get('_timeoutSource')})",
                           memory_bytes=spec.memory_bytes, instance_type=job["instanceType"])
+
+    def _time_out(self, running: _RunningTry) -> None:
+        if not running.held and not running.stop.is_set():
+            running.timed_out = True
+            running.stop.set()
 
     def _finish_try(self, job_id: str, outcome: Outcome) -> None:
         job = get_job(self.db, job_id)
@@ -274,6 +339,12 @@ class Engine:
                                                          "failureMessage": "the engine was stopped"})
             self._transition(job_id, S.TERMINATED, stopped_at)
             self._say(job_id, "terminated")
+            return
+        if state is S.DEBUG_HOLD:
+            # The held container ended without a terminate: the job fails as it would have without the hold.
+            reason, message = job.get("failureReason") or "AppInternalError", job.get("failureMessage") or ""
+            self._say(job_id, f"failed: {reason}: {message}")
+            _tree.fail(self, {**job, **stopped_at}, reason, message)
             return
         if outcome.succeeded:
             job = update_job(self.db, job_id, {**stopped_at, "_rawOutput": outcome.output})

@@ -48,6 +48,11 @@ class RunRequest:
     delay_workspace_destruction: bool = False
     rank: int = 0
     detach: bool = False
+    # None: the engine's `reuse` setting decides; ignore_reuse (or the applet's ignoreReuse) wins over both.
+    reuse: bool | None = None
+    ignore_reuse: bool = False
+    # Failure reasons (AppError, AppInternalError, ExecutionError) that hold a job's container for debugging.
+    debug_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,8 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         "mergedSystemRequirementsByExecutable": merged_sr,
         "_timeoutPolicyByExecutable": merged_timeouts, "_masterRunSR": request.system_requirements,
         "_master": True, "_outputDestination": _output_destination(request, invoker, in_tree),
+        "ignoreReuse": request.ignore_reuse or applet.get("ignoreReuse") is True, "_reuse": bool(request.reuse),
+        "debug": {"debugOn": list(request.debug_on)} if request.debug_on else {},
     })
     job.update(_placement(applet, "main", merged_sr=merged_sr, master_run_sr=request.system_requirements,
                           job_new_sr=None, merged_timeouts=merged_timeouts))
@@ -176,7 +183,8 @@ def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, 
         "runSystemRequirementsByExecutable": request.system_requirements_by_executable,
         "mergedSystemRequirementsByExecutable": merged_sr,
         "_timeoutPolicyByExecutable": merged_timeouts, "_masterRunSR": parent.get("_masterRunSR"),
-        "_master": False,
+        "_master": False, "ignoreReuse": bool(parent.get("ignoreReuse")), "_reuse": bool(parent.get("_reuse")),
+        "debug": dict(parent.get("debug") or {}),
     })
     job.update(_placement(applet, request.function, merged_sr=merged_sr, master_run_sr=parent.get("_masterRunSR"),
                           job_new_sr=request.system_requirements, merged_timeouts=merged_timeouts))

@@ -17,7 +17,9 @@ Container layout:
 
 Environment: DX_JOB_ID, DX_APISERVER_HOST/PORT/PROTOCOL, DX_SECURITY_CONTEXT, DX_WORKSPACE_ID,
 DX_PROJECT_CONTEXT_ID (passed on to the job), RUNNER_FUNCTION (entry point, default `main`) and
-RUNNER_INTERPRETER (`bash` or `python3`), which the job does not see.
+RUNNER_INTERPRETER (`bash` or `python3`), which the job does not see; RUNNER_DEBUG_ON (comma-separated
+failure reasons): when the job fails with one of them, the launcher announces a debug hold to the engine
+(POST /runner/debugHold) and keeps the container up until it is stopped.
 
 Optionally RUNNER_API_SOCKET, the path of the engine's Unix socket in a folder mounted read-only (say at
 API_DIR): the launcher then serves the API on 127.0.0.1:DX_APISERVER_PORT inside the container, so that a
@@ -45,6 +47,7 @@ BASH_VARS = "bash-vars.sh"
 ENV_FUNCTION = "RUNNER_FUNCTION"
 ENV_INTERPRETER = "RUNNER_INTERPRETER"
 ENV_API_SOCKET = "RUNNER_API_SOCKET"
+ENV_DEBUG_ON = "RUNNER_DEBUG_ON"
 # "1": serve dxpy's log sockets at /opt/dnanexus/log (only inside a job container).
 ENV_LOG_SOCKETS = "RUNNER_LOG_SOCKETS"
 API_DIR = ROOT + "/api"

@@ -27,6 +27,7 @@ from ._bash import ENTRY_POINT_NAME, bash_argv, bash_vars, has_file_inputs, wrap
 from ._child import run_child
 from ._dxlog import start_log_sockets
 from ._forward import start_forwarder
+from ._hold import hold_if_listed
 from ._outcome import LineTail, atomic_write, collect, error_document
 
 INTERPRETERS = ("bash", "python3")
@@ -153,7 +154,9 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         _say(f"could not start the job: {exc}")
         document = error_document(f"applet-runner could not start the job: {exc}")
         atomic_write(os.path.join(job_dir, ERROR), (json.dumps(document) + "\n").encode())
+        hold_if_listed(document)
         return LAUNCHER_FAILED
     status = run_child(argv, env, home, tail)
-    collect(home, job_dir, status, list(tail.lines))
+    error = collect(home, job_dir, status, list(tail.lines))
+    hold_if_listed(error)
     return status

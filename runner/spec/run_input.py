@@ -53,6 +53,14 @@ def _is_reference(value: Any) -> bool:
     return job_ref(value) is not None
 
 
+def _check_link_key(param: IOParam, value: Any) -> None:
+    """A hash given for a data object (not a job-based reference) must be a `$dnanexus_link`."""
+    if param.item_class in DATA_CLASSES and isinstance(value, Mapping) and LINK_KEY not in value \
+            and not _is_reference(value):
+        raise _invalid(param.name, "malformedLink", "key $dnanexus_link",
+                       f"i/o value for {param.name} has a malformed link: expected key $dnanexus_link")
+
+
 def _check_class(param: IOParam, value: Any) -> None:
     if _is_reference(value):
         return
@@ -61,10 +69,12 @@ def _check_class(param: IOParam, value: Any) -> None:
             raise _invalid(param.name, "class", "array",
                            f"i/o value for {param.name} is not an array (class {param.klass})")
         for item in value:
+            _check_link_key(param, item)
             if not _is_reference(item) and not value_matches_class(item, param.item_class):
                 raise _invalid(param.name, "class", param.item_class,
                                f"i/o value for {param.name} has an element that is not {param.item_class}")
         return
+    _check_link_key(param, value)
     if not value_matches_class(value, param.klass):
         raise _invalid(param.name, "class", param.klass, f"i/o value for {param.name} is not {param.klass}")
 

@@ -170,3 +170,21 @@ def test_parse_value_directly() -> None:
     assert parse_value("n", "int", "7") == 7
     assert parse_value("n", None, f"{JOB}:f") == {"$dnanexus_link": {"job": JOB, "field": "f"}}
     assert parse_value("n", "string", " padded ") == " padded "
+
+
+def test_a_local_file_for_a_file_input_goes_through_upload(tmp_path: Any) -> None:
+    local = tmp_path / "reads.fq"
+    local.write_text("ACGT")
+    uploaded: list[Any] = []
+
+    def upload(path: Any) -> str:
+        uploaded.append(path)
+        return FILE
+    assert parse_inputs([f"reads={local}", f"files={local}"], SPEC, None, upload) == {
+        "reads": {"$dnanexus_link": FILE}, "files": [{"$dnanexus_link": FILE}]}
+    assert uploaded == [local, local]
+    # Without an uploader (the check before the engine starts) the file is only looked at.
+    assert "reads" in parse_inputs([f"reads:file={local}"], None, None)
+    assert "or a local file to upload" in error(f"reads={tmp_path / 'missing.fq'}")
+    # A local path given to a string input stays a string.
+    assert parse_inputs([f"x:string={local}"], None, None) == {"x": str(local)}

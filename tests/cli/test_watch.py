@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli.main import cli
-from runner.cli.watch import exit_code, format_record, print_records
+from runner.cli.watch import exit_code, format_record, print_records, print_stream
 from tests.cli._fake_client import FakeClient, forbid_engine, use
 
 JOB = "job-" + "J" * 24
@@ -103,3 +103,27 @@ def test_not_a_job_id(monkeypatch: pytest.MonkeyPatch) -> None:
     forbid_engine(monkeypatch)
     result = CliRunner().invoke(cli, ["watch", "applet-" + "A" * 24])
     assert result.exit_code == 3 and "is not a job ID" in result.output
+
+
+def test_print_stream_prints_raw_lines_of_one_stream() -> None:
+    printed: list[str] = []
+    records = [state("running"), log("out 1\n"), log("err", "stderr"), log("sub", job=SUB),
+               log("runner", "runner"), log("out 2"), {"kind": "end", "job": JOB, "state": "done"},
+               log("after")]
+    assert print_stream(records, frozenset({"stdout"}), printed.append, JOB) == "done"
+    assert printed == ["out 1", "out 2"]
+    printed.clear()
+    assert print_stream(records[:-2], frozenset({"stdout", "stderr"}), printed.append) is None
+    assert printed == ["out 1", "err", "sub", "out 2"]
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("--get-stdout", "hello\nbye\n"), ("--get-stderr", "oops\n")])
+def test_watch_get_stream(monkeypatch: pytest.MonkeyPatch, flag: str, expected: str) -> None:
+    records = [state("running"), log("hello"), log("oops", "stderr"), log("bye"), state("done"),
+               {"kind": "end", "job": JOB, "state": "done"}]
+    client = use(monkeypatch, FakeClient(records=records))
+    result = CliRunner().invoke(cli, ["watch", JOB, flag])
+    assert result.exit_code == 0 and result.output == expected
+    assert client.streams == [(JOB, False, True)]
+    result = CliRunner().invoke(cli, ["watch", JOB, flag, "--no-follow"])
+    assert result.output == expected and client.streams[-1] == (JOB, False, False)

@@ -1,0 +1,155 @@
+"""GET /job-xxxx/getLog/websocket: a job's log as DNAnexus streams it, which is what `dx watch` reads.
+
+The client opens the websocket and sends one JSON message: `{access_token, token_type}` plus its options,
+`numRecentMessages` (how many earlier lines to send first), `recurseJobs` (the job's descendants too),
+`tail` (keep sending until the jobs end; otherwise close after what is there) and `levels` (which levels
+to send). Each log line is sent as `{timestamp, source, level, job, jobTry, line, msg}`; the stream ends
+with `{source: "SYSTEM", msg: "END_LOG"}` and a normal close (1000). An error closes the socket with
+1008 and `{"type", "message"}` as the reason, which dxpy prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from runner.api._routes import SERVICES, Call, Routes, Services
+from runner.api.jobs import require_job_access
+from runner.api.server import authenticate
+from runner.engine.logs import LogEntry, read_entries
+from runner.errors import ApiError, InvalidAuthentication, InvalidInput, ResourceNotFound
+from runner.spec.job_states import JobState
+from runner.store.jobs import JobNotFound, find_jobs, get_job
+
+routes = Routes()
+
+POLL_S = 0.5
+OPEN_TIMEOUT_S = 30
+DEFAULT_RECENT = 1024 * 256
+# The job log's streams as DNAnexus log sources and levels.
+SOURCES = {"stdout": ("APP", "STDOUT"), "stderr": ("APP", "STDERR"), "runner": ("SYSTEM", "INFO")}
+MAX_REASON_BYTES = 123  # what a websocket close frame holds
+
+
+def _options(message: Mapping[str, Any]) -> tuple[int, bool, bool, set[str] | None]:
+    """`(numRecentMessages, recurseJobs, tail, levels)` of the opening message."""
+    recent = message.get("numRecentMessages", DEFAULT_RECENT)
+    if isinstance(recent, bool) or not isinstance(recent, int) or recent < 0:
+        raise InvalidInput("numRecentMessages must be a non-negative integer")
+    levels = message.get("levels")
+    if levels is not None and (not isinstance(levels, list) or not all(isinstance(x, str) for x in levels)):
+        raise InvalidInput("levels must be an array of strings")
+    return recent, bool(message.get("recurseJobs", False)), bool(message.get("tail", False)), \
+        set(levels) if levels is not None else None
+
+
+def _subtree(services: Services, top: str) -> list[dict[str, Any]]:
+    """`top` and its descendants."""
+    tree = find_jobs(services.db, root=get_job(services.db, top)["rootExecution"])
+    members = {top}
+    for candidate in tree:  # oldest first: a parent comes before its children
+        if candidate.get("parentJob") in members:
+            members.add(candidate["id"])
+    return [job for job in tree if job["id"] in members]
+
+
+def _message(job: Mapping[str, Any], entry: LogEntry, line: int) -> dict[str, Any]:
+    source, level = SOURCES.get(entry.stream, ("SYSTEM", "INFO"))
+    return {"timestamp": entry.at_ms, "source": source, "level": level, "job": job["id"],
+            "jobTry": job.get("try", 0), "line": line, "msg": entry.text}
+
+
+async def _opening(ws: web.WebSocketResponse) -> dict[str, Any]:
+    try:
+        received = await ws.receive(timeout=OPEN_TIMEOUT_S)
+    except TimeoutError:
+        raise InvalidInput(f"no opening message within {OPEN_TIMEOUT_S} s") from None
+    if received.type != WSMsgType.TEXT:
+        raise InvalidInput("the first message must be a JSON object with access_token")
+    try:
+        message = json.loads(received.data)
+    except ValueError:
+        raise InvalidInput("the first message is not valid JSON") from None
+    if not isinstance(message, dict) or not isinstance(message.get("access_token"), str):
+        raise InvalidAuthentication("the first message must carry access_token")
+    return message
+
+
+def _authorize(request: web.Request, services: Services, message: Mapping[str, Any]) -> dict[str, Any]:
+    """The job to stream, once the opening message's token may read it."""
+    job_id = request.match_info["job_id"]
+    headers = {**request.headers, "Authorization": f"Bearer {message['access_token']}"}
+    caller = authenticate(services, request.clone(headers=headers))
+    try:
+        job = get_job(services.db, job_id)
+    except JobNotFound:
+        raise ResourceNotFound(f"the job {job_id} does not exist") from None
+    require_job_access(Call(services, caller, {}, request, job_id), job)
+    return job
+
+
+async def _stream(ws: web.WebSocketResponse, services: Services, top: str, message: Mapping[str, Any]) -> None:
+    recent, recurse, tail, levels = _options(message)
+    offsets: dict[str, int] = {}
+    sent = 0
+    first = True
+    queue = services.engine.hub.subscribe(lambda job_id: True)
+    try:
+        while not ws.closed:
+            jobs = _subtree(services, top) if recurse else [get_job(services.db, top)]
+            batch: list[tuple[int, dict[str, Any], LogEntry]] = []
+            for job in jobs:
+                entries, offsets[job["id"]] = read_entries(services.home / "jobs" / job["id"], offsets.get(job["id"], 0))
+                batch.extend((entry.at_ms, job, entry) for entry in entries)
+            batch.sort(key=lambda item: item[0])
+            if first:
+                batch, first = batch[len(batch) - recent:] if recent else [], False
+            for _, job, entry in batch:
+                sent += 1
+                out = _message(job, entry, sent)
+                if levels is None or out["level"] in levels:
+                    await ws.send_str(json.dumps(out))
+            if not tail or all(JobState(j["state"]).is_terminal for j in jobs):
+                break
+            try:
+                await asyncio.wait_for(queue.get(), timeout=POLL_S)
+            except TimeoutError:
+                pass
+    finally:
+        services.engine.hub.unsubscribe(queue)
+    if not ws.closed:
+        await ws.send_str(json.dumps({"timestamp": 0, "source": "SYSTEM", "level": "INFO", "job": top,
+                                      "line": sent + 1, "msg": "END_LOG"}))
+
+
+def _reason(error: ApiError) -> str:
+    """The close reason for `error`: its `{type, message}`, the message cut to fit a close frame."""
+    message = error.message
+    while True:
+        reason = json.dumps({"type": error.dx_type, "message": message})
+        if len(reason.encode()) <= MAX_REASON_BYTES or not message:
+            return reason
+        message = message[:-8]
+
+
+@routes.raw("GET", "/{job_id}/getLog/websocket")
+async def get_log(request: web.Request) -> web.StreamResponse:
+    """Stream a job's log over a websocket (see the module's docstring)."""
+    services = request.app[SERVICES]
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    try:
+        message = await _opening(ws)
+        job = _authorize(request, services, message)
+        await _stream(ws, services, job["id"], message)
+    except ApiError as exc:
+        await ws.close(code=1008, message=_reason(exc).encode())
+    except ConnectionResetError:
+        pass  # the client went away
+    if not ws.closed:
+        await ws.close()
+    return ws

@@ -1,0 +1,53 @@
+"""`runner config set|get|list` and the settings they write: precedence, validation, unknown keys."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runner.cli.main import cli
+from runner.config import load_settings
+
+
+@pytest.fixture(autouse=True)
+def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNNER_REUSE", raising=False)
+
+
+def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
+    assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "false\n"
+    result = CliRunner().invoke(cli, ["config", "set", "reuse", "true"])
+    assert result.exit_code == 0, result.output
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"reuse": True}
+    assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "true\n"
+    listed = CliRunner().invoke(cli, ["config", "list"]).output
+    assert listed == f"reuse = true  ({runner_home / 'config.toml'})\n"
+
+
+def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner_home.mkdir(parents=True, exist_ok=True)
+    (runner_home / "config.toml").write_text("reuse = true\n")
+    monkeypatch.setenv("RUNNER_REUSE", "false")
+    assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "false\n"
+    assert "(RUNNER_REUSE)" in CliRunner().invoke(cli, ["config", "list"]).output
+
+
+@pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"]])
+def test_an_unknown_key_or_bad_value_exits_3(runner_home: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["config", *args])
+    assert result.exit_code == 3
+    assert "error:" in result.output
+    assert not (runner_home / "config.toml").exists()
+
+
+def test_unknown_keys_in_the_file_are_warned_about_and_kept(runner_home: Path) -> None:
+    runner_home.mkdir(parents=True, exist_ok=True)
+    (runner_home / "config.toml").write_text('colour = "blue"\nreuse = "yes please"\n')
+    loaded = load_settings(runner_home, environ={})
+    assert loaded.settings.reuse is False
+    assert any("colour" in w for w in loaded.warnings) and any("reuse" in w for w in loaded.warnings)
+    assert CliRunner().invoke(cli, ["config", "set", "reuse", "on"]).exit_code == 0
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"colour": "blue", "reuse": True}

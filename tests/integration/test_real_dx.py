@@ -1,0 +1,187 @@
+"""The real `dx` (dxpy, from the job runtime image) against the engine, with the exports of `runner env`.
+
+Each test runs `dx` in a throwaway container of the runtime image on the jobs' network, pointed at the
+engine's gateway address (where it listens for jobs with network access) with the user token.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from runner.build.images import runtime_image_tag
+from runner.client.api import EngineClient
+from tests.integration.helpers import (
+    build_sample,
+    build_test_applet,
+    tree_jobs,
+    upload_text,
+    wait_state,
+    wait_terminal,
+)
+
+pytestmark = pytest.mark.docker
+
+JOBS_NETWORK = "applet-runner-jobs"
+RUNTIME_IMAGE = runtime_image_tag("24.04")  # hello_bash's release: building it makes the image
+DX_TIMEOUT_S = 180
+JOB_ID = re.compile(r"\bjob-[0-9A-Za-z]{24}\b")
+FILE_ID = re.compile(r"\bfile-[0-9A-Za-z]{24}\b")
+
+
+def dx_env(engine_home: Path, engine: EngineClient) -> dict[str, str]:
+    """What `runner env` exports, with the host the jobs' network reaches the engine at."""
+    info = json.loads((engine_home / "engine.json").read_text())
+    assert engine.project is not None
+    return {
+        "DX_APISERVER_PROTOCOL": "http",
+        "DX_APISERVER_HOST": str(info["gateway"]),
+        "DX_APISERVER_PORT": str(info["port"]),
+        "DX_SECURITY_CONTEXT": (engine_home / "credentials").read_text().strip(),
+        "DX_PROJECT_CONTEXT_ID": engine.project,
+        "DX_CLI_WD": "/",
+        "DX_USERNAME": "user-local",
+    }
+
+
+def dx(engine_home: Path, engine: EngineClient, *args: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """`dx ARGS...` in a throwaway runtime container, `workdir` mounted as its working directory."""
+    env = [f"--env={key}={value}" for key, value in dx_env(engine_home, engine).items()]
+    command = ["docker", "run", "--rm", f"--network={JOBS_NETWORK}", f"--user={os.getuid()}:{os.getgid()}",
+               "--env=HOME=/tmp", *env, f"--volume={workdir}:/work", "--workdir=/work", RUNTIME_IMAGE, "dx", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=DX_TIMEOUT_S, check=False)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    """The standard output of a dx command that must succeed."""
+    assert result.returncode == 0, f"dx failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module", autouse=True)
+def runtime_image(engine: EngineClient) -> None:
+    """Building a sample makes (or finds) the runtime image that holds dx."""
+    build_sample(engine, "hello_bash")
+
+
+@pytest.fixture(scope="module")
+def hello_job(engine: EngineClient) -> str:
+    """A done run of hello_bash."""
+    applet = build_sample(engine, "hello_bash")
+    job = str(engine.call(f"/{applet}/run", {"project": engine.project, "input": {"who": "watch"}})["id"])
+    assert wait_terminal(engine, job)["state"] == "done"
+    return job
+
+
+def test_describe_job_json(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:
+    described = json.loads(ok(dx(engine_home, engine, "describe", hello_job, "--json", workdir=tmp_path)))
+    expected = engine.call(f"/{hello_job}/describe", {})
+    assert (described["id"], described["state"]) == (hello_job, "done") == (expected["id"], expected["state"])
+    assert described["output"] == {"greeting": "Hello, watch!"}
+
+
+def test_describe_job_human(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:
+    shown = ok(dx(engine_home, engine, "describe", hello_job, workdir=tmp_path))
+    assert re.search(rf"^ID\s+{hello_job}$", shown, re.MULTILINE)
+    assert re.search(r"^State\s+done$", shown, re.MULTILINE)
+    assert re.search(r'^Output\s+greeting = "Hello, watch!"$', shown, re.MULTILINE)
+
+
+def test_describe_file_human(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    file_id = upload_text(engine, "described.txt", "twelve bytes")["$dnanexus_link"]
+    shown = ok(dx(engine_home, engine, "describe", file_id, workdir=tmp_path))
+    assert re.search(rf"^ID\s+{file_id}$", shown, re.MULTILINE)
+    assert re.search(r"^Name\s+described\.txt$", shown, re.MULTILINE)
+    assert re.search(r"^State\s+closed$", shown, re.MULTILINE)
+    assert re.search(r"^Size\s+12 bytes$", shown, re.MULTILINE)
+
+
+def test_find_jobs_brief(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:
+    found = ok(dx(engine_home, engine, "find", "jobs", "--brief", workdir=tmp_path)).split()
+    assert hello_job in found
+    assert all(JOB_ID.fullmatch(line) for line in found)
+
+
+def test_find_jobs_json(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:
+    found = json.loads(ok(dx(engine_home, engine, "find", "jobs", "--json", workdir=tmp_path)))
+    by_id = {job["id"]: job for job in found}
+    assert by_id[hello_job]["state"] == "done"
+    assert by_id[hello_job]["executableName"] == "hello_bash"
+
+
+def test_terminate_a_running_tree(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    applet = build_test_applet(engine, "sleepy_tree")
+    root = str(engine.call(f"/{applet}/run", {"project": engine.project, "input": {}})["id"])
+    try:
+        wait_state(engine, root, ("running",))
+        ok(dx(engine_home, engine, "terminate", root, workdir=tmp_path))
+        ended = wait_terminal(engine, root, 120)
+    finally:
+        engine.call(f"/{root}/terminate", {})  # a no-op once the tree has ended
+    assert ended["state"] == "terminated"
+    assert ended["failureReason"] == "Terminated"
+    for job in tree_jobs(engine, root):
+        assert wait_terminal(engine, job["id"], 60)["state"] == "terminated", job["id"]
+
+
+def test_upload(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    data = b"uploaded by the real dx\n" * 1000
+    (tmp_path / "local.txt").write_bytes(data)
+    out = ok(dx(engine_home, engine, "upload", "local.txt", "--brief", workdir=tmp_path)).strip()
+    assert FILE_ID.fullmatch(out), out
+    described = engine.call(f"/{out}/describe", {})
+    assert (described["name"], described["state"], described["size"]) == ("local.txt", "closed", len(data))
+    assert described["project"] == engine.project
+
+
+def test_download(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    text = "line one\nline two, with ü\n"
+    file_id = upload_text(engine, "to_download.txt", text)["$dnanexus_link"]
+    ok(dx(engine_home, engine, "download", file_id, "-o", "out.txt", workdir=tmp_path))
+    assert (tmp_path / "out.txt").read_bytes() == text.encode()
+
+
+def test_ls(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    upload_text(engine, "listed_by_dx.txt", "x", folder="/dx_ls", project=engine.project)
+    assert "dx_ls/" in ok(dx(engine_home, engine, "ls", workdir=tmp_path)).split()
+    assert ok(dx(engine_home, engine, "ls", "/dx_ls", workdir=tmp_path)).split() == ["listed_by_dx.txt"]
+    long = ok(dx(engine_home, engine, "ls", "-l", "/dx_ls", workdir=tmp_path))
+    assert re.search(r"^closed\s.*listed_by_dx\.txt \(file-", long, re.MULTILINE)
+
+
+def test_run_applet(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    applet = build_sample(engine, "hello_bash")
+    out = ok(dx(engine_home, engine, "run", applet, "-i", "who=dx", "-y", "--brief", workdir=tmp_path)).strip()
+    assert JOB_ID.fullmatch(out), out
+    ended = wait_terminal(engine, out)
+    assert ended["state"] == "done"
+    assert ended["output"] == {"greeting": "Hello, dx!"}
+    assert ended["project"] == engine.project
+
+
+def test_watch_an_ended_job(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:
+    out = ok(dx(engine_home, engine, "watch", hello_job, workdir=tmp_path))
+    assert re.search(r"STDOUT Hello, watch!$", out, re.MULTILINE)
+    assert re.search(rf"\(done\) {hello_job}$", out, re.MULTILINE)
+    assert 'Output: greeting = "Hello, watch!"' in out
+
+
+def test_watch_follows_a_running_job(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    applet = build_sample(engine, "hello_bash")
+    job = str(engine.call(f"/{applet}/run", {"project": engine.project, "input": {"who": "live"}})["id"])
+    started = time.monotonic()
+    out = ok(dx(engine_home, engine, "watch", job, "--get-stdout", workdir=tmp_path))
+    assert "Hello, live!" in out.splitlines()
+    assert engine.call(f"/{job}/describe", {})["state"] == "done", f"watch returned after {time.monotonic() - started}"
+
+
+def test_watch_a_job_that_does_not_exist(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    result = dx(engine_home, engine, "watch", "job-" + "0" * 24, workdir=tmp_path)
+    assert result.returncode != 0
+    assert "ResourceNotFound" in result.stderr
