@@ -219,7 +219,18 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         timeout_policy_by_executable=timeouts, execution_policy=check.optional_mapping(body, "executionPolicy"),
         delay_workspace_destruction=check.optional_bool(body, "delayWorkspaceDestruction"), rank=rank, detach=detach,
         reuse=reuse, ignore_reuse=check.optional_bool(body, "ignoreReuse"), debug_on=_debug_on(body),
+        allow_ssh=tuple(check.string_list(body, "allowSSH")), cost_limit=_cost_limit(body),
     )
+
+
+def _cost_limit(body: Mapping[str, Any]) -> float | None:
+    """The run's `costLimit`: recorded on the job (nothing is billed locally)."""
+    limit = body.get("costLimit")
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0:
+        raise InvalidInput("Expected key 'costLimit' of input to be a non-negative number")
+    return float(limit)
 
 
 def _debug_on(body: Mapping[str, Any]) -> tuple[str, ...]:

@@ -170,6 +170,9 @@ async def close(call: Call) -> dict[str, Any]:
         raise InvalidState(str(exc)) from None
     if started:
         await asyncio.to_thread(finish_close, call.db, call.services.home, file["id"])
+        if call.services.engine is not None:
+            # Jobs may be waiting on this file (dependsOn, inputs, outputs still closing).
+            call.services.engine.wake()
     return {"id": file["id"]}
 
 

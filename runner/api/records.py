@@ -65,4 +65,6 @@ async def close(call: Call) -> dict[str, Any]:
     if record["state"] != "open":
         raise InvalidState(f"{record['id']} is {record['state']}: only an open record can be closed")
     update_object(call.db, record["id"], state="closed")
+    if call.services.engine is not None:
+        call.services.engine.wake()
     return {"id": record["id"]}

@@ -53,6 +53,8 @@ class RunRequest:
     ignore_reuse: bool = False
     # Failure reasons (AppError, AppInternalError, ExecutionError) that hold a job's container for debugging.
     debug_on: tuple[str, ...] = ()
+    allow_ssh: tuple[str, ...] = ()
+    cost_limit: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,7 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         "_master": True, "_outputDestination": _output_destination(request, invoker, in_tree),
         "ignoreReuse": request.ignore_reuse or applet.get("ignoreReuse") is True, "_reuse": bool(request.reuse),
         "debug": {"debugOn": list(request.debug_on)} if request.debug_on else {},
+        "allowSSH": list(request.allow_ssh), "costLimit": request.cost_limit,
     })
     job.update(_placement(applet, "main", merged_sr=merged_sr, master_run_sr=request.system_requirements,
                           job_new_sr=None, merged_timeouts=merged_timeouts))

@@ -14,7 +14,7 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.errors import InvalidState
-from tests.integration.helpers import TEST_APPLETS, build_test_applet, upload_text, wait_terminal
+from tests.integration.helpers import TEST_APPLETS, build_test_applet, upload_text, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
 
@@ -40,13 +40,14 @@ def describe(engine: EngineClient, job: str) -> dict[str, Any]:
         "name": True, "folder": True, "project": True, "tags": True, "properties": True, "details": True,
         "dependsOn": True, "delayWorkspaceDestruction": True, "rank": True, "instanceType": True,
         "systemRequirements": True, "executionPolicy": True, "timeout": True, "allowSSH": True, "input": True,
-        "originalInput": True, "state": True, "output": True}})
+        "originalInput": True, "state": True, "output": True, "costLimit": True}})
     return answer
 
 
 def test_every_flag_shows_in_the_describe(engine: EngineClient, engine_home: Path) -> None:
     applet = build_test_applet(engine, PROBE)
-    # An open file to depend on keeps the job waiting (dependsOn lists what is still awaited) until closed.
+    # An open file to depend on keeps the job waiting (dependsOn lists what is still awaited); closing it
+    # lets the job run.
     pending = engine.call("/file/new", {"project": engine.project, "name": "dep.txt"})["id"]
     extra = {"executionPolicy": {"restartOn": {"AppInternalError": 1}, "maxRestarts": 1},
              "timeoutPolicyByExecutable": {applet: {"*": {"minutes": 7}}}}
@@ -57,11 +58,12 @@ def test_every_flag_shows_in_the_describe(engine: EngineClient, engine_home: Pat
         "--delay-workspace-destruction", "--rank", "5", "--extra-args", json.dumps(extra), "--ignore-reuse",
         "--cost-limit", "3.5", "--debug-on", "AppError", "-y", "--brief")
     (job,) = started(result)
-    waiting = describe(engine, job)
-    assert waiting["dependsOn"] == [pending] and waiting["state"] == "waiting_on_input"
-    engine.call(f"/{pending}/close", {})
-    assert wait_terminal(engine, job)["output"] == {"summary": "none:3"}
+    wait_state(engine, job, ("waiting_on_input",))
     described = describe(engine, job)
+    assert described["dependsOn"] == [pending] and described["state"] == "waiting_on_input"
+    assert described["costLimit"] == 3.5
+    engine.call(f"/{pending}/close", {})
+    assert wait_terminal(engine, job)["state"] == "done"
     assert described["name"] == "flagged" and described["folder"] == "/cli/out"
     assert described["project"] == engine.project
     assert described["instanceType"] == "mem2_ssd1_v2_x2"
@@ -89,7 +91,6 @@ def test_instance_types_per_entry_point_and_by_executable(engine: EngineClient, 
         assert wait_terminal(engine, each)["state"] == "done"
 
 
-@pytest.mark.xfail(reason="the engine does not record allowSSH given to /applet-xxxx/run yet", strict=False)
 def test_allow_ssh_shows_in_the_describe(engine: EngineClient, engine_home: Path) -> None:
     applet = build_test_applet(engine, PROBE)
     (job,) = started(runner_cli(engine_home, "run", applet, "-i", "n=1", "--allow-ssh", "--allow-ssh",
