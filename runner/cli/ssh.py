@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 import click
 
@@ -20,6 +21,9 @@ def ssh(job: str) -> None:
     argv = answer.get("argv") if isinstance(answer, dict) else None
     if not isinstance(argv, list) or not argv or not all(isinstance(a, str) for a in argv):
         raise RunnerError(f"the engine gave no shell command for {job}")
+    if not sys.stdin.isatty():
+        # Commands piped in (`echo ls | runner ssh JOB`): docker exec refuses -t without a terminal.
+        argv = [a.replace("-it", "-i") if a == "-it" else a for a in argv if a != "-t"]
     if shutil.which(argv[0]) is None:
         raise EnvironmentProblem(f"{argv[0]} is not on PATH: it is needed to open a shell in {job}")
     os.execvp(argv[0], argv)

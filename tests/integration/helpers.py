@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from functools import cache
 from pathlib import Path
@@ -101,3 +104,22 @@ def upload_text(engine: EngineClient, name: str, text: str, folder: str = "/",
             raise AssertionError(f"{file_id} did not close")
         time.sleep(0.1)
     return {"$dnanexus_link": file_id}
+
+
+REPO = Path(__file__).resolve().parents[2]
+CLI_TIMEOUT_S = 300
+
+
+def runner_cli(engine_home: Path, *args: str, stdin: str | None = None,
+               cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """`runner ARGS...` (as `python -m runner`) against the shared engine, text in and out."""
+    env = {**os.environ, "RUNNER_HOME": str(engine_home)}
+    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=CLI_TIMEOUT_S, check=False, input=stdin)
+
+
+def runner_cli_bytes(engine_home: Path, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[bytes]:
+    """`runner ARGS...` against the shared engine, stdout kept as bytes (for `cat` and `download -o -`)."""
+    env = {**os.environ, "RUNNER_HOME": str(engine_home)}
+    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, env=env, capture_output=True,
+                          timeout=CLI_TIMEOUT_S, check=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -12,18 +11,10 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.client.files import download_file, read_file, upload_file
+from tests.integration.helpers import runner_cli_bytes as runner_cli
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
-CLI_TIMEOUT_S = 120
-
-
-def runner_cli(engine_home: Path, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[bytes]:
-    """`runner ARGS...` (as `python -m runner`) against the shared engine; stdout kept as bytes."""
-    env = {**os.environ, "RUNNER_HOME": str(engine_home)}
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, env=env, capture_output=True,
-                          timeout=CLI_TIMEOUT_S, check=False)
 
 
 def ok(result: subprocess.CompletedProcess[bytes]) -> str:

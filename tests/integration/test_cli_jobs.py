@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,19 +13,10 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.client.engine_process import read_token
-from tests.integration.helpers import run_sample, run_test_applet, tree_jobs, wait_state, wait_terminal
+from tests.integration.helpers import runner_cli, run_sample, run_test_applet, tree_jobs, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
-CLI_TIMEOUT_S = 300
-
-
-def runner_cli(engine_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`runner ARGS...` (as `python -m runner`) against the shared engine, from the repository root."""
-    env = {**os.environ, "RUNNER_HOME": str(engine_home)}
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=CLI_TIMEOUT_S, check=False)
 
 
 def rows(text: str) -> dict[str, str]:

@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +12,11 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.errors import InvalidState
-from tests.integration.helpers import TEST_APPLETS, build_test_applet, upload_text, wait_state, wait_terminal
+from tests.integration.helpers import runner_cli, TEST_APPLETS, build_test_applet, upload_text, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
-CLI_TIMEOUT_S = 300
 PROBE = "cli_run_probe"
-
-
-def runner_cli(engine_home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """`runner ARGS...` (as `python -m runner`) against the shared engine, from the repository root."""
-    env = {**os.environ, "RUNNER_HOME": str(engine_home)}
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=CLI_TIMEOUT_S, check=False, input=stdin)
 
 
 def started(result: subprocess.CompletedProcess[str]) -> list[str]:

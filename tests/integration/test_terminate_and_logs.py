@@ -4,10 +4,7 @@ sandbox every job container runs in."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -19,20 +16,11 @@ import requests
 from runner.backends.base import DEFAULT_PIDS_LIMIT
 from runner.backends.gpus import host_capacity
 from runner.client.api import EngineClient
-from tests.integration.helpers import run_sample, run_test_applet, tree_jobs, wait_state, wait_terminal
+from tests.integration.helpers import runner_cli, run_sample, run_test_applet, tree_jobs, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
 
-REPO = Path(__file__).resolve().parents[2]
 CAP_SYS_ADMIN_BIT = 21
-CLI_TIMEOUT_S = 300
-
-
-def runner_cli(engine_home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`runner ARGS...` (as `python -m runner`) against the shared engine, from the repository root."""
-    env = {**os.environ, "RUNNER_HOME": str(engine_home)}
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=CLI_TIMEOUT_S, check=False)
 
 
 def tree_containers(root: str) -> list[Any]:
