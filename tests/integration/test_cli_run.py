@@ -170,3 +170,14 @@ def test_an_input_file_that_is_not_closed_is_invalid_state(engine: EngineClient,
 
 def test_the_probe_applet_is_where_the_tests_expect_it() -> None:
     assert (TEST_APPLETS / PROBE / "dxapp.json").is_file()
+
+
+def test_build_prints_the_applet_id_and_run_takes_a_destination(engine: EngineClient, engine_home: Path) -> None:
+    folder = str(TEST_APPLETS / PROBE)
+    built = runner_cli(engine_home, "build", folder)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.strip() == build_test_applet(engine, PROBE)
+    (job,) = started(runner_cli(engine_home, "run", built.stdout.strip(), "-i", "n=2", "--destination",
+                                f"{engine.project}:/cli/dest", "--brief"))
+    assert describe(engine, job)["folder"] == "/cli/dest"
+    assert wait_terminal(engine, job)["state"] == "done"
