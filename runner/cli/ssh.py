@@ -12,6 +12,11 @@ from runner.cli import _client
 from runner.errors import EnvironmentProblem, RunnerError
 
 
+def without_terminal(argv: list[str]) -> list[str]:
+    """`docker exec` arguments without the request for a terminal (`-it` becomes `-i`)."""
+    return ["-i" if a == "-it" else a for a in argv if a != "-t"]
+
+
 @click.command()
 @click.argument("job")
 def ssh(job: str) -> None:
@@ -23,7 +28,7 @@ def ssh(job: str) -> None:
         raise RunnerError(f"the engine gave no shell command for {job}")
     if not sys.stdin.isatty():
         # Commands piped in (`echo ls | runner ssh JOB`): docker exec refuses -t without a terminal.
-        argv = [a.replace("-it", "-i") if a == "-it" else a for a in argv if a != "-t"]
+        argv = without_terminal(argv)
     if shutil.which(argv[0]) is None:
         raise EnvironmentProblem(f"{argv[0]} is not on PATH: it is needed to open a shell in {job}")
     os.execvp(argv[0], argv)

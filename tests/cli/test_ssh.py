@@ -24,7 +24,13 @@ def test_ssh_execs_the_engines_command_line(monkeypatch: pytest.MonkeyPatch) -> 
     result = CliRunner().invoke(cli, ["ssh", JOB])
     assert result.exit_code == 0, result.output
     assert client.calls == [("/runner/shell", {"job": JOB})]
-    assert execs == [("docker", argv)]
+    # CliRunner's stdin is not a terminal, so no terminal is asked for.
+    assert execs == [("docker", ["docker", "exec", "-i", "-w", "/home/dnanexus", "abc123", "bash"])]
+
+
+def test_without_a_terminal_only_the_tty_request_goes() -> None:
+    assert ssh_module.without_terminal(["docker", "exec", "-it", "c", "bash"]) == ["docker", "exec", "-i", "c", "bash"]
+    assert ssh_module.without_terminal(["docker", "exec", "-i", "-t", "c"]) == ["docker", "exec", "-i", "c"]
 
 
 def test_ssh_into_a_job_that_is_not_running_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
