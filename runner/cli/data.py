@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 from collections.abc import Iterator
@@ -40,17 +41,24 @@ class Destination:
 @click.option("-p", "--parents", is_flag=True, help="Create the destination folder and its parents if missing.")
 @click.option("-r", "--recursive", is_flag=True, help="Upload local folders with everything in them.")
 @click.option("--brief", is_flag=True, help="Print only the new file IDs, one per line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the describe of each new file as JSON, as dx does.")
 @click.option("--part-size", type=click.IntRange(1, MAX_PART_SIZE), default=DEFAULT_PART_SIZE, hidden=True)
 def upload(paths: tuple[str, ...], destination: str | None, folder: str | None, parents: bool, recursive: bool,
-           brief: bool, part_size: int) -> None:
+           brief: bool, as_json: bool, part_size: int) -> None:
     """Upload local files (and with -r, folders) to the engine; print the new file IDs."""
     locals_ = [_local(p, recursive) for p in paths]
+    described = []
     with _client.connect() as client:
         project = _default_project(client.project)
         where = _destination(client, project, destination, folder, several=len(locals_) > 1)
         for local in locals_:
             for file_id, place, local_file in _upload_one(client, local, where, parents, part_size):
-                click.echo(file_id if brief else f"{file_id}  {place}  ({local_file.stat().st_size} bytes)")
+                if as_json:
+                    described.append(client.call(f"/{file_id}/describe", {"project": where.project}))
+                else:
+                    click.echo(file_id if brief else f"{file_id}  {place}  ({local_file.stat().st_size} bytes)")
+    if as_json:
+        click.echo(json.dumps(described[0] if len(described) == 1 else described, indent=2))
 
 
 def _local(text: str, recursive: bool) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import uuid
@@ -129,3 +130,12 @@ def test_recursive_upload_and_help(engine: EngineClient, engine_home: Path, tmp_
     assert runner_cli(engine_home, "cat", f"{folder}/tree/inner/deep.txt").stdout == b"deep"
     for verb in ("upload", "download", "ls", "cat", "rm"):
         assert b"Usage:" in runner_cli(engine_home, verb, "--help").stdout
+
+
+def test_upload_json_prints_the_new_files_describe(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    folder = unique_folder()
+    source = tmp_path / "described.txt"
+    source.write_text("four")
+    described = json.loads(ok(runner_cli(engine_home, "upload", str(source), "--folder", folder, "-p", "--json")))
+    assert (described["name"], described["folder"], described["state"], described["size"]) == \
+        ("described.txt", folder, "closed", 4)
