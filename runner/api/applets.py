@@ -19,11 +19,11 @@ from runner.build.applet import BuiltApplet, build_applet
 from runner.engine.submit import RunRequest
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound, SpecError
 from runner.spec._checks import Checker
+from runner.spec.ids import is_id
 from runner.spec.io_spec import read_io_spec
 from runner.spec.links import data_link_id
 from runner.spec.run_input import check_run_input
 from runner.spec.timeouts import parse_timeouts_by_executable
-from runner.spec.ids import is_id
 from runner.store.db import Database
 from runner.store.jobs import get_job
 from runner.store.nonces import check_nonce, record_nonce

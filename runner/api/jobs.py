@@ -11,7 +11,13 @@ from runner.api._fields import select, wanted_fields
 from runner.api._routes import Call, Routes
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
-from runner.errors import InvalidAuthentication, InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.errors import (
+    InvalidAuthentication,
+    InvalidInput,
+    InvalidState,
+    PermissionDenied,
+    ResourceNotFound,
+)
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.timeouts import parse_timeouts_by_executable

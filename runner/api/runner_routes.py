@@ -15,8 +15,8 @@ from runner import __version__
 from runner.api._routes import SERVICES, Call, Routes, Services
 from runner.api.applets import build_folder
 from runner.api.server import authenticate, error_response, json_response
-from runner.engine.logs import read_entries
 from runner.backends.base import BackendError
+from runner.engine.logs import read_entries
 from runner.errors import ApiError, InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.store.db import Database

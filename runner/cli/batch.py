@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runner.client.api import EngineClient
 from runner.cli._inputs import Uploader, parse_value
+from runner.client.api import EngineClient
 from runner.errors import ApiError, UsageError
 from runner.spec.ids import id_class
 from runner.spec.links import data_link_id

@@ -50,9 +50,20 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
-    from runner.cli import build, doctor, engine, images, run, watch
-    from runner.cli import data, data_ls
-    from runner.cli import describe, env, find, terminate
+    from runner.cli import (
+        build,
+        data,
+        data_ls,
+        describe,
+        doctor,
+        engine,
+        env,
+        find,
+        images,
+        run,
+        terminate,
+        watch,
+    )
     from runner.cli import config as config_cli
     from runner.cli import ssh as ssh_cli
 

@@ -24,12 +24,12 @@ from runner.engine._container import Reachability, container_spec, debug_on
 from runner.engine._outcome import Outcome, error_reason, outcome_of, seconds_text
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine.logs import JobLog, LogEntry, LogHub
-from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
+from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
+from runner.spec._checks import Checker
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import read_io_spec
-from runner.spec._checks import Checker
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.jobs import find_jobs, get_job, transition, update_job

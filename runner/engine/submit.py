@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.engine._readiness import data_ids
+from runner.engine._tree import clone_into
 from runner.errors import InvalidInput
 from runner.spec.execution_policy import effective_execution_policy
 from runner.spec.ids import new_id
@@ -19,8 +21,6 @@ from runner.spec.system_requirements import effective_requirements, merge_tree
 from runner.spec.timeouts import effective_timeout, merge_timeout_policies
 from runner.store.db import Database
 from runner.store.jobs import insert_job
-from runner.engine._readiness import data_ids
-from runner.engine._tree import clone_into
 from runner.store.objects import create_container
 
 LAUNCHED_BY = "user-local"

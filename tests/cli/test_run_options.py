@@ -6,8 +6,18 @@ from typing import Any
 
 import pytest
 
-from runner.cli._run_options import (RunOptions, by_executable, cost_limit, debug_on, deep_merge, destination,
-                                     instance_type, properties, rank, request_fields)
+from runner.cli._run_options import (
+    RunOptions,
+    by_executable,
+    cost_limit,
+    debug_on,
+    deep_merge,
+    destination,
+    instance_type,
+    properties,
+    rank,
+    request_fields,
+)
 from runner.errors import UsageError
 
 PROJECT = "project-" + "P" * 24

@@ -13,7 +13,14 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.client.engine_process import read_token
-from tests.integration.helpers import runner_cli, run_sample, run_test_applet, tree_jobs, wait_state, wait_terminal
+from tests.integration.helpers import (
+    run_sample,
+    run_test_applet,
+    runner_cli,
+    tree_jobs,
+    wait_state,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 

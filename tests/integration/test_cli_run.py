@@ -12,7 +12,14 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.errors import InvalidState
-from tests.integration.helpers import runner_cli, TEST_APPLETS, build_test_applet, upload_text, wait_state, wait_terminal
+from tests.integration.helpers import (
+    TEST_APPLETS,
+    build_test_applet,
+    runner_cli,
+    upload_text,
+    wait_state,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 

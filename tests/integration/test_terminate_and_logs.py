@@ -16,7 +16,14 @@ import requests
 from runner.backends.base import DEFAULT_PIDS_LIMIT
 from runner.backends.gpus import host_capacity
 from runner.client.api import EngineClient
-from tests.integration.helpers import runner_cli, run_sample, run_test_applet, tree_jobs, wait_state, wait_terminal
+from tests.integration.helpers import (
+    run_sample,
+    run_test_applet,
+    runner_cli,
+    tree_jobs,
+    wait_state,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 
