@@ -229,3 +229,20 @@ def test_job_cannot_read_another_project(engine: EngineClient) -> None:
     ours = upload_text(engine, "ours.txt", "for the job\n")["$dnanexus_link"]
     job = done(engine, run_test_applet(engine, "read_other_project", {"own": ours, "other": theirs}))
     assert job["output"] == {"own_state": "closed", "other_error": "PermissionDenied"}
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_a_job_runs_another_applet(engine: EngineClient, detach: bool) -> None:
+    hello = build_sample(engine, "hello_bash")
+    root = wait_terminal(engine, run_test_applet(engine, "run_other", {"applet": hello, "detach": detach}))
+    assert root["state"] == "done", (root.get("failureReason"), root.get("failureMessage"))
+    child = wait_terminal(engine, root["output"]["child"])
+    assert child["state"] == "done" and child["output"] == {"greeting": "Hello, child!"}
+    assert child["project"] == root["project"]  # inherited from the invoking job
+    if detach:
+        assert child["rootExecution"] == child["id"] and child["parentJob"] is None
+        assert child["detachedFrom"] == root["id"]
+    else:
+        assert child["rootExecution"] == root["id"] and child["parentJob"] == root["id"]
+        assert child["workspace"] != root["workspace"]
+        assert root["output"]["greeting"] == "Hello, child!"
