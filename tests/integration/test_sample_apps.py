@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import download_text, run_sample, tree_jobs, upload_text, wait_terminal
+from tests.integration.helpers import (
+    download_text,
+    run_sample,
+    run_test_applet,
+    tree_jobs,
+    upload_text,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -154,3 +161,13 @@ def test_the_root_jobs_output_files_land_in_the_project_under_its_folder(engine:
     names = {entry["describe"]["name"]: entry["id"] for entry in listed["objects"]}
     assert names.get("report.txt") == root["output"]["report"]["$dnanexus_link"]
     assert "lines.txt" in names  # the copy, cloned out of the job's workspace
+
+
+def test_dxpys_own_file_helpers(engine: Any) -> None:
+    text = upload_text(engine, "words.txt", "some words\n")
+    more = [upload_text(engine, "one.txt", "1"), upload_text(engine, "two.txt", "22")]
+    root = wait_terminal(engine, run_test_applet(engine, "py_files", {"text": text, "more": more}))
+    assert_done(root)
+    assert root["output"]["sizes"] == [11, 1, 2]
+    assert root["output"]["names"] == ["words.txt", "one.txt", "two.txt"]
+    assert download_text(engine, root["output"]["upper"]) == "SOME WORDS\n"
