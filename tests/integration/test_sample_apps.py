@@ -171,3 +171,11 @@ def test_dxpys_own_file_helpers(engine: Any) -> None:
     assert root["output"]["sizes"] == [11, 1, 2]
     assert root["output"]["names"] == ["words.txt", "one.txt", "two.txt"]
     assert download_text(engine, root["output"]["upper"]) == "SOME WORDS\n"
+
+
+def test_the_dx_command_inside_a_bash_job(engine: Any) -> None:
+    reads = upload_text(engine, "unsorted.txt", "b\nc\na\n")
+    root = wait_terminal(engine, run_test_applet(engine, "bash_dx_cli", {"reads": reads}))
+    assert_done(root)
+    assert root["output"]["reads_name"] == "unsorted.txt"
+    assert download_text(engine, root["output"]["sorted"]) == "a\nb\nc\n"
