@@ -250,6 +250,13 @@ def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool) -> di
     checker.string(raw, "code", path)
     checker.one_of(raw, "restartableEntryPoints", path, ("master", "all"))
     checker.boolean(raw, "headJobOnDemand", path)
+    # Assets and bundled files live on the platform: a local job starts without them.
+    if raw.get("assetDepends"):
+        checker.warn(join(path, "assetDepends"), "assets are records on the platform and are not fetched locally; "
+                     "install what they provide with execDepends or ship it in resources/")
+    if raw.get("bundledDepends"):
+        checker.warn(join(path, "bundledDepends"), "bundled files from the platform are not fetched locally "
+                     "(resources/ is bundled and unpacked); ship them in resources/")
     return {
         "interpreter": interpreter, "distribution": distribution, "release": release,
         "file": checker.string(raw, "file", path), "version": raw.get("version") if isinstance(raw.get("version"), str) else None,

@@ -169,3 +169,12 @@ def test_missing_dxapp_json(tmp_path: Path) -> None:
 def test_unknown_fields_are_warnings_not_errors(tmp_path: Path) -> None:
     dxapp = load_dxapp(write_applet(tmp_path, minimal(flavour="mint")))
     assert [w.path for w in dxapp.warnings] == ["flavour"]
+
+
+def test_platform_only_dependencies_are_warned_about(tmp_path: Path) -> None:
+    link = {"$dnanexus_link": "file-" + "F" * 24}
+    folder = write_applet(tmp_path / "deps", minimal(runSpec={
+        "assetDepends": [{"id": "record-" + "R" * 24}], "bundledDepends": [{"name": "tool.tar.gz", "id": link}]}))
+    warned = {w.path: w.message for w in load_dxapp(folder).warnings}
+    assert "not fetched locally" in warned["runSpec.assetDepends"]
+    assert "not fetched locally" in warned["runSpec.bundledDepends"]
