@@ -36,10 +36,11 @@ def _fail(ctx: click.Context, exc: RunnerError, code: int) -> None:
 def _one_line(exc: RunnerError) -> str:
     """The message, with an input error's field, reason and expected value on the same line."""
     details = getattr(exc, "details", None) or {}
-    if isinstance(exc, InvalidInput) and "field" in details:
-        return (f"{exc} (field {details['field']!r}, reason {details.get('reason')!r}, "
-                f"expected {details.get('expected')!r})")
-    return str(exc)
+    if not isinstance(exc, InvalidInput) or "field" not in details:
+        return str(exc)
+    parts = [f"field {details['field']!r}"]
+    parts += [f"{key} {details[key]!r}" for key in ("reason", "expected") if details.get(key) is not None]
+    return f"{exc} ({', '.join(parts)})"
 
 
 @click.group(cls=RunnerGroup, context_settings={"help_option_names": ["-h", "--help"]})
