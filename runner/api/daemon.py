@@ -9,6 +9,7 @@ the jobs' Docker network (for jobs with access.network). `H/engine.json` says wh
 from __future__ import annotations
 
 import argparse
+import hashlib
 import asyncio
 import fcntl
 import json
@@ -16,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +47,7 @@ log = logging.getLogger("runner.engine")
 EXIT_ALREADY_RUNNING = 75
 JOB_NETWORK = "applet-runner-jobs"
 DEFAULT_PROJECT_NAME = "local"
+MAX_SOCKET_PATH = 107
 
 
 @contextmanager
@@ -58,6 +61,18 @@ def engine_lock(home: Path) -> Iterator[IO[str] | None]:
             yield None
             return
         yield handle
+
+
+def api_socket_dir(home: Path) -> Path:
+    """The folder of the engine's Unix socket: `home/api`, or a short one under /tmp for a deep `home`.
+
+    A Unix socket's path is limited to 107 bytes on Linux.
+    """
+    preferred = home / "api"
+    if len(str(preferred / API_SOCKET_NAME).encode()) <= MAX_SOCKET_PATH:
+        return preferred
+    digest = hashlib.sha256(str(home).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"applet-runner-{digest}"
 
 
 def default_project(db: Database) -> str:
@@ -91,8 +106,8 @@ async def serve(home: Path, port: int) -> None:
     client = connect()
     token = user_token(db, home)
     del token  # written to home/credentials for the clients
-    socket_dir = home / "api"
-    socket_dir.mkdir(exist_ok=True)
+    socket_dir = api_socket_dir(home)
+    socket_dir.mkdir(exist_ok=True, mode=0o700)
     (socket_dir / API_SOCKET_NAME).unlink(missing_ok=True)
     await asyncio.to_thread(ensure_job_network, client, JOB_NETWORK, False)
     gateway = await asyncio.to_thread(network_gateway, client, JOB_NETWORK)
