@@ -9,9 +9,9 @@ the jobs' Docker network (for jobs with access.network). `H/engine.json` says wh
 from __future__ import annotations
 
 import argparse
-import hashlib
 import asyncio
 import fcntl
+import hashlib
 import json
 import logging
 import os
