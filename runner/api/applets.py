@@ -16,6 +16,7 @@ from runner.api._fields import select, wanted_fields
 from runner.api._routes import Call, Routes
 from runner.api.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
+from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound, SpecError
 from runner.spec._checks import Checker
@@ -27,7 +28,7 @@ from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database
 from runner.store.jobs import get_job
 from runner.store.nonces import check_nonce, record_nonce
-from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object
+from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object, update_object
 
 routes = Routes()
 
@@ -43,7 +44,17 @@ GET_FIELDS = ("project", "folder", "name", "types", "tags", "properties", "detai
               "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
 
 
-def applet_document(built: BuiltApplet) -> dict[str, Any]:
+def image_note(built: BuiltApplet, suite: str | None) -> dict[str, Any]:
+    """What describe says of the image a job runs in: its tag, and whether its base is a Debian stand-in."""
+    release = built.dxapp.run_spec.release
+    note: dict[str, Any] = {"image": built.image_tag, "standIn": suite is not None}
+    if suite is not None:
+        note["note"] = (f"Ubuntu {release} was not available: the image is built on a Debian {suite} stand-in "
+                        "(python3 and system libraries differ from Ubuntu's)")
+    return note
+
+
+def applet_document(built: BuiltApplet, suite: str | None = None) -> dict[str, Any]:
     """The stored fields of a built applet: its describe fields and the engine's `_runner` record."""
     dxapp, raw = built.dxapp, built.dxapp.raw
     run_spec = {k: v for k, v in dict(raw.get("runSpec") or {}).items() if k != "file"}
@@ -62,18 +73,21 @@ def applet_document(built: BuiltApplet) -> dict[str, Any]:
             "systemRequirements": dict(dxapp.run_spec.system_requirements),
             "timeoutPolicy": dict(dxapp.run_spec.timeout_policy),
             "executionPolicy": dict(dxapp.run_spec.execution_policy),
+            "imageNote": image_note(built, suite),
         },
     }
 
 
 def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/",
-                    name: str | None = None) -> dict[str, Any]:
+                    name: str | None = None, suite: str | None = None) -> dict[str, Any]:
     """The applet object of a build in `project` (created once: the ID is the content)."""
     try:
         existing = get_object(db, built.applet_id)
     except ObjectNotFound:
         return create_object(db, "applet", project, name=name or built.dxapp.name, folder=folder, state="closed",
-                             parents=True, doc=applet_document(built), object_id=built.applet_id)
+                             parents=True, doc=applet_document(built, suite), object_id=built.applet_id)
+    # Same content, same describe; but the image it runs in may have been rebuilt since.
+    update_object(db, built.applet_id, changes={"_runner": applet_document(built, suite)["_runner"]})
     if existing["project"] != project:
         clone_objects(db, [built.applet_id], source=existing["project"], destination=project, folder=folder,
                       parents=True)
@@ -88,7 +102,8 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
         built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
     except SpecError as exc:
         raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
-    return built, register_applet(call.db, built, project, name=name)
+    suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
+    return built, register_applet(call.db, built, project, name=name, suite=suite)
 
 
 def _applet(call: Call) -> dict[str, Any]:

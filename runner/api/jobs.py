@@ -37,6 +37,7 @@ DEFAULT_FIELDS = (
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
+    "runnerImage",
     "outputReusedFrom",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")

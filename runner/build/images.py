@@ -54,6 +54,7 @@ __all__ = [
     "describe_images",
     "prepare_images",
     "runtime_image_tag",
+    "stand_in_suite",
     "standin_tag",
 ]
 
@@ -83,6 +84,13 @@ class ImageStatus:
     size: int | None
     created: str | None
     up_to_date: bool | None
+
+
+def stand_in_suite(client: docker.DockerClient, image_ref: str) -> str | None:
+    """The Debian suite an image was built from when it descends from a stand-in base, else None."""
+    image = get_image(client, image_ref)
+    labels = labels_of(image) if image is not None else {}
+    return (labels.get(LABEL_SUITE) or "debian") if labels.get(LABEL_STANDIN) == "true" else None
 
 
 def runtime_image_tag(release: str) -> str:

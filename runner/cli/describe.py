@@ -125,6 +125,9 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
         ("Properties", _properties(job.get("properties"))),
         ("Input", format_io(job.get("input"))), ("Output", format_io(job.get("output"))),
     ]
+    image = job.get("runnerImage")
+    if isinstance(image, Mapping) and image.get("image"):
+        rows.append(("Image", f"{image['image']}" + (f" ({image['note']})" if image.get("note") else "")))
     if job.get("failureReason") or job.get("failureMessage"):
         rows += [("Failure reason", _text(job.get("failureReason"))),
                  ("Failure message", _text(job.get("failureMessage")))]

@@ -111,6 +111,7 @@ def _common(job_id: str, applet: Mapping[str, Any], function: str, name: str | N
         "launchedBy": LAUNCHED_BY, "billTo": BILL_TO, "region": REGION,
         "networkAccess": list(access.get("network") or []), "failureCounts": {}, "output": None,
         "finalPriority": "normal", "isFree": False, "totalPrice": 0, "costLimit": None,
+        "runnerImage": applet["_runner"].get("imageNote"),
     }
 
 

@@ -246,3 +246,18 @@ def test_a_job_runs_another_applet(engine: EngineClient, detach: bool) -> None:
         assert child["rootExecution"] == root["id"] and child["parentJob"] == root["id"]
         assert child["workspace"] != root["workspace"]
         assert root["output"]["greeting"] == "Hello, child!"
+
+
+def test_describe_names_the_image_and_whether_it_is_a_stand_in(engine: EngineClient) -> None:
+    import docker
+
+    job = wait_terminal(engine, run_sample(engine, "hello_bash", {"who": "image"}))
+    image = job["runnerImage"]
+    client = docker.from_env()
+    try:
+        labels = client.images.get(image["image"]).labels or {}
+    finally:
+        client.close()
+    assert image["standIn"] is (labels.get("runner.standin") == "true")
+    if image["standIn"]:
+        assert f"Debian {labels['runner.standin.suite']} stand-in" in image["note"]
