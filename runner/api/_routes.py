@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from runner.errors import PermissionDenied
+from runner.store.nonces import check_nonce, record_nonce
 
 if TYPE_CHECKING:
     from runner.engine.driver import Engine
@@ -85,6 +86,20 @@ class Call:
     def db(self) -> Database:
         """The store."""
         return self.services.db
+
+
+async def once_per_nonce(call: Call, create: Callable[[], Awaitable[str]]) -> dict[str, Any]:
+    """`{"id": ...}` of the object `create()` makes, or, for a request repeating a nonce, of the one made then.
+
+    The nonce's rules (a string of at most 128 bytes, the same input on a repeat) are checked before `create`.
+    """
+    route = "/" + "/".join(part for part in call.request.path.split("/") if part)
+    earlier = check_nonce(call.db, route, call.body)
+    if earlier is not None:
+        return earlier
+    result = {"id": await create()}
+    record_nonce(call.db, route, call.body, result)
+    return result
 
 
 Handler = Callable[[Call], Awaitable[Any]]

@@ -13,7 +13,7 @@ from typing import Any
 from runner.api import _checks as check
 from runner.api._describers import register
 from runner.api._fields import select, wanted_fields
-from runner.api._routes import Call, Routes
+from runner.api._routes import Call, Routes, once_per_nonce
 from runner.api.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
@@ -27,7 +27,6 @@ from runner.spec.run_input import check_run_input
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database
 from runner.store.jobs import get_job
-from runner.store.nonces import check_nonce, record_nonce
 from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object, update_object
 
 routes = Routes()
@@ -147,20 +146,19 @@ async def new_applet(call: Call) -> dict[str, Any]:
     if project is None:
         raise InvalidInput("the key 'project' is missing")
     call.caller.require_write(project)
-    earlier = check_nonce(call.db, "/applet/new", call.body)
-    if earlier is not None:
-        return earlier
-    spec = {k: v for k, v in call.body.items() if k not in ("project", "folder", "parents", "nonce", "name")}
-    scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
-    try:
-        name = check.optional_str(call.body, "name")
-        (scratch / "dxapp.json").write_text(json.dumps({"name": name or "applet", **spec}), encoding="utf-8")
-        _, applet = await build_folder(call, scratch, project, name)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    result = {"id": applet["id"]}
-    record_nonce(call.db, "/applet/new", call.body, result)
-    return result
+
+    async def create() -> str:
+        spec = {k: v for k, v in call.body.items() if k not in ("project", "folder", "parents", "nonce", "name")}
+        scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
+        try:
+            name = check.optional_str(call.body, "name")
+            (scratch / "dxapp.json").write_text(json.dumps({"name": name or "applet", **spec}), encoding="utf-8")
+            _, applet = await build_folder(call, scratch, project, name)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return str(applet["id"])
+
+    return await once_per_nonce(call, create)
 
 
 def _input_spec(applet: Mapping[str, Any]) -> Any:
@@ -262,17 +260,15 @@ def _debug_on(body: Mapping[str, Any]) -> tuple[str, ...]:
 async def run(call: Call) -> dict[str, Any]:
     """/applet-xxxx/run: validate the input and create the master job."""
     applet = _applet(call)
-    earlier = check_nonce(call.db, f"/{applet['id']}/run", call.body)
-    if earlier is not None:
-        return earlier
-    invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
-    request = _run_request(call, applet, invoker)
-    if invoker is None:
-        call.caller.require_write(request.project)
-    job = call.services.engine.run(applet, request, invoker)
-    result = {"id": job["id"]}
-    record_nonce(call.db, f"/{applet['id']}/run", call.body, result)
-    return result
+
+    async def create() -> str:
+        invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
+        request = _run_request(call, applet, invoker)
+        if invoker is None:
+            call.caller.require_write(request.project)
+        return str(call.services.engine.run(applet, request, invoker)["id"])
+
+    return await once_per_nonce(call, create)
 
 
 @routes.on("applet", "validateBatch")

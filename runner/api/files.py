@@ -29,7 +29,7 @@ from runner.api._objects import (
     readable_object,
     writable_object,
 )
-from runner.api._routes import SERVICES, Call, Routes
+from runner.api._routes import SERVICES, Call, Routes, once_per_nonce
 from runner.api._signing import check_signed, signed_url
 from runner.api.server import json_response
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
@@ -44,7 +44,6 @@ from runner.store.files import (
     finish_close,
     list_parts,
 )
-from runner.store.nonces import check_nonce, record_nonce
 from runner.store.objects import ObjectNotFound, get_object
 
 routes = Routes()
@@ -69,13 +68,11 @@ def _file_id(call: Call) -> str:
 @routes.static("file", "new")
 async def new_file(call: Call) -> dict[str, Any]:
     """/file/new: an open file in a folder of a project the caller may write."""
-    earlier = check_nonce(call.db, "/file/new", call.body)
-    if earlier is not None:
-        return earlier
-    file = new_object(call, "file", state="open", doc={"media": check.optional_str(call.body, "media") or ""})
-    result = {"id": file["id"]}
-    record_nonce(call.db, "/file/new", call.body, result)
-    return result
+    async def create() -> str:
+        file = new_object(call, "file", state="open", doc={"media": check.optional_str(call.body, "media") or ""})
+        return str(file["id"])
+
+    return await once_per_nonce(call, create)
 
 
 def _parts(call: Call, file: dict[str, Any]) -> dict[str, Any]:

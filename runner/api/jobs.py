@@ -8,7 +8,7 @@ from typing import Any
 
 from runner.api import _checks as check
 from runner.api._fields import select, wanted_fields
-from runner.api._routes import Call, Routes
+from runner.api._routes import Call, Routes, once_per_nonce
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
 from runner.errors import (
@@ -22,7 +22,6 @@ from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
-from runner.store.nonces import check_nonce, record_nonce
 from runner.store.objects import ObjectNotFound, get_object
 
 routes = Routes()
@@ -239,17 +238,16 @@ async def new_job(call: Call) -> dict[str, Any]:
     """/job/new: a subjob of the calling job, running another entry point of the same applet."""
     if not call.caller.is_job or call.caller.job_id is None:
         raise InvalidAuthentication("the auth token used is not a token issued to a job")
-    earlier = check_nonce(call.db, "/job/new", call.body)
-    if earlier is not None:
-        return earlier
-    request = _subjob_request(call.body)
-    check_dependencies(call, list(request.depends_on))
-    parent = get_job(call.db, call.caller.job_id)
-    applet = get_object(call.db, parent["applet"])
-    job = call.services.engine.new_subjob(applet, parent, request)
-    result = {"id": job["id"]}
-    record_nonce(call.db, "/job/new", call.body, result)
-    return result
+    parent_id = call.caller.job_id
+
+    async def create() -> str:
+        request = _subjob_request(call.body)
+        check_dependencies(call, list(request.depends_on))
+        parent = get_job(call.db, parent_id)
+        applet = get_object(call.db, parent["applet"])
+        return str(call.services.engine.new_subjob(applet, parent, request)["id"])
+
+    return await once_per_nonce(call, create)
 
 
 @routes.static("system", "findExecutions")

@@ -18,9 +18,8 @@ from runner.api._objects import (
     readable_object,
     writable_object,
 )
-from runner.api._routes import Call, Routes
+from runner.api._routes import Call, Routes, once_per_nonce
 from runner.errors import InvalidState
-from runner.store.nonces import check_nonce, record_nonce
 from runner.store.objects import update_object
 
 routes = Routes()
@@ -35,14 +34,11 @@ def _record_id(call: Call) -> str:
 @routes.static("record", "new")
 async def new_record(call: Call) -> dict[str, Any]:
     """/record/new {project, name?, folder?, parents?, details?, types?, tags?, properties?, hidden?, close?}."""
-    earlier = check_nonce(call.db, "/record/new", call.body)
-    if earlier is not None:
-        return earlier
-    closed = check.optional_bool(call.body, "close")
-    record = new_object(call, "record", state="closed" if closed else "open")
-    result = {"id": record["id"]}
-    record_nonce(call.db, "/record/new", call.body, result)
-    return result
+    async def create() -> str:
+        closed = check.optional_bool(call.body, "close")
+        return str(new_object(call, "record", state="closed" if closed else "open")["id"])
+
+    return await once_per_nonce(call, create)
 
 
 @register("record")
