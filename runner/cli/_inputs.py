@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from runner.cli._run_options import json_value
 from runner.errors import UsageError
 from runner.spec.ids import id_class, is_id
 
@@ -42,7 +43,7 @@ def parse_inputs(pairs: Sequence[str], input_spec: list[dict[str, Any]] | None,
     input name (when there is an inputSpec), a scalar input given twice, or malformed JSON. Local
     files given to file inputs go through `upload` (without one they are only checked to exist).
     """
-    run_input = _json_object(json_input) if json_input is not None else {}
+    run_input = json_value("-j", json_input, (dict,), "a JSON object") if json_input is not None else {}
     spec_classes = _spec_classes(input_spec)
     grouped: dict[str, list[tuple[str | None, str]]] = {}
     for pair in pairs:
@@ -170,16 +171,6 @@ def _link(raw: str) -> dict[str, Any]:
     if match:
         return {LINK_KEY: {"project": match["project"], "id": match["id"]}}
     return {LINK_KEY: raw}
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"-j: not valid JSON ({exc})") from None
-    if not isinstance(value, dict):
-        raise UsageError(f"-j: expected a JSON object, got {type(value).__name__}")
-    return value
 
 
 def _loads(raw: str) -> Any:

@@ -12,10 +12,10 @@ import click
 
 from runner.cli import _client
 from runner.cli._paths import Caller, DxPath, Match, find_objects, folder_exists, one_match, parse_path
+from runner.cli.describe import format_size
 from runner.errors import ResourceNotFound, UsageError
 
 LIST_FIELDS = {"id": True, "name": True, "class": True, "state": True, "modified": True, "size": True}
-SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
 
 @click.command()
@@ -67,18 +67,6 @@ def format_long(obj: Mapping[str, Any]) -> str:
     size = obj.get("size")
     shown = format_size(size) if isinstance(size, int) else ""
     return f"{obj.get('state', ''):<8}{stamp:<21}{shown:<12}{obj.get('name', '')} ({obj['id']})"
-
-
-def format_size(size: int) -> str:
-    """A size as `dx` shows it: `12 bytes`, `1.50 KB`, `3.00 MB`, ..."""
-    if size < 1024:
-        return f"{size} bytes"
-    value = float(size)
-    for unit in SIZE_UNITS:
-        value /= 1024
-        if value < 1024 or unit == SIZE_UNITS[-1]:
-            break
-    return f"{value:.2f} {unit}"
 
 
 @dataclass

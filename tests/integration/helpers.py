@@ -49,14 +49,7 @@ def run_sample(engine: EngineClient, name: str, input: dict[str, Any], **run_arg
 
 def wait_terminal(engine: EngineClient, job_id: str, timeout_s: float = 180) -> dict[str, Any]:
     """The describe of `job_id` once it is done, failed or terminated (AssertionError after `timeout_s`)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        described: dict[str, Any] = engine.call(f"/{job_id}/describe", {})
-        if described["state"] in TERMINAL:
-            return described
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{job_id} is still {described['state']} after {timeout_s} s")
-        time.sleep(0.25)
+    return wait_state(engine, job_id, TERMINAL, timeout_s)
 
 
 def wait_state(engine: EngineClient, job_id: str, states: tuple[str, ...], timeout_s: float = 120) -> dict[str, Any]:
