@@ -29,33 +29,25 @@ def failure_from(job: Mapping[str, Any], reason: str, message: str) -> dict[str,
             "failureReason": reason, "failureMessage": message}
 
 
-def _fail_one(engine: Engine, job: Mapping[str, Any], fields: dict[str, Any]) -> None:
-    state = JobState(engine_job_state(engine.db, job["id"]))
-    if state.is_terminal:
+def _fail_one(engine: Engine, job_id: str, fields: dict[str, Any]) -> None:
+    state = JobState(get_job(engine.db, job_id)["state"])
+    if state.is_terminal or state is S.TERMINATING:
         return
     if state in (S.RUNNING, S.DEBUG_HOLD):
-        engine.stop_container(job["id"])
+        engine.stop_container(job_id)
         fields = {**fields, "stoppedRunning": now_ms()}
-    if state in (S.TERMINATING,):
-        return
-    engine._transition(job["id"], S.FAILED, fields)
-
-
-def engine_job_state(db: Database, job_id: str) -> str:
-    """The current state of a job."""
-    return str(get_job(db, job_id)["state"])
+    engine._transition(job_id, S.FAILED, fields)
 
 
 def fail(engine: Engine, job: Mapping[str, Any], reason: str, message: str) -> None:
     """Fail `job` and its ancestors (with failureFrom naming it); terminate the rest of its tree."""
     cause = failure_from(job, reason, message)
     fields = {"failureReason": reason, "failureMessage": message, "failureFrom": cause}
-    _fail_one(engine, job, {**fields, **({"stoppedRunning": job["stoppedRunning"]} if job.get("stoppedRunning") else {})})
+    _fail_one(engine, job["id"], fields)
     parent_id = job.get("parentJob")
     while parent_id:
-        parent = get_job(engine.db, parent_id)
-        _fail_one(engine, parent, fields)
-        parent_id = parent.get("parentJob")
+        _fail_one(engine, parent_id, fields)
+        parent_id = get_job(engine.db, parent_id).get("parentJob")
     end_tree(engine, job["rootExecution"], reason="JobTreeFailure",
              message=f"{job['id']} ({job.get('name')}) failed: {reason}: {message}")
 

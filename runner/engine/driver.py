@@ -344,7 +344,7 @@ class Engine:
             # The held container ended without a terminate: the job fails as it would have without the hold.
             reason, message = job.get("failureReason") or "AppInternalError", job.get("failureMessage") or ""
             self._say(job_id, f"failed: {reason}: {message}")
-            _tree.fail(self, {**job, **stopped_at}, reason, message)
+            _tree.fail(self, job, reason, message)
             return
         if outcome.succeeded:
             job = update_job(self.db, job_id, {**stopped_at, "_rawOutput": outcome.output})
@@ -361,7 +361,7 @@ class Engine:
             self._restart(job, reason, message, counts)
             return
         self._say(job_id, f"failed: {reason}: {message}")
-        _tree.fail(self, {**job, **stopped_at}, reason, message)
+        _tree.fail(self, job, reason, message)
 
     def _restart(self, job: dict[str, Any], reason: str, message: str, counts: dict[str, int]) -> None:
         job_id = job["id"]

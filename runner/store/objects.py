@@ -87,6 +87,16 @@ def add_folder(conn: sqlite3.Connection, container_id: str, path: str, *, parent
     conn.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (container_id, path))
 
 
+def _prepare_destination(conn: sqlite3.Connection, container_id: str, path: str, *, parents: bool) -> None:
+    """Check that objects can go into `path` of the container (made, with its parents, when `parents`)."""
+    if conn.execute("SELECT 1 FROM containers WHERE id = ?", (container_id,)).fetchone() is None:
+        raise ObjectNotFound(f"no project or container {container_id}")
+    if parents:
+        add_folder(conn, container_id, path, parents=True)
+    else:
+        require_folder(conn, container_id, path)
+
+
 def require_folder(conn: sqlite3.Connection, container_id: str, path: str) -> None:
     """Inside a transaction: raise FolderNotFound unless the folder exists."""
     if conn.execute("SELECT 1 FROM folders WHERE container = ? AND path = ?", (container_id, path)).fetchone() is None:
@@ -130,12 +140,7 @@ def create_object(
     object_id = object_id or new_id(klass)
     shared, own = split_doc(doc or {})
     with db.transaction() as conn:
-        if conn.execute("SELECT 1 FROM containers WHERE id = ?", (container_id,)).fetchone() is None:
-            raise ObjectNotFound(f"no project or container {container_id}")
-        if parents:
-            add_folder(conn, container_id, path, parents=True)
-        else:
-            require_folder(conn, container_id, path)
+        _prepare_destination(conn, container_id, path, parents=parents)
         conn.execute("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
                      (object_id, klass, state, at, at, dumps(shared)))
         conn.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?, ?)",
@@ -269,12 +274,7 @@ def clone_objects(db: Database, ids: Iterable[str], source: str, destination: st
     path = normalize_folder(folder)
     exists: list[str] = []
     with db.transaction() as conn:
-        if conn.execute("SELECT 1 FROM containers WHERE id = ?", (destination,)).fetchone() is None:
-            raise ObjectNotFound(f"no project or container {destination}")
-        if parents:
-            add_folder(conn, destination, path, parents=True)
-        else:
-            require_folder(conn, destination, path)
+        _prepare_destination(conn, destination, path, parents=parents)
         for object_id in dict.fromkeys(ids):
             if not clone_membership(conn, object_id, source, destination, path):
                 exists.append(object_id)
