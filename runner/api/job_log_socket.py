@@ -10,7 +10,6 @@ with `{source: "SYSTEM", msg: "END_LOG"}` and a normal close (1000). An error cl
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -20,10 +19,10 @@ from aiohttp import WSMsgType, web
 from runner.api._routes import SERVICES, Call, Routes, Services
 from runner.api.jobs import require_job_access
 from runner.api.server import authenticate
-from runner.engine.logs import LogEntry, read_entries
+from runner.engine.logs import LogEntry, read_entries, wait_for_news
 from runner.errors import ApiError, InvalidAuthentication, InvalidInput, ResourceNotFound
 from runner.spec.job_states import JobState
-from runner.store.jobs import JobNotFound, find_jobs, get_job
+from runner.store.jobs import JobNotFound, find_subtree, get_job
 
 routes = Routes()
 
@@ -45,16 +44,6 @@ def _options(message: Mapping[str, Any]) -> tuple[int, bool, bool, set[str] | No
         raise InvalidInput("levels must be an array of strings")
     return recent, bool(message.get("recurseJobs", False)), bool(message.get("tail", False)), \
         set(levels) if levels is not None else None
-
-
-def _subtree(services: Services, top: str) -> list[dict[str, Any]]:
-    """`top` and its descendants."""
-    tree = find_jobs(services.db, root=get_job(services.db, top)["rootExecution"])
-    members = {top}
-    for candidate in tree:  # oldest first: a parent comes before its children
-        if candidate.get("parentJob") in members:
-            members.add(candidate["id"])
-    return [job for job in tree if job["id"] in members]
 
 
 def _message(job: Mapping[str, Any], entry: LogEntry, line: int) -> dict[str, Any]:
@@ -100,7 +89,7 @@ async def _stream(ws: web.WebSocketResponse, services: Services, top: str, messa
     queue = services.engine.hub.subscribe(lambda job_id: True)
     try:
         while not ws.closed:
-            jobs = _subtree(services, top) if recurse else [get_job(services.db, top)]
+            jobs = find_subtree(services.db, top) if recurse else [get_job(services.db, top)]
             batch: list[tuple[int, dict[str, Any], LogEntry]] = []
             for job in jobs:
                 entries, offsets[job["id"]] = read_entries(services.home / "jobs" / job["id"], offsets.get(job["id"], 0))
@@ -115,10 +104,7 @@ async def _stream(ws: web.WebSocketResponse, services: Services, top: str, messa
                     await ws.send_str(json.dumps(out))
             if not tail or all(JobState(j["state"]).is_terminal for j in jobs):
                 break
-            try:
-                await asyncio.wait_for(queue.get(), timeout=POLL_S)
-            except TimeoutError:
-                pass
+            await wait_for_news(queue, POLL_S)
     finally:
         services.engine.hub.unsubscribe(queue)
     if not ws.closed:

@@ -16,11 +16,10 @@ from runner.api._routes import SERVICES, Call, Routes, Services
 from runner.api.applets import build_folder
 from runner.api.server import authenticate, error_response, json_response
 from runner.backends.base import BackendError
-from runner.engine.logs import read_entries
+from runner.engine.logs import read_entries, wait_for_news
 from runner.errors import ApiError, InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
-from runner.store.db import Database
-from runner.store.jobs import JobNotFound, find_jobs, get_job
+from runner.store.jobs import JobNotFound, find_subtree, get_job
 
 routes = Routes()
 POLL_S = 0.5
@@ -120,17 +119,6 @@ async def shell(call: Call) -> dict[str, Any]:
     return await _shell(call.services, job_id)
 
 
-def _subtree(db: Database, top: str) -> list[dict[str, Any]]:
-    """`top` and its descendants, oldest first."""
-    job = get_job(db, top)
-    members = {top}
-    tree = find_jobs(db, root=job["rootExecution"])
-    for candidate in tree:
-        if candidate.get("parentJob") in members:
-            members.add(candidate["id"])
-    return [j for j in tree if j["id"] in members]
-
-
 def _record(kind: str, job: Mapping[str, Any], **fields: Any) -> bytes:
     payload = {"kind": kind, "job": job["id"], "name": job.get("name"), "function": job.get("function"), **fields}
     return (json.dumps(payload) + "\n").encode()
@@ -158,7 +146,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
     queue = services.engine.hub.subscribe(lambda job_id: True)
     try:
         while True:
-            jobs = _subtree(services.db, top) if tree else [get_job(services.db, top)]
+            jobs = find_subtree(services.db, top) if tree else [get_job(services.db, top)]
             for job in jobs:
                 await _send_new(response, services.home, job, offsets, states)
             ended = all(JobState(j["state"]).is_terminal for j in jobs)
@@ -166,10 +154,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
                 head = next(j for j in jobs if j["id"] == top)
                 await response.write((json.dumps({"kind": "end", "job": top, "state": head["state"]}) + "\n").encode())
                 break
-            try:
-                await asyncio.wait_for(queue.get(), timeout=POLL_S)
-            except asyncio.TimeoutError:
-                pass
+            await wait_for_news(queue, POLL_S)
     finally:
         services.engine.hub.unsubscribe(queue)
     return response

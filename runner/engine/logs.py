@@ -212,3 +212,16 @@ class LogHub:
                     queue.loop.call_soon_threadsafe(queue.offer, (job_id, entry))
                 except RuntimeError:
                     pass  # the subscriber's loop has closed: nobody is reading that queue any more
+
+
+async def wait_for_news(queue: asyncio.Queue[tuple[str, LogEntry]], timeout_s: float) -> None:
+    """Wait until something is published to `queue` (or `timeout_s` passes), then take everything queued.
+
+    Followers re-read the log files and the store when woken, so one wake-up serves a whole burst of lines.
+    """
+    try:
+        await asyncio.wait_for(queue.get(), timeout=timeout_s)
+    except asyncio.TimeoutError:
+        return
+    while not queue.empty():
+        queue.get_nowait()

@@ -100,3 +100,13 @@ def find_jobs(
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = db.query(f"SELECT * FROM jobs {where} ORDER BY created, rowid", tuple(params))
     return [_row_to_job(r, _transitions(db, r["id"])) for r in rows]
+
+
+def find_subtree(db: Database, top: str) -> list[dict[str, Any]]:
+    """`top` and its descendants, oldest first; raises JobNotFound."""
+    tree = find_jobs(db, root=get_job(db, top)["rootExecution"])
+    members = {top}
+    for candidate in tree:  # oldest first: a parent comes before its children
+        if candidate.get("parentJob") in members:
+            members.add(candidate["id"])
+    return [job for job in tree if job["id"] in members]

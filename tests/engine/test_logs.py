@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.engine.logs import JobLog, LogEntry, LogHub, format_time, parse_time, read_entries
+from runner.engine.logs import JobLog, LogEntry, LogHub, format_time, parse_time, read_entries, wait_for_news
 
 AT = 1_795_255_200_123  # 2026-11-21T10:00:00.123Z
 
@@ -263,3 +263,21 @@ def test_a_subscriber_made_outside_a_loop_is_fed_directly() -> None:
     queue = hub.subscribe(lambda job_id: True)
     hub.publish("job-1", _entry(1))
     assert queue.get_nowait() == ("job-1", _entry(1))
+
+
+@pytest.mark.asyncio
+async def test_one_wake_up_takes_a_whole_burst_of_lines() -> None:
+    hub = LogHub()
+    queue = hub.subscribe(lambda job_id: True)
+    for n in range(5):
+        hub.publish("job-a", LogEntry(n, "stdout", f"line {n}"))
+    await wait_for_news(queue, timeout_s=5)
+    assert queue.empty()
+    hub.unsubscribe(queue)
+
+
+@pytest.mark.asyncio
+async def test_waiting_for_news_gives_up_after_the_timeout() -> None:
+    queue = LogHub().subscribe(lambda job_id: True)
+    await wait_for_news(queue, timeout_s=0.01)
+    assert queue.empty()
