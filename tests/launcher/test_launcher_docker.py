@@ -29,6 +29,7 @@ from runner.launcher import (
     API_DIR,
     APPLET_DIR,
     ENV_API_SOCKET,
+    INPUT_DIR,
     JOB_DIR,
     LAUNCHER_DIR,
     container_command,
@@ -127,7 +128,8 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
             ) -> tuple[ContainerExit, list[tuple[str, str]]]:
     job_id = new_id("job")
     job_dir.mkdir()
-    (job_dir / "job_input.json").write_text(json.dumps(job_input))
+    input_file = job_dir.with_name(job_dir.name + "-input.json")
+    input_file.write_text(json.dumps(job_input))
     site.api.documents[(job_id, "describe")] = {
         "id": job_id, "function": function, "input": job_input, "applet": built.applet_id, "state": "running",
     }
@@ -139,7 +141,7 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
         "RUNNER_FUNCTION": function, "RUNNER_INTERPRETER": built.dxapp.run_spec.interpreter,
     }
     mounts = [Mount(host_path(), LAUNCHER_DIR), Mount(str(built.folder), APPLET_DIR),
-              Mount(str(job_dir), JOB_DIR, read_only=False)]
+              Mount(str(input_file), f"{INPUT_DIR}/job_input.json"), Mount(str(job_dir), JOB_DIR, read_only=False)]
     network = site.network
     if api_socket is not None:
         # No network at all: the launcher carries the API from its loopback to the engine's socket.
