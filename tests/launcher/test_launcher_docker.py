@@ -124,7 +124,7 @@ def applet(site: Site, root: Path, interpreter: str, code: str, **extra: Any) ->
 
 
 def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, Any], *, function: str = "main",
-            stop_after_line: str | None = None, api_socket: Path | None = None,
+            stop_after_line: str | None = None, api_socket: Path | None = None, pids_limit: int = 4096,
             ) -> tuple[ContainerExit, list[tuple[str, str]]]:
     job_id = new_id("job")
     job_dir.mkdir()
@@ -151,7 +151,7 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
         network = "none"
     spec = ContainerSpec(
         job_id=job_id, tree_id=job_id, image=built.image_tag, command=tuple(container_command()), env=env,
-        mounts=tuple(mounts), network_mode=network, memory_bytes=512 << 20,
+        mounts=tuple(mounts), network_mode=network, memory_bytes=512 << 20, pids_limit=pids_limit,
     )
     logs: list[tuple[str, str]] = []
     stop = asyncio.Event()
@@ -276,3 +276,24 @@ def test_a_job_without_any_network_reaches_the_api_through_the_launcher(site: Si
     assert result.exit_code == 0, logs
     assert "host unreachable: OSError" in lines(logs, "stdout")
     assert document(tmp_path / "job" / "output.json") == {"y": 2}
+
+
+FORK_BOMB = """\
+main() {
+    python3 -c 'import subprocess
+children = []
+while True:
+    children.append(subprocess.Popen(["sleep", "60"]))'
+}
+"""
+
+
+def test_a_job_that_hits_its_process_limit_is_told_so(site: Site, tmp_path: Path) -> None:
+    # Bounded: the children sleep, and they end with the container once the launcher has reported.
+    result, logs = run_job(site, applet(site, tmp_path, "bash", FORK_BOMB), tmp_path / "job", {}, pids_limit=48)
+    assert result.exit_code == 1, logs
+    error = document(tmp_path / "job" / "error.json")["error"]
+    assert error["type"] == "AppInternalError"
+    assert error["message"].startswith("the job hit its process limit (48 processes): "), error["message"]
+    assert "Resource temporarily unavailable" in error["message"]
+    assert any(line.startswith("[applet-runner] the job hit its process limit") for line in lines(logs, "stderr"))
