@@ -36,6 +36,7 @@ ERROR = launcher.ERROR
 MAX_DOCUMENT_BYTES = 16 * 2**20
 MAX_DEPTH = 64
 _READ_CHUNK = 1 << 20
+_NO_LINKS = "the engine follows no link in the job folder"
 
 
 class JobFileError(Exception):
@@ -89,7 +90,7 @@ def write_json(path: Path, value: Any) -> None:
 
 
 def read_document(folder: Path, name: str) -> dict[str, Any] | None:
-    """The JSON object the job left at work/`name`; None when there is none; JobFileError when it is unusable."""
+    """The JSON object the job left at work/`name`; None when there is none; JobFileError if unusable."""
     data = _read_bytes(work_folder(folder), name)
     if data is None:
         return None
@@ -148,7 +149,7 @@ def _open_in(folder_fd: int, name: str) -> int | None:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _refused(name, "it is a symbolic link (the engine follows no link in the job folder)") from None
+            raise _refused(name, f"it is a symbolic link ({_NO_LINKS})") from None
         if exc.errno == errno.ENXIO:
             raise _refused(name, "it is a socket or device, not a regular file") from None
         raise _refused(name, f"it cannot be opened ({exc.strerror})") from None

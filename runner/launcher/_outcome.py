@@ -135,7 +135,7 @@ def collect(home: str, job_dir: str, exit_code: int, stderr_tail: Iterable[str],
             pids: tuple[int, int | None] | None = None) -> dict[str, Any] | None:
     """Copy the job's output and error documents to `job_dir`; the error written there, if any.
 
-    `pids` (forks refused, the limit) says that the job hit its process limit: a failure's message says so first.
+    `pids` (forks refused, the limit) says that the job hit its process limit: a failure's message says so.
     """
     error: dict[str, Any] | None = None
     try:

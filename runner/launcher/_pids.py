@@ -8,6 +8,7 @@ cgroup was at `pids.max`. Inside a job container that cgroup is the container's 
 from __future__ import annotations
 
 import os
+
 CGROUP_ROOT = "/sys/fs/cgroup"
 # The folders that hold the container's pids controller files, cgroup v2 first.
 PIDS_FOLDERS = ("", "pids")
@@ -30,7 +31,7 @@ def _pids_folder(root: str) -> str | None:
 
 
 def refused_forks(root: str = CGROUP_ROOT) -> int | None:
-    """How many forks the container's process limit has refused so far; None where the counter is not there."""
+    """How many forks the container's process limit has refused so far; None without the counter."""
     folder = _pids_folder(root)
     text = _read_text(os.path.join(folder, "pids.events")) if folder else None
     if text is None:
@@ -50,7 +51,7 @@ def process_limit(root: str = CGROUP_ROOT) -> int | None:
 
 
 def limit_hit(refused_before: int | None, root: str = CGROUP_ROOT) -> tuple[int, int | None] | None:
-    """(forks refused since `refused_before`, the limit) when the limit refused a fork since then, else None."""
+    """(forks refused since `refused_before`, the limit) when the limit refused any since, else None."""
     now = refused_forks(root)
     if now is None or now <= (refused_before or 0):
         return None

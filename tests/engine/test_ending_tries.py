@@ -1,5 +1,5 @@
-"""No job is left in a non-terminal state without a container: what the job left, or a fault while ending a try,
-fails it (AppInternalError naming what went wrong), and terminate always ends in terminated."""
+"""No job is left in a non-terminal state without a container: what the job left, or a fault while ending a
+try, fails it (AppInternalError naming what went wrong), and terminate always ends in terminated."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tests.engine.conftest import Harness, Make, function_of, job_dir, outputs
 
 pytestmark = pytest.mark.asyncio
 FOREVER = {"duration_s": None}
+REFUSED = "the {} the job left cannot be used: "
 
 
 def deep(depth: int) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def tree_script(h: Harness, jobs: dict[str, str], bad: Callable[[ContainerSpec],
 
 
 async def failed_tree(h: Harness, jobs: dict[str, str], root: str) -> dict[str, Any]:
-    """The describe of the bad job, once it failed, its parent failed from it and its sibling was terminated."""
+    """The describe of the bad job once it failed, its parent failed from it and its sibling terminated."""
     await h.until(lambda: "bad" in jobs, "the subjobs to be created")
     bad = await h.ended(jobs["bad"])
     parent, slow = await h.ended(root), await h.ended(jobs["slow"])
@@ -90,7 +91,7 @@ async def test_a_fifo_left_at_error_json_fails_the_job_without_a_hang(make: Make
     h.script = plant
     job = await h.ended(h.run())
     assert (job["state"], job["failureReason"]) == ("failed", "AppInternalError")
-    assert job["failureMessage"] == "the error.json the job left cannot be used: it is a FIFO, not a regular file"
+    assert job["failureMessage"] == REFUSED.format("error.json") + "it is a FIFO, not a regular file"
 
 
 async def test_an_output_nested_900_levels_fails_the_job_and_its_tree(make: Make) -> None:
@@ -98,8 +99,8 @@ async def test_an_output_nested_900_levels_fails_the_job_and_its_tree(make: Make
     jobs: dict[str, str] = {}
     tree_script(h, jobs, lambda spec: outputs(spec, deep(900)))
     bad = await failed_tree(h, jobs, h.run())
-    assert bad["failureMessage"] == f"the output.json the job left cannot be used: it is nested deeper than " \
-                                    f"{MAX_DEPTH} levels"
+    assert bad["failureMessage"] == REFUSED.format("output.json") + f"it is nested deeper than {MAX_DEPTH} " \
+                                                                    "levels"
 
 
 async def test_a_checked_output_is_copied_into_the_engine_owned_folder(make: Make) -> None:
@@ -141,8 +142,8 @@ async def test_when_failing_the_tree_raises_too_the_job_still_fails(
     h.script = lambda spec: outputs(spec, {})
     job = await h.ended(h.run())
     assert (job["state"], job["failureReason"]) == ("failed", "AppInternalError")
-    assert job["failureMessage"] == ("the engine could not finish this try: RecursionError: maximum recursion "
-                                     "depth exceeded")
+    assert job["failureMessage"] == ("the engine could not finish this try: RecursionError: maximum "
+                                     "recursion depth exceeded")
     caplog.clear()
 
 
@@ -183,8 +184,8 @@ async def test_terminate_ends_terminated_when_ending_the_try_fails(
     caplog.clear()
 
 
-async def test_terminate_ends_a_running_job_that_has_no_container_here(make: Make, caplog: pytest.LogCaptureFixture) \
-        -> None:
+async def test_terminate_ends_a_running_job_that_has_no_container_here(
+        make: Make, caplog: pytest.LogCaptureFixture) -> None:
     h = await make()
     h.script = lambda spec: FakeJob(**FOREVER)
     job_id = h.run()

@@ -1,4 +1,4 @@
-"""What the engine makes of anything a job can leave in its work/ folder: never a link followed, never a hang."""
+"""What the engine makes of anything a job can leave in its work/ folder: no link followed, no hang."""
 
 from __future__ import annotations
 

@@ -23,14 +23,14 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.engine.job_files import MAX_DEPTH, MAX_DOCUMENT_BYTES
-from tests.integration.helpers import build_test_applet, run_sample, run_test_applet, wait_state, wait_terminal
+from tests.integration.helpers import build_test_applet, run_sample, run_test_applet, wait_terminal
 
 pytestmark = pytest.mark.docker
 
 Snapshot = dict[str, tuple[Any, ...]]
 # What the engine itself changes in its state folder while jobs run (besides the jobs' own folders).
-ENGINE_CHANGES = ("runner.db", "runner.db-wal", "runner.db-shm", "runner.db-journal", "engine.log", "engine.json",
-                  "engine.lock", "api")
+ENGINE_CHANGES = ("runner.db", "runner.db-wal", "runner.db-shm", "runner.db-journal", "engine.log",
+                  "engine.json", "engine.lock", "api")
 REFUSED = "the {} the job left cannot be used: "
 LINK = "it is a symbolic link (the engine follows no link in the job folder)"
 EXPECTED: dict[str, tuple[str, str | None]] = {
@@ -39,8 +39,8 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
     "error_link_canary": ("failed", REFUSED.format("error.json") + LINK),
     "output_fifo": ("failed", REFUSED.format("output.json") + "it is a FIFO, not a regular file"),
     "output_directory": ("failed", REFUSED.format("output.json") + "it is a directory, not a regular file"),
-    "output_huge": ("failed", REFUSED.format("output.json") + f"it is {MAX_DOCUMENT_BYTES + 1} bytes, more than "
-                    f"the limit of {MAX_DOCUMENT_BYTES} bytes"),
+    "output_huge": ("failed", REFUSED.format("output.json") + f"it is {MAX_DOCUMENT_BYTES + 1} bytes, more "
+                    f"than the limit of {MAX_DOCUMENT_BYTES} bytes"),
     "output_deep": ("failed", REFUSED.format("output.json") + f"it is nested deeper than {MAX_DEPTH} levels"),
     "home_output_link": ("failed", "job_output.json is not a valid JSON object"),
     "fork_bomb": ("failed", "the job hit its process limit (4096 processes): "),
@@ -59,7 +59,7 @@ class Canaries:
 
 
 def snapshot(roots: list[Path], skip: set[Path]) -> Snapshot:
-    """Every file, link and folder under `roots` (not under `skip`): content hash, mode, size, mtime, link target."""
+    """Every file, link and folder under `roots` (not under `skip`): hash, mode, size, mtime, link target."""
     seen: Snapshot = {}
     for root in roots:
         for folder, names, files in os.walk(root):

@@ -141,7 +141,8 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
         "RUNNER_FUNCTION": function, "RUNNER_INTERPRETER": built.dxapp.run_spec.interpreter,
     }
     mounts = [Mount(host_path(), LAUNCHER_DIR), Mount(str(built.folder), APPLET_DIR),
-              Mount(str(input_file), f"{INPUT_DIR}/job_input.json"), Mount(str(job_dir), JOB_DIR, read_only=False)]
+              Mount(str(input_file), f"{INPUT_DIR}/job_input.json"),
+              Mount(str(job_dir), JOB_DIR, read_only=False)]
     network = site.network
     if api_socket is not None:
         # No network at all: the launcher carries the API from its loopback to the engine's socket.
@@ -296,4 +297,5 @@ def test_a_job_that_hits_its_process_limit_is_told_so(site: Site, tmp_path: Path
     assert error["type"] == "AppInternalError"
     assert error["message"].startswith("the job hit its process limit (48 processes): "), error["message"]
     assert "Resource temporarily unavailable" in error["message"]
-    assert any(line.startswith("[applet-runner] the job hit its process limit") for line in lines(logs, "stderr"))
+    told = "[applet-runner] the job hit its process limit (48 processes)"
+    assert any(line.startswith(told) for line in lines(logs, "stderr"))

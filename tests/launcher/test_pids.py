@@ -1,4 +1,4 @@
-"""The launcher tells a job that hit its process limit from one that failed otherwise (cgroup v1 and v2 files)."""
+"""The launcher tells a job that hit its process limit from one that failed otherwise (cgroup v1 and v2)."""
 
 from __future__ import annotations
 

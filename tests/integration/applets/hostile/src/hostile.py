@@ -38,7 +38,8 @@ def engine_gone():
     """Whether the engine stopped answering (the launcher's forwarder then drops each connection)."""
     for _ in range(3):
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", int(os.environ["DX_APISERVER_PORT"]), timeout=5)
+            port = int(os.environ["DX_APISERVER_PORT"])
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             connection.request("POST", "/system/whoami", body=b"{}", headers={
                 "Authorization": "Bearer " + json.loads(os.environ["DX_SECURITY_CONTEXT"])["auth_token"]})
             connection.getresponse().read()
