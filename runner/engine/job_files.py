@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import launcher
+from runner.engine.logs import LOG_FILE
 
 WORK = "work"
 JOB_INPUT = launcher.JOB_INPUT
@@ -58,6 +59,8 @@ def prepare_try(folder: Path, job_input: Any) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for stale in (OUTPUT, ERROR):
         (folder / stale).unlink(missing_ok=True)
+    if (folder / LOG_FILE).is_symlink():  # left by a job when the whole folder was writable (an older layout)
+        (folder / LOG_FILE).unlink()
     _fresh_folder(work_folder(folder))
     write_json(folder / JOB_INPUT, job_input)
 

@@ -19,6 +19,7 @@ from runner.engine.job_files import (
     work_folder,
     write_json,
 )
+from runner.engine.logs import JobLog, read_entries
 
 
 @pytest.fixture
@@ -146,3 +147,14 @@ def test_a_work_folder_replaced_by_a_link_is_refused_and_replaced(folder: Path, 
     prepare_try(folder, {})
     assert work.is_dir() and not work.is_symlink()
     assert sorted(p.name for p in canary.parent.iterdir()) == ["output.json", "secret.json"]
+
+
+def test_a_log_link_left_by_an_older_layout_is_removed_and_never_written_through(folder: Path, canary: Path) -> None:
+    (folder / "job.log").symlink_to(canary)
+    assert read_entries(folder) == ([], 0)
+    with pytest.raises(OSError):
+        JobLog(folder).append("runner", "refused: the log is a link")
+    prepare_try(folder, {})
+    JobLog(folder).append("runner", "a fresh log")
+    assert [entry.text for entry in read_entries(folder)[0]] == ["a fresh log"]
+    assert canary.read_text() == '{"stolen": true}\n'

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socketserver
 import threading
 import uuid
@@ -127,7 +128,7 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
             stop_after_line: str | None = None, api_socket: Path | None = None, pids_limit: int = 4096,
             ) -> tuple[ContainerExit, list[tuple[str, str]]]:
     job_id = new_id("job")
-    job_dir.mkdir()
+    job_dir.mkdir(exist_ok=True)
     input_file = job_dir.with_name(job_dir.name + "-input.json")
     input_file.write_text(json.dumps(job_input))
     site.api.documents[(job_id, "describe")] = {
@@ -299,3 +300,18 @@ def test_a_job_that_hits_its_process_limit_is_told_so(site: Site, tmp_path: Path
     assert "Resource temporarily unavailable" in error["message"]
     told = "[applet-runner] the job hit its process limit (48 processes)"
     assert any(line.startswith(told) for line in lines(logs, "stderr"))
+
+
+def test_what_the_launcher_writes_belongs_to_the_owner_of_the_work_folder(site: Site, tmp_path: Path) -> None:
+    # The launcher is root in its container; the engine's user owns the folder on the host and must be able to
+    # remove what is written there. As root here, the folder is given to another user to tell the two apart.
+    owner = (4321, 4322) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    built = applet(site, tmp_path, "bash", BASH)
+    job = tmp_path / "job"
+    job.mkdir()
+    os.chown(job, *owner)
+    result, logs = run_job(site, built, job, {"who": "x", "n": 1, "arr": []})
+    assert result.exit_code == 0, logs
+    for name in ("output.json", "bash-vars.sh"):
+        written = (job / name).stat()
+        assert (written.st_uid, written.st_gid) == owner, name
