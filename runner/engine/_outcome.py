@@ -49,14 +49,15 @@ def _limit_text(memory_bytes: int) -> str:
 
 def outcome_of(exit: ContainerExit, job_dir: Path, *, timeout_text: str, memory_bytes: int,
                instance_type: str) -> Outcome:
-    """The outcome of one try from how its container ended and what the launcher wrote in `job_dir`'s work/."""
+    """The outcome of one try from how its container ended and what was left in `job_dir`'s work/."""
     try:
         return _outcome(exit, job_dir, timeout_text, memory_bytes, instance_type)
     except JobFileError as exc:
         return Outcome(failure_reason="AppInternalError", failure_message=str(exc))
 
 
-def _outcome(exit: ContainerExit, job_dir: Path, timeout_text: str, memory_bytes: int, instance_type: str) -> Outcome:
+def _outcome(exit: ContainerExit, job_dir: Path, timeout_text: str, memory_bytes: int,
+             instance_type: str) -> Outcome:
     if exit.stopped_by_runner:
         return Outcome(stopped=True)
     if exit.timed_out:

@@ -62,16 +62,15 @@ def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None
             continue
         fields = {"failureReason": reason, "failureMessage": message}
         engine._transition(job["id"], S.TERMINATING, fields)
-        # A held job's container is still up; a running job without a try here has no container to wait for.
-        if state in (S.RUNNING, S.DEBUG_HOLD) and job["id"] in engine._running:
+        running = state in (S.RUNNING, S.DEBUG_HOLD)  # a held job's container is still up too
+        if running and job["id"] in engine._running:
             engine.stop_container(job["id"])
-        else:
-            engine._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()} if state in (
-                S.RUNNING, S.DEBUG_HOLD) else None)
+        else:  # nothing to wait for, also when a running job has no try in this engine (no container)
+            engine._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()} if running else None)
 
 
 def end_after_error(engine: Engine, job_id: str, message: str) -> None:
-    """The last resort when ending a try raised: the job still ends, failed (or terminated if it was terminating).
+    """The last resort when ending a try raised: the job still ends, failed (terminated if it was terminating).
 
     The tree fails as for any failure; if even that raises, this job alone is moved to its final state.
     """

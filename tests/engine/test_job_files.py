@@ -149,7 +149,8 @@ def test_a_work_folder_replaced_by_a_link_is_refused_and_replaced(folder: Path, 
     assert sorted(p.name for p in canary.parent.iterdir()) == ["output.json", "secret.json"]
 
 
-def test_a_log_link_left_by_an_older_layout_is_removed_and_never_written_through(folder: Path, canary: Path) -> None:
+def test_a_log_link_left_by_an_older_layout_is_removed_and_never_written_through(
+        folder: Path, canary: Path) -> None:
     (folder / "job.log").symlink_to(canary)
     assert read_entries(folder) == ([], 0)
     with pytest.raises(OSError):

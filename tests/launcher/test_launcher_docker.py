@@ -292,7 +292,8 @@ while True:
 
 def test_a_job_that_hits_its_process_limit_is_told_so(site: Site, tmp_path: Path) -> None:
     # Bounded: the children sleep, and they end with the container once the launcher has reported.
-    result, logs = run_job(site, applet(site, tmp_path, "bash", FORK_BOMB), tmp_path / "job", {}, pids_limit=48)
+    built = applet(site, tmp_path, "bash", FORK_BOMB)
+    result, logs = run_job(site, built, tmp_path / "job", {}, pids_limit=48)
     assert result.exit_code == 1, logs
     error = document(tmp_path / "job" / "error.json")["error"]
     assert error["type"] == "AppInternalError"
