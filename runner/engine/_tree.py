@@ -70,7 +70,7 @@ def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None
 
 
 def end_after_error(engine: Engine, job_id: str, message: str) -> None:
-    """The last resort when ending a try raised: the job still ends, failed (terminated if it was terminating).
+    """The last resort when ending a try raised: the job still ends, failed (terminated if terminating).
 
     The tree fails as for any failure; if even that raises, this job alone is moved to its final state.
     """

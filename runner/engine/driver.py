@@ -295,7 +295,11 @@ class Engine:
     async def _container_outcome(self, job: dict[str, Any], running: _RunningTry) -> Outcome:
         applet = get_object(self.db, job["applet"])
         job_dir = job_folder(self.home, job["id"])
-        prepare_try(job_dir, job.get("input") or {})
+        try:
+            prepare_try(job_dir, job.get("input") or {})
+        except OSError as exc:
+            return Outcome(failure_reason="ExecutionError",
+                           failure_message=f"the engine could not prepare the job folder {job_dir}: {exc}")
         token = issue_job_token(self.db, job["id"])
         spec = container_spec(job, applet, token, job_dir, self.reach, self.capacity.gpus)
         timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
@@ -307,7 +311,7 @@ class Engine:
                               f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
 
         def on_log(stream: str, line: str) -> None:
-            self.hub.publish(job["id"], job_log.append(stream, line))
+            self.hub.publish(job["id"], job_log.append_or_keep(stream, line))
 
         timer = asyncio.get_running_loop().call_later(timeout_s, self._time_out, running) \
             if own_timer and timeout_s is not None else None

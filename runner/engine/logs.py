@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import stat
 import threading
@@ -23,6 +24,7 @@ from typing import Self
 
 from runner.store.db import now_ms
 
+log = logging.getLogger(__name__)
 LOG_FILE = "job.log"
 STREAMS = frozenset({"stdout", "stderr", "runner"})
 QUEUE_SIZE = 10_000
@@ -66,6 +68,7 @@ class JobLog:
         self.path = job_dir / LOG_FILE
         self._lock = threading.Lock()
         self._closed = False
+        self._write_failed = False
         job_dir.mkdir(parents=True, exist_ok=True)
 
     @classmethod
@@ -86,6 +89,16 @@ class JobLog:
                 raise ValueError(f"{self.path} is closed")
             self._write(data)
         return LogEntry(at, stream, "\n".join(lines))
+
+    def append_or_keep(self, stream: str, text: str) -> LogEntry:
+        """`append()`; a line that cannot be written (disk full) still gives an entry for live followers."""
+        try:
+            return self.append(stream, text)
+        except OSError as exc:
+            if not self._write_failed:
+                log.warning("cannot write %s: %s", self.path, exc)
+            self._write_failed = True
+            return LogEntry(now_ms(), stream, "\n".join(_lines(text)))
 
     def _write(self, data: bytes) -> None:
         # Opened per write with O_APPEND: several JobLog objects (or processes) may append to one file,
