@@ -136,6 +136,15 @@ def test_no_host_file_outside_the_jobs_own_folders_changed(runs: Runs) -> None:
     assert runs.after == runs.before
 
 
+def test_the_engines_own_files_in_each_job_folder_are_regular_files(runs: Runs, engine_home: Path) -> None:
+    for scenario, job in runs.jobs.items():
+        folder = engine_home / "jobs" / job["id"]
+        own = {p.name: p for p in folder.iterdir() if p.name != "work"}
+        assert {"job.log", "job_input.json"} <= set(own), scenario
+        assert all(p.is_file() and not p.is_symlink() for p in own.values()), (scenario, sorted(own))
+        assert ("output.json" in own) == (job["state"] == "done"), (scenario, sorted(own))
+
+
 def test_the_engine_keeps_serving_after_the_hostile_jobs(runs: Runs, engine: EngineClient) -> None:
     who = f"after-{uuid.uuid4().hex[:8]}"
     job = wait_terminal(engine, run_sample(engine, "hello_bash", {"who": who}))
