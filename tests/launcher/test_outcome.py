@@ -82,4 +82,3 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
     assert (tmp_path / "a.json").read_bytes() == b'{"b": 1}'
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o644
-
