@@ -10,6 +10,7 @@ from typing import Any
 
 from runner import launcher
 from runner.backends.base import ContainerSpec, Mount
+from runner.engine.job_files import JOB_INPUT, work_folder
 
 API_SOCKET_NAME = "engine.sock"
 DEBUG_REASONS = ("AppError", "AppInternalError", "ExecutionError")
@@ -32,7 +33,10 @@ class Reachability:
 
 def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str, job_dir: Path,
                    reach: Reachability, gpus_available: int) -> ContainerSpec:
-    """The ContainerSpec of the current try of `job`."""
+    """The ContainerSpec of the current try of `job`, whose engine-owned folder is `job_dir`.
+
+    Only `job_dir`'s work/ is writable in the container; the input file is mounted on its own, read-only.
+    """
     info = applet["_runner"]
     resources = job["_resources"]
     networked = bool(job.get("networkAccess")) and reach.network is not None and reach.gateway is not None
@@ -51,7 +55,8 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
     mounts = [
         Mount(launcher.host_path(), launcher.LAUNCHER_DIR, read_only=True),
         Mount(str(info["folder"]), launcher.APPLET_DIR, read_only=True),
-        Mount(str(job_dir), launcher.JOB_DIR, read_only=False),
+        Mount(str(job_dir / JOB_INPUT), f"{launcher.INPUT_DIR}/{JOB_INPUT}", read_only=True),
+        Mount(str(work_folder(job_dir)), launcher.JOB_DIR, read_only=False),
     ]
     if not networked:
         env[launcher.ENV_API_SOCKET] = f"{launcher.API_DIR}/{API_SOCKET_NAME}"

@@ -1,18 +1,20 @@
 """How a job's try ended: its output, or its failure reason and message.
 
-The launcher leaves `output.json` or `error.json` in the job folder. What the engine knows better than
-the launcher comes first: the runner stopped the container (terminate or timeout), or Docker reports
+The launcher leaves `output.json` or `error.json` in the job's work/ folder, which the job controls too:
+they are read only through `job_files.read_document` (no link followed, size and depth limits), and a
+document that cannot be used fails the job with an AppInternalError naming it. What the engine knows better
+than the launcher comes first: the runner stopped the container (terminate or timeout), or Docker reports
 the kernel's OOM kill; exit 137 that the runner did not cause is taken as an OOM kill too.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.backends.base import ContainerExit
+from runner.engine.job_files import ERROR, OUTPUT, JobFileError, keep_document, read_document
 
 APP_ERROR_TYPES = ("AppError", "AppInternalError")
 SIGKILL_EXIT = 137
@@ -33,13 +35,12 @@ class Outcome:
         return self.output is not None and self.failure_reason is None and not self.stopped
 
 
-def _read(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        return {"error": {"type": "AppInternalError", "message": f"{path.name} could not be read: {exc}"}}
+def _take(folder: Path, name: str) -> dict[str, Any] | None:
+    """The checked document work/`name` (copied into the job folder), None when there is none."""
+    document = read_document(folder, name)
+    if document is not None:
+        keep_document(folder, name, document)
+    return document
 
 
 def _limit_text(memory_bytes: int) -> str:
@@ -48,7 +49,15 @@ def _limit_text(memory_bytes: int) -> str:
 
 def outcome_of(exit: ContainerExit, job_dir: Path, *, timeout_text: str, memory_bytes: int,
                instance_type: str) -> Outcome:
-    """The outcome of one try from how its container ended and what the launcher wrote."""
+    """The outcome of one try from how its container ended and what was left in `job_dir`'s work/."""
+    try:
+        return _outcome(exit, job_dir, timeout_text, memory_bytes, instance_type)
+    except JobFileError as exc:
+        return Outcome(failure_reason="AppInternalError", failure_message=str(exc))
+
+
+def _outcome(exit: ContainerExit, job_dir: Path, timeout_text: str, memory_bytes: int,
+             instance_type: str) -> Outcome:
     if exit.stopped_by_runner:
         return Outcome(stopped=True)
     if exit.timed_out:
@@ -59,8 +68,8 @@ def outcome_of(exit: ContainerExit, job_dir: Path, *, timeout_text: str, memory_
                        failure_message=f"The job ran out of memory: it was killed at the memory limit of its "
                                        f"instance type {instance_type} ({_limit_text(memory_bytes)}); "
                                        "choose an instance type with more memory")
-    error = _read(job_dir / "error.json")
-    if isinstance(error, dict) and isinstance(error.get("error"), dict):
+    error = _take(job_dir, ERROR)
+    if error is not None and isinstance(error.get("error"), dict):
         kind = error["error"].get("type")
         message = str(error["error"].get("message", ""))
         reason = kind if kind in APP_ERROR_TYPES else "AppInternalError"
@@ -70,9 +79,9 @@ def outcome_of(exit: ContainerExit, job_dir: Path, *, timeout_text: str, memory_
                        failure_message=f"the job's container exited with code {exit.exit_code}")
     if exit.exit_code is None:
         return Outcome(stopped=True)
-    output = _read(job_dir / "output.json")
-    if not isinstance(output, dict):
-        return Outcome(failure_reason="AppInternalError", failure_message="the job wrote no valid output document")
+    output = _take(job_dir, OUTPUT)
+    if output is None:
+        return Outcome(failure_reason="AppInternalError", failure_message=f"the job left no {OUTPUT}")
     if "error" in output and set(output) == {"error"} and isinstance(output["error"], dict):
         return Outcome(failure_reason="AppInternalError", failure_message=str(output["error"].get("message")))
     return Outcome(output=output)
@@ -80,8 +89,11 @@ def outcome_of(exit: ContainerExit, job_dir: Path, *, timeout_text: str, memory_
 
 def error_reason(job_dir: Path) -> tuple[str, str]:
     """The failure reason and message of the error.json the launcher wrote (AppInternalError if it wrote none)."""
-    error = _read(job_dir / "error.json")
-    if not isinstance(error, dict) or not isinstance(error.get("error"), dict):
+    try:
+        error = read_document(job_dir, ERROR)
+    except JobFileError as exc:
+        return "AppInternalError", str(exc)
+    if error is None or not isinstance(error.get("error"), dict):
         return "AppInternalError", "the job failed without writing an error document"
     kind = error["error"].get("type")
     return (kind if kind in APP_ERROR_TYPES else "AppInternalError"), str(error["error"].get("message", ""))

@@ -7,6 +7,7 @@ container is gone. Jobs that are not running end at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from runner.engine.driver import Engine
 
 S = JobState
+log = logging.getLogger(__name__)
 
 
 def failure_from(job: Mapping[str, Any], reason: str, message: str) -> dict[str, Any]:
@@ -60,10 +62,36 @@ def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None
             continue
         fields = {"failureReason": reason, "failureMessage": message}
         engine._transition(job["id"], S.TERMINATING, fields)
-        if state in (S.RUNNING, S.DEBUG_HOLD):  # a held job's container is still up
+        running = state in (S.RUNNING, S.DEBUG_HOLD)  # a held job's container is still up too
+        if running and job["id"] in engine._running:
             engine.stop_container(job["id"])
-        else:
-            engine._transition(job["id"], S.TERMINATED)
+        else:  # nothing to wait for, also when a running job has no try in this engine (no container)
+            engine._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()} if running else None)
+
+
+def end_after_error(engine: Engine, job_id: str, message: str) -> None:
+    """The last resort when ending a try raised: the job still ends, failed (terminated if terminating).
+
+    The tree fails as for any failure; if even that raises, this job alone is moved to its final state.
+    """
+    job = get_job(engine.db, job_id)
+    state = JobState(job["state"])
+    if state.is_terminal:
+        return
+    if state is S.TERMINATING:
+        engine._transition(job_id, S.TERMINATED, {"stoppedRunning": now_ms()})
+        return
+    try:
+        fail(engine, job, "AppInternalError", message)
+        return
+    except Exception:  # noqa: BLE001 - the job must still end
+        log.exception("failing the tree of %s failed", job_id)
+    state = JobState(get_job(engine.db, job_id)["state"])
+    if state is S.TERMINATING:
+        engine._transition(job_id, S.TERMINATED, {"stoppedRunning": now_ms()})
+    elif not state.is_terminal:
+        engine._transition(job_id, S.FAILED, {"failureReason": "AppInternalError", "failureMessage": message,
+                                              "stoppedRunning": now_ms()})
 
 
 def clone_into(db: Database, ids: list[str], preferred_source: str, destination: str, folder: str = "/") -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from runner.engine import _tree
 from runner.engine._container import Reachability, container_spec, debug_on
 from runner.engine._outcome import Outcome, error_reason, outcome_of, seconds_text
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
+from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog, LogEntry, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
@@ -279,21 +279,27 @@ class Engine:
             log.exception("running %s failed", job_id)
             outcome = Outcome(failure_reason="ExecutionError", failure_message=f"{type(exc).__name__}: {exc}")
         finally:
-            revoke_job_tokens(self.db, job_id)
             self._running.pop(job_id, None)
         try:
+            revoke_job_tokens(self.db, job_id)
             self._finish_try(job_id, outcome)
-        except Exception:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a job must never stay running without a container
             log.exception("ending the try of %s failed", job_id)
+            message = f"the engine could not finish this try: {type(exc).__name__}: {exc}"
+            try:
+                _tree.end_after_error(self, job_id, message)
+            except Exception:  # noqa: BLE001
+                log.exception("%s could not be ended after: %s", job_id, message)
         self.wake()
 
     async def _container_outcome(self, job: dict[str, Any], running: _RunningTry) -> Outcome:
         applet = get_object(self.db, job["applet"])
-        job_dir = self.home / "jobs" / job["id"]
-        job_dir.mkdir(parents=True, exist_ok=True)
-        for stale in ("output.json", "error.json"):
-            (job_dir / stale).unlink(missing_ok=True)
-        _write_json(job_dir / "job_input.json", job.get("input") or {})
+        job_dir = job_folder(self.home, job["id"])
+        try:
+            prepare_try(job_dir, job.get("input") or {})
+        except OSError as exc:
+            return Outcome(failure_reason="ExecutionError",
+                           failure_message=f"the engine could not prepare the job folder {job_dir}: {exc}")
         token = issue_job_token(self.db, job["id"])
         spec = container_spec(job, applet, token, job_dir, self.reach, self.capacity.gpus)
         timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
@@ -305,7 +311,7 @@ class Engine:
                               f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
 
         def on_log(stream: str, line: str) -> None:
-            self.hub.publish(job["id"], job_log.append(stream, line))
+            self.hub.publish(job["id"], job_log.append_or_keep(stream, line))
 
         timer = asyncio.get_running_loop().call_later(timeout_s, self._time_out, running) \
             if own_timer and timeout_s is not None else None
@@ -343,8 +349,8 @@ class Engine:
         if state is S.DEBUG_HOLD:
             # The held container ended without a terminate: the job fails as it would have without the hold.
             reason, message = job.get("failureReason") or "AppInternalError", job.get("failureMessage") or ""
-            self._say(job_id, f"failed: {reason}: {message}")
             _tree.fail(self, job, reason, message)
+            self._say(job_id, f"failed: {reason}: {message}")
             return
         if outcome.succeeded:
             job = update_job(self.db, job_id, {**stopped_at, "_rawOutput": outcome.output})
@@ -360,8 +366,9 @@ class Engine:
         if not self._closing and restarts_allowed(job.get("executionPolicy") or {}, reason, counts):
             self._restart(job, reason, message, counts)
             return
-        self._say(job_id, f"failed: {reason}: {message}")
+        # The state first: if the log line cannot be written, the job has still ended as it should.
         _tree.fail(self, job, reason, message)
+        self._say(job_id, f"failed: {reason}: {message}")
 
     def _restart(self, job: dict[str, Any], reason: str, message: str, counts: dict[str, int]) -> None:
         job_id = job["id"]
@@ -387,8 +394,3 @@ def _output_spec(applet: Mapping[str, Any]) -> Any:
     raw = applet.get("outputSpec")
     return read_io_spec(raw, "outputSpec", Checker(), is_input=False) if raw is not None else None
 
-
-def _write_json(path: Path, value: Any) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    temporary.replace(path)

@@ -11,7 +11,10 @@ where the stream is stdout, stderr or runner (the runner's own messages about th
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 import os
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from typing import Self
 
 from runner.store.db import now_ms
 
+log = logging.getLogger(__name__)
 LOG_FILE = "job.log"
 STREAMS = frozenset({"stdout", "stderr", "runner"})
 QUEUE_SIZE = 10_000
@@ -64,6 +68,7 @@ class JobLog:
         self.path = job_dir / LOG_FILE
         self._lock = threading.Lock()
         self._closed = False
+        self._write_failed = False
         job_dir.mkdir(parents=True, exist_ok=True)
 
     @classmethod
@@ -85,10 +90,21 @@ class JobLog:
             self._write(data)
         return LogEntry(at, stream, "\n".join(lines))
 
+    def append_or_keep(self, stream: str, text: str) -> LogEntry:
+        """`append()`; a line that cannot be written (disk full) still gives an entry for live followers."""
+        try:
+            return self.append(stream, text)
+        except OSError as exc:
+            if not self._write_failed:
+                log.warning("cannot write %s: %s", self.path, exc)
+            self._write_failed = True
+            return LogEntry(now_ms(), stream, "\n".join(_lines(text)))
+
     def _write(self, data: bytes) -> None:
         # Opened per write with O_APPEND: several JobLog objects (or processes) may append to one file,
         # and one write() of whole lines keeps their lines from interleaving; nothing is left open.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # O_NOFOLLOW: in a job folder of an older layout a job could have replaced job.log with a link.
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         try:
             view = memoryview(data)
             while view:
@@ -126,11 +142,16 @@ def read_entries(job_dir: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
     in the log format are skipped.
     """
     try:
-        with open(job_dir / LOG_FILE, "rb") as log:
-            log.seek(offset)
-            data = log.read()
-    except FileNotFoundError:
-        return [], offset
+        fd = os.open(job_dir / LOG_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP):  # no log yet, or a link left by a job of an older layout
+            return [], offset
+        raise
+    with os.fdopen(fd, "rb") as log:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return [], offset
+        log.seek(offset)
+        data = log.read()
     end = data.rfind(b"\n") + 1
     entries = [entry for raw in data[:end].split(b"\n")[:-1] if (entry := _parse_line(raw)) is not None]
     return entries, offset + end

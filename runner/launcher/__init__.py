@@ -11,8 +11,10 @@ added to the job's own environment; `PYTHONPATH=/opt/applet-runner python3 -m la
 Container layout:
 
     /opt/applet-runner/applet/   read-only: code.sh or code.py, optionally resources.tar
-    /opt/applet-runner/job/      read-write: job_input.json (from the engine); the launcher writes
-                                 output.json or error.json here, and bash-vars.sh for bash jobs
+    /opt/applet-runner/input/    read-only: job_input.json (written by the engine)
+    /opt/applet-runner/job/      read-write, the only host folder the job can write: the launcher writes
+                                 output.json or error.json here, and bash-vars.sh for bash jobs (the
+                                 engine reads the two documents carefully: the job can change them too)
     /home/dnanexus               HOME and working directory of the job
 
 Environment: DX_JOB_ID, DX_APISERVER_HOST/PORT/PROTOCOL, DX_SECURITY_CONTEXT, DX_WORKSPACE_ID,
@@ -34,6 +36,7 @@ ROOT = "/opt/applet-runner"
 LAUNCHER_DIR = ROOT + "/launcher"
 APPLET_DIR = ROOT + "/applet"
 JOB_DIR = ROOT + "/job"
+INPUT_DIR = ROOT + "/input"
 HOME_DIR = "/home/dnanexus"
 
 BASH_CODE = "code.sh"

@@ -17,6 +17,7 @@ from . import (
     ENV_LOG_SOCKETS,
     ERROR,
     HOME_DIR,
+    INPUT_DIR,
     JOB_DIR,
     JOB_INPUT,
     LAUNCHER_FAILED,
@@ -29,6 +30,7 @@ from ._dxlog import start_log_sockets
 from ._forward import start_forwarder
 from ._hold import hold_if_listed
 from ._outcome import LineTail, atomic_write, collect, error_document
+from ._pids import limit_hit, refused_forks
 
 INTERPRETERS = ("bash", "python3")
 
@@ -62,7 +64,7 @@ def _forward_api() -> None:
         raise LaunchError(f"cannot serve the API on 127.0.0.1:{port}: {exc}") from None
 
 
-def _prepare_home(home: str, job_dir: str) -> None:
+def _prepare_home(home: str, input_dir: str) -> None:
     os.makedirs(home, exist_ok=True)
     os.chdir(home)
     # A restarted job may find its predecessor's documents in a kept home folder.
@@ -71,7 +73,7 @@ def _prepare_home(home: str, job_dir: str) -> None:
             os.unlink(os.path.join(home, name))
         except FileNotFoundError:
             pass
-    source = os.path.join(job_dir, JOB_INPUT)
+    source = os.path.join(input_dir, JOB_INPUT)
     if not os.path.exists(source):
         raise LaunchError(f"the engine wrote no {source}")
     shutil.copyfile(source, os.path.join(home, JOB_INPUT))
@@ -135,7 +137,8 @@ def _command(
     return bash_argv(wrapper_script(vars_path, code, os.path.join(home, "job_error.json")), function)
 
 
-def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_DIR) -> int:
+def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_DIR,
+         input_dir: str = INPUT_DIR) -> int:
     """Run the job the environment describes; the job's exit status (LAUNCHER_FAILED if it never ran)."""
     function = os.environ.get(ENV_FUNCTION) or "main"
     interpreter = os.environ.get(ENV_INTERPRETER) or "bash"
@@ -145,7 +148,7 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         if interpreter not in INTERPRETERS:
             raise LaunchError(f"unsupported interpreter {interpreter!r}; expected bash or python3")
         _forward_api()
-        _prepare_home(home, job_dir)
+        _prepare_home(home, input_dir)
         _unpack_resources(applet_dir)
         argv = _command(interpreter, function, env, home, job_dir, applet_dir)
         if os.environ.get(ENV_LOG_SOCKETS) == "1":
@@ -156,7 +159,8 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         atomic_write(os.path.join(job_dir, ERROR), (json.dumps(document) + "\n").encode())
         hold_if_listed(document)
         return LAUNCHER_FAILED
+    refused_before = refused_forks()
     status = run_child(argv, env, home, tail)
-    error = collect(home, job_dir, status, list(tail.lines))
+    error = collect(home, job_dir, status, list(tail.lines), pids=limit_hit(refused_before))
     hold_if_listed(error)
     return status

@@ -6,6 +6,7 @@ import collections
 import json
 import os
 import signal
+import sys
 import tempfile
 from collections.abc import Iterable
 from typing import Any
@@ -50,8 +51,9 @@ def atomic_write(path: str, data: bytes) -> None:
             # No fsync: the engine reads the file as soon as the container exits (the page cache has it), and
             # after a power loss the job runs again anyway; the rename alone keeps readers from a torn file.
             stream.write(data)
-        os.chmod(temporary, 0o644)
-        _give_to_folder_owner(temporary, folder)
+            # Through the descriptor: the job's processes may have put a link at the temporary name by now.
+            os.fchmod(handle, 0o644)
+            _give_to_folder_owner(handle, folder)
         os.replace(temporary, path)
     except BaseException:
         try:
@@ -61,12 +63,12 @@ def atomic_write(path: str, data: bytes) -> None:
         raise
 
 
-def _give_to_folder_owner(path: str, folder: str) -> None:
+def _give_to_folder_owner(fd: int, folder: str) -> None:
     # The job runs as root; the engine, which owns the job folder on the host, must be able to delete the file.
     owner = os.stat(folder)
     if owner.st_uid != os.geteuid():
         try:
-            os.chown(path, owner.st_uid, owner.st_gid)
+            os.fchown(fd, owner.st_uid, owner.st_gid)
         except OSError:
             pass
 
@@ -115,8 +117,26 @@ def _encode(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def collect(home: str, job_dir: str, exit_code: int, stderr_tail: Iterable[str]) -> dict[str, Any] | None:
-    """Copy the job's output and error documents to `job_dir`; the error written there, if any."""
+def process_limit_note(pids: tuple[int, int | None]) -> str:
+    """What to tell about a job that hit its process limit: (forks refused, the limit)."""
+    refused, limit = pids
+    limit_text = f"{limit} processes" if limit is not None else "its pids limit"
+    return f"the job hit its process limit ({limit_text}): {refused} fork(s) refused"
+
+
+def _with_pids_note(error: dict[str, Any], pids: tuple[int, int | None] | None) -> dict[str, Any]:
+    body = error.get("error")
+    if pids is None or not isinstance(body, dict) or body.get("type") == "AppError":
+        return error  # an AppError is the job's own message to its user: left as it is
+    return error_document(f"{process_limit_note(pids)}; {body.get('message', '')}")
+
+
+def collect(home: str, job_dir: str, exit_code: int, stderr_tail: Iterable[str],
+            pids: tuple[int, int | None] | None = None) -> dict[str, Any] | None:
+    """Copy the job's output and error documents to `job_dir`; the error written there, if any.
+
+    `pids` (forks refused, the limit) says that the job hit its process limit: a failure's message says so.
+    """
     error: dict[str, Any] | None = None
     try:
         error = _read_json(os.path.join(home, "job_error.json"))
@@ -132,8 +152,12 @@ def collect(home: str, job_dir: str, exit_code: int, stderr_tail: Iterable[str])
         output = {}
     if error is None and exit_code != 0:
         error = exit_error(exit_code, stderr_tail)
+    if pids is not None:
+        sys.stderr.write(f"[applet-runner] {process_limit_note(pids)}\n")
+        sys.stderr.flush()
     if output is not None:
         atomic_write(os.path.join(job_dir, OUTPUT), _encode(output))
     if error is not None:
+        error = _with_pids_note(error, pids)
         atomic_write(os.path.join(job_dir, ERROR), _encode(error))
     return error

@@ -37,7 +37,7 @@ def function_of(spec: ContainerSpec) -> str:
 
 
 def job_dir(spec: ContainerSpec) -> Path:
-    """The host folder mounted at the launcher's job folder."""
+    """The host folder mounted at the launcher's job folder: work/, the only one the job may write."""
     return next(Path(m.host_path) for m in spec.mounts if m.container_path == launcher.JOB_DIR)
 
 

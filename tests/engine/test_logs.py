@@ -281,3 +281,13 @@ async def test_waiting_for_news_gives_up_after_the_timeout() -> None:
     queue = LogHub().subscribe(lambda job_id: True)
     await wait_for_news(queue, timeout_s=0.01)
     assert queue.empty()
+
+
+def test_a_line_that_cannot_be_written_still_reaches_live_followers(tmp_path: Path,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "job-1" / "job.log").mkdir(parents=True)  # any OSError on write: a full disk, say
+    log = JobLog(tmp_path / "job-1")
+    first, second = log.append_or_keep("stdout", "one"), log.append_or_keep("stderr", "two\nthree")
+    assert (first.stream, first.text, second.stream, second.text) == ("stdout", "one", "stderr", "two\nthree")
+    warnings = [r.getMessage() for r in caplog.records if "cannot write" in r.getMessage()]
+    assert len(warnings) == 1 and "job.log" in warnings[0]

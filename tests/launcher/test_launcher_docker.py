@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socketserver
 import threading
 import uuid
@@ -29,6 +30,7 @@ from runner.launcher import (
     API_DIR,
     APPLET_DIR,
     ENV_API_SOCKET,
+    INPUT_DIR,
     JOB_DIR,
     LAUNCHER_DIR,
     container_command,
@@ -123,11 +125,12 @@ def applet(site: Site, root: Path, interpreter: str, code: str, **extra: Any) ->
 
 
 def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, Any], *, function: str = "main",
-            stop_after_line: str | None = None, api_socket: Path | None = None,
+            stop_after_line: str | None = None, api_socket: Path | None = None, pids_limit: int = 4096,
             ) -> tuple[ContainerExit, list[tuple[str, str]]]:
     job_id = new_id("job")
-    job_dir.mkdir()
-    (job_dir / "job_input.json").write_text(json.dumps(job_input))
+    job_dir.mkdir(exist_ok=True)
+    input_file = job_dir.with_name(job_dir.name + "-input.json")
+    input_file.write_text(json.dumps(job_input))
     site.api.documents[(job_id, "describe")] = {
         "id": job_id, "function": function, "input": job_input, "applet": built.applet_id, "state": "running",
     }
@@ -139,6 +142,7 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
         "RUNNER_FUNCTION": function, "RUNNER_INTERPRETER": built.dxapp.run_spec.interpreter,
     }
     mounts = [Mount(host_path(), LAUNCHER_DIR), Mount(str(built.folder), APPLET_DIR),
+              Mount(str(input_file), f"{INPUT_DIR}/job_input.json"),
               Mount(str(job_dir), JOB_DIR, read_only=False)]
     network = site.network
     if api_socket is not None:
@@ -149,7 +153,7 @@ def run_job(site: Site, built: BuiltApplet, job_dir: Path, job_input: dict[str, 
         network = "none"
     spec = ContainerSpec(
         job_id=job_id, tree_id=job_id, image=built.image_tag, command=tuple(container_command()), env=env,
-        mounts=tuple(mounts), network_mode=network, memory_bytes=512 << 20,
+        mounts=tuple(mounts), network_mode=network, memory_bytes=512 << 20, pids_limit=pids_limit,
     )
     logs: list[tuple[str, str]] = []
     stop = asyncio.Event()
@@ -274,3 +278,41 @@ def test_a_job_without_any_network_reaches_the_api_through_the_launcher(site: Si
     assert result.exit_code == 0, logs
     assert "host unreachable: OSError" in lines(logs, "stdout")
     assert document(tmp_path / "job" / "output.json") == {"y": 2}
+
+
+FORK_BOMB = """\
+main() {
+    python3 -c 'import subprocess
+children = []
+while True:
+    children.append(subprocess.Popen(["sleep", "60"]))'
+}
+"""
+
+
+def test_a_job_that_hits_its_process_limit_is_told_so(site: Site, tmp_path: Path) -> None:
+    # Bounded: the children sleep, and they end with the container once the launcher has reported.
+    built = applet(site, tmp_path, "bash", FORK_BOMB)
+    result, logs = run_job(site, built, tmp_path / "job", {}, pids_limit=48)
+    assert result.exit_code == 1, logs
+    error = document(tmp_path / "job" / "error.json")["error"]
+    assert error["type"] == "AppInternalError"
+    assert error["message"].startswith("the job hit its process limit (48 processes): "), error["message"]
+    assert "Resource temporarily unavailable" in error["message"]
+    told = "[applet-runner] the job hit its process limit (48 processes)"
+    assert any(line.startswith(told) for line in lines(logs, "stderr"))
+
+
+def test_what_the_launcher_writes_belongs_to_the_owner_of_the_work_folder(site: Site, tmp_path: Path) -> None:
+    # The launcher is root in its container; the engine's user owns the folder on the host and must be able to
+    # remove what is written there. As root here, the folder is given to another user to tell the two apart.
+    owner = (4321, 4322) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+    built = applet(site, tmp_path, "bash", BASH)
+    job = tmp_path / "job"
+    job.mkdir()
+    os.chown(job, *owner)
+    result, logs = run_job(site, built, job, {"who": "x", "n": 1, "arr": []})
+    assert result.exit_code == 0, logs
+    for name in ("output.json", "bash-vars.sh"):
+        written = (job / name).stat()
+        assert (written.st_uid, written.st_gid) == owner, name

@@ -18,8 +18,8 @@ LAUNCHER_FILES = sorted(Path(runner.launcher.__file__).parent.glob("*.py"))
 
 @pytest.fixture
 def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    paths = {name: tmp_path / name for name in ("home", "job", "applet")}
-    for name in ("job", "applet"):
+    paths = {name: tmp_path / name for name in ("home", "job", "applet", "input")}
+    for name in ("job", "applet", "input"):
         paths[name].mkdir()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(ENV_INTERPRETER, "bash")
@@ -29,8 +29,8 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 def launch(layout: dict[str, Path], script: str, job_input: object) -> int:
     (layout["applet"] / "code.sh").write_text(script)
-    (layout["job"] / "job_input.json").write_text(json.dumps(job_input))
-    return main(str(layout["home"]), str(layout["job"]), str(layout["applet"]))
+    (layout["input"] / "job_input.json").write_text(json.dumps(job_input))
+    return main(str(layout["home"]), str(layout["job"]), str(layout["applet"]), str(layout["input"]))
 
 
 def test_a_bash_job_gets_its_input_and_its_output_is_collected(
@@ -61,7 +61,8 @@ def test_the_job_does_not_see_the_launcher_settings(layout: dict[str, Path], cap
 
 
 def test_launcher_problems_are_reported_as_errors(layout: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    assert main(str(layout["home"]), str(layout["job"]), str(layout["applet"])) == LAUNCHER_FAILED
+    folders = (str(layout[name]) for name in ("home", "job", "applet", "input"))
+    assert main(*folders) == LAUNCHER_FAILED
     error = json.loads((layout["job"] / "error.json").read_text())["error"]
     assert error["type"] == "AppInternalError" and "job_input.json" in error["message"]
     monkeypatch.setenv(ENV_INTERPRETER, "python2.7")
