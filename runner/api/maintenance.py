@@ -1,4 +1,4 @@
-"""`POST /runner/fsck {"repair": bool}`: check the store against blobs/ and the job folders (runner.store.fsck)."""
+"""`POST /runner/fsck {"repair": bool}`: the store checked against blobs/ and the job folders (store.fsck)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,13 @@ KNOWN_KEYS = frozenset({"repair"})
 
 @routes.static("runner", "fsck")
 async def fsck(call: Call) -> dict[str, Any]:
-    """Every problem found (kind, object, path, problem, repair, repaired), what was checked, and whether it is clean."""
+    """Each problem (kind, object, path, problem, repair, repaired), what was checked, whether it is clean."""
     if call.caller.is_job:
         raise PermissionDenied("only the user checks and repairs the engine's store")
     unknown = sorted(set(call.body) - KNOWN_KEYS)
     if unknown:
-        raise InvalidInput(f"unknown key {unknown[0]!r} of input: /runner/fsck takes only 'repair' (a boolean)")
+        raise InvalidInput(f"unknown key {unknown[0]!r} of input: /runner/fsck takes only 'repair' "
+                           "(a boolean)")
     repair = check.optional_bool(call.body, "repair")
     ttl = current_settings(call.services.home).open_file_ttl_hours
     report = await asyncio.to_thread(run_fsck, call.db, call.services.home, repair=repair, ttl_hours=ttl)

@@ -9,5 +9,5 @@ from runner.api.data_routes import data_routes
 
 def all_routes() -> Routes:
     """The route table of the whole API."""
-    return Routes().merge(jobs.routes, applets.routes, runner_routes.routes, data_routes, job_log_socket.routes,
-                          maintenance.routes)
+    return Routes().merge(jobs.routes, applets.routes, runner_routes.routes, data_routes,
+                          job_log_socket.routes, maintenance.routes)

@@ -27,8 +27,9 @@ def summary_line(report: Mapping[str, Any]) -> str:
     problems = report.get("problems", [])
     if not problems:
         return f"clean: no problems ({checked} checked)"
+    hint = "" if report.get("repair") else "; `runner fsck --repair` repairs them"
     return (f"{len(problems)} problem(s) found, {report['repaired']} repaired, {report['remaining']} remain "
-            f"({checked} checked)" + ("" if report.get("repair") else "; `runner fsck --repair` repairs them"))
+            f"({checked} checked){hint}")
 
 
 @click.command()

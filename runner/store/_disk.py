@@ -1,4 +1,4 @@
-"""A full disk under $RUNNER_HOME, as one clear error: ENOSPC from a blob write and SQLITE_FULL from the store.
+"""A full disk under $RUNNER_HOME as one clear error: ENOSPC from a blob write, SQLITE_FULL from the store.
 
 `DiskFull` is an ApiError so that every route, whichever store call hit the full disk, answers it with the
 documented error shape. It is a 4xx on purpose: a full disk lasts until someone frees space, longer than

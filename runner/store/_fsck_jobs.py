@@ -28,9 +28,10 @@ DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
 def _what(mode: int) -> str:
-    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISDIR, "a folder"), (stat.S_ISREG, "a regular file")):
+    for test, name in ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISFIFO, "a FIFO"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"),
+                       (stat.S_ISREG, "a regular file")):
         if test(mode):
             return name
     return "a special file"
@@ -57,8 +58,9 @@ def _special(job_id: str, folder: Path, dir_fd: int, name: str, want_dir: bool) 
     if mode is None or (stat.S_ISDIR(mode) if want_dir else stat.S_ISREG(mode)):
         return None
     wanted = "a folder" if want_dir else "a regular file"
-    return Finding("job-file-special", job_id, str(folder / name), f"the engine's {name} is {_what(mode)}, not "
-                   f"{wanted}", "it is removed (a link itself, never what it points to)")
+    return Finding("job-file-special", job_id, str(folder / name),
+                   f"the engine's {name} is {_what(mode)}, not {wanted}",
+                   "it is removed (a link itself, never what it points to)")
 
 
 def _folder_problems(job_id: str, folder: Path) -> list[Finding]:
@@ -77,7 +79,8 @@ def _folder_problems(job_id: str, folder: Path) -> list[Finding]:
 def check(db: Database, home: Path, findings: list[Finding]) -> int:
     """Append the job-folder problems of `home` to `findings`; the number of jobs checked."""
     root = home / JOBS
-    names = sorted(os.listdir(root)) if root.is_dir() else []  # listed before the jobs: a new job's row exists
+    # Listed before the jobs are read: a folder is made after its job's row, so no new job looks orphaned.
+    names = sorted(os.listdir(root)) if root.is_dir() else []
     jobs = {r["id"] for r in db.query("SELECT id FROM jobs")}
     for name in names:
         folder = root / name

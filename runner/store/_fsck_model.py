@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class Finding:
-    """A problem: its kind, the object concerned (file, job, blob ID), its path, what is wrong, what repair does."""
+    """A problem: its kind, the object (a file, job or blob ID), its path, what is wrong, what repair does."""
 
     kind: str
     object: str

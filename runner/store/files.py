@@ -191,7 +191,7 @@ def add_part(db: Database, home: Path, file_id: str, index: int, writer: BlobWri
             blob = writer.commit()
             conn.execute("INSERT OR REPLACE INTO file_parts (file, idx, size, md5, blob) VALUES (?, ?, ?, ?, ?)",
                          (file_id, index, blob.size, blob.md5, blob.sha256))
-            write_object(conn, file_id)  # its `modified`: the upload's last activity (see runner.store.uploads)
+            write_object(conn, file_id)  # its `modified`: the upload's last activity (runner.store.uploads)
     finally:
         writer.discard()
     if previous is not None and previous["blob"] != blob.sha256:

@@ -65,6 +65,10 @@ class FsckReport:
         """The problems still there."""
         return [f for f in self.findings if not f.repaired]
 
+    def add(self, kind: str, object_id: str, path: str, problem: str, repair: str) -> None:
+        """Record a problem."""
+        self.findings.append(Finding(kind, object_id, path, problem, repair))
+
     def document(self) -> dict[str, Any]:
         """The JSON answer of POST /runner/fsck."""
         return {"clean": not self.remaining, "repair": self.repair, "checked": dict(self.checked),
@@ -75,11 +79,11 @@ class FsckReport:
 def _database(db: Database, report: FsckReport) -> None:
     rows = db.query("PRAGMA integrity_check")
     messages = [str(r[0]) for r in rows if str(r[0]) != "ok"]
-    messages += [f"row {r[1]} of {r[0]} refers to a missing row of {r[2]}" for r in db.query("PRAGMA foreign_key_check")]
+    messages += [f"row {r[1]} of {r[0]} refers to a missing row of {r[2]}"
+                 for r in db.query("PRAGMA foreign_key_check")]
     for message in messages:
-        report.findings.append(Finding("database", "runner.db", str(db.path), message,
-                                       "none: restore runner.db from a backup (sqlite3 runner.db .recover "
-                                       "salvages what it can)"))
+        report.add("database", "runner.db", str(db.path), message,
+                   "none: restore runner.db from a backup (sqlite3 runner.db .recover salvages what it can)")
 
 
 def _size(path: Path) -> int | None:
@@ -101,7 +105,7 @@ def _content_problem(home: Path, sha: Any, size: Any) -> str | None:
 
 
 def _files(db: Database, home: Path, report: FsckReport) -> list[str]:
-    """Closed files against their blobs, open files against their parts' blobs; the files whose content is lost."""
+    """Closed files against their blobs, open files against their parts'; the files that lost content."""
     lost: list[str] = []
     files = db.query("SELECT id, state, doc FROM objects WHERE class = 'file'")
     report.checked["files"] = len(files)
@@ -111,12 +115,13 @@ def _files(db: Database, home: Path, report: FsckReport) -> list[str]:
             problems = [p for p in [_content_problem(home, doc.get("blob"), doc.get("size"))] if p]
             kind, path = "content-lost", str(blob_path(home, str(doc.get("blob"))))
         else:
-            parts = db.query("SELECT idx, size, blob FROM file_parts WHERE file = ? ORDER BY idx", (row["id"],))
+            parts = db.query("SELECT idx, size, blob FROM file_parts WHERE file = ? ORDER BY idx",
+                             (row["id"],))
             problems = [f"part {p['idx']}: {problem}" for p in parts
                         if (problem := _content_problem(home, p["blob"], p["size"]))]
             kind, path = "part-lost", str(home / BLOBS)
         for problem in problems:
-            report.findings.append(Finding(kind, row["id"], path, f"{row['state']} file: {problem}", LOST_FILE))
+            report.add(kind, row["id"], path, f"{row['state']} file: {problem}", LOST_FILE)
         if problems:
             lost.append(row["id"])
     return lost
@@ -128,18 +133,20 @@ def _rows(db: Database, report: FsckReport) -> tuple[list[str], list[tuple[str, 
         "SELECT DISTINCT p.file FROM file_parts p LEFT JOIN objects o ON o.id = p.file "
         "WHERE o.id IS NULL OR o.state NOT IN ('open', 'closing')")]
     for file_id in parts:
-        report.findings.append(Finding("part-orphan", file_id, "runner.db", "parts are recorded for a file that "
-                                       "does not exist or is no longer open", "the part rows are deleted"))
+        report.add("part-orphan", file_id, "runner.db",
+                   "parts are recorded for a file that does not exist or is no longer open",
+                   "the part rows are deleted")
     dangling = [(r["container"], r["object"]) for r in db.query(
-        "SELECT m.container, m.object FROM memberships m LEFT JOIN objects o ON o.id = m.object WHERE o.id IS NULL")]
+        "SELECT m.container, m.object FROM memberships m LEFT JOIN objects o ON o.id = m.object "
+        "WHERE o.id IS NULL")]
     for container, object_id in dangling:
-        report.findings.append(Finding("membership-dangling", object_id, "runner.db",
-                                       f"{container} lists an object that does not exist", "the entry is deleted"))
+        report.add("membership-dangling", object_id, "runner.db",
+                   f"{container} lists an object that does not exist", "the entry is deleted")
     homeless = [r["id"] for r in db.query(
         "SELECT o.id FROM objects o LEFT JOIN memberships m ON m.object = o.id WHERE m.object IS NULL")]
     for object_id in homeless:
-        report.findings.append(Finding("object-orphan", object_id, "runner.db", "the object is in no project or "
-                                       "container", "the object is deleted (with its parts)"))
+        report.add("object-orphan", object_id, "runner.db", "the object is in no project or container",
+                   "the object is deleted (with its parts)")
     return parts, dangling, homeless
 
 
@@ -155,18 +162,19 @@ def _blobs(db: Database, home: Path, report: FsckReport) -> tuple[list[str], lis
     """Blob files nothing uses, and entries of blobs/ that are no blob at all."""
     on_disk = list(_blob_files(home))  # listed before the references are read: see the module docstring
     used = {r["blob"] for r in db.query("SELECT blob FROM file_parts")}
-    used |= {r["b"] for r in db.query("SELECT json_extract(doc, '$.blob') AS b FROM objects WHERE class = 'file'")}
+    used |= {r["b"] for r in db.query(
+        "SELECT json_extract(doc, '$.blob') AS b FROM objects WHERE class = 'file'")}
     unused: list[str] = []
     stray: list[Path] = []
     for path in on_disk:
         if not SHA256.match(path.name) or path.parent.name != path.name[:2] or _size(path) is None:
             stray.append(path)
-            report.findings.append(Finding("blob-stray", path.name, str(path), "not a blob (a blob is a regular "
-                                           "file blobs/<sha[:2]>/<sha256>)", "it is deleted"))
+            report.add("blob-stray", path.name, str(path),
+                       "not a blob (a blob is a regular file blobs/<sha[:2]>/<sha256>)", "it is deleted")
         elif path.name not in used:
             unused.append(path.name)
-            report.findings.append(Finding("blob-unreferenced", path.name, str(path), "no file or part uses this "
-                                           "blob", "it is deleted"))
+            report.add("blob-unreferenced", path.name, str(path), "no file or part uses this blob",
+                       "it is deleted")
     report.checked["blobs"] = len(on_disk)
     return unused, stray
 
@@ -174,8 +182,9 @@ def _blobs(db: Database, home: Path, report: FsckReport) -> tuple[list[str], lis
 def _scratch(home: Path, report: FsckReport) -> list[Path]:
     leftovers = scratch_leftovers(home, SCRATCH_GRACE_S)
     for path in leftovers:
-        report.findings.append(Finding("scratch-leftover", path.name, str(path), "a temporary blob no upload is "
-                                       "writing (a PUT cut mid-body, or an engine stopped mid-write)", "it is deleted"))
+        report.add("scratch-leftover", path.name, str(path),
+                   "a temporary blob no upload is writing (a PUT cut mid-body, an engine stopped mid-write)",
+                   "it is deleted")
     return leftovers
 
 
@@ -192,7 +201,8 @@ def _repair_store(db: Database, home: Path, report: FsckReport, lost: list[str],
     with db.transaction() as conn:
         used = drop_files(conn, lost)
         for file_id in parts:
-            used += [r["blob"] for r in conn.execute("SELECT blob FROM file_parts WHERE file = ?", (file_id,))]
+            used += [r["blob"] for r in conn.execute("SELECT blob FROM file_parts WHERE file = ?",
+                                                     (file_id,))]
             conn.execute("DELETE FROM file_parts WHERE file = ?", (file_id,))
         for container, object_id in dangling:
             conn.execute("DELETE FROM memberships WHERE container = ? AND object = ?", (container, object_id))
@@ -210,15 +220,15 @@ def _drop_homeless(conn: sqlite3.Connection, object_ids: list[str]) -> list[str]
 
 
 def run_fsck(db: Database, home: Path, *, repair: bool, ttl_hours: float) -> FsckReport:
-    """Check the store of `home` (and repair what can be, when asked); slow on a big store: run it in a thread."""
+    """Check the store of `home` and, with `repair`, repair what can be; slow on a big store: use a thread."""
     report = FsckReport(repair=repair)
     _database(db, report)
     lost = _files(db, home, report)
     rows = _rows(db, report)
     abandoned = [f for f in abandoned_uploads(db, ttl_hours) if f.file_id not in lost]
     for file in abandoned:
-        report.findings.append(Finding("upload-abandoned", file.file_id, file.where, f"open file: {file.reason}",
-                                       "the file is removed with its parts"))
+        report.add("upload-abandoned", file.file_id, file.where, f"open file: {file.reason}",
+                   "the file is removed with its parts")
     jobs = _fsck_jobs.check(db, home, report.findings)
     report.checked["jobs"] = jobs
     if repair:

@@ -25,7 +25,13 @@ from pathlib import Path
 from runner.config import current_settings
 from runner.spec.job_states import TERMINAL_STATES
 from runner.store.db import Database, now_ms
-from runner.store.files import drop_files, release_blobs, remove_scratch, reopen_interrupted, scratch_leftovers
+from runner.store.files import (
+    drop_files,
+    release_blobs,
+    remove_scratch,
+    reopen_interrupted,
+    scratch_leftovers,
+)
 from runner.store.objects import ObjectNotFound, get_object
 
 log = logging.getLogger(__name__)
@@ -58,8 +64,9 @@ def _tree_ended(db: Database, job_id: str) -> bool:
     if not rows:
         return True
     terminal = tuple(state.value for state in TERMINAL_STATES)
-    live = db.query(f"SELECT 1 FROM jobs WHERE root = ? AND state NOT IN ({', '.join('?' for _ in terminal)}) "
-                    "LIMIT 1", (rows[0]["root"], *terminal))
+    marks = ", ".join("?" for _ in terminal)
+    live = db.query(f"SELECT 1 FROM jobs WHERE root = ? AND state NOT IN ({marks}) LIMIT 1",
+                    (rows[0]["root"], *terminal))
     return not live
 
 
@@ -85,7 +92,7 @@ def abandoned_uploads(db: Database, ttl_hours: float, at_ms: int | None = None) 
 
 
 def remove_abandoned(db: Database, home: Path, files: Sequence[Abandoned]) -> list[Abandoned]:
-    """Remove those of `files` still open and unchanged since they were judged, with their parts; those removed."""
+    """Remove those of `files` still open and unchanged since judged, with their parts; those removed."""
     removed: list[Abandoned] = []
     with db.transaction() as conn:
         for file in files:
@@ -108,7 +115,7 @@ def sweep_uploads(db: Database, home: Path, ttl_hours: float, scratch_min_age_s:
 
 
 def recover_uploads(db: Database, home: Path) -> list[Abandoned]:
-    """At engine start: files left closing are open again, then every scratch leftover and abandoned file goes."""
+    """At engine start: files left closing reopen, then every scratch leftover and abandoned file goes."""
     reopened = reopen_interrupted(db)
     if reopened:
         log.info("files left closing by a stopped engine are open again: %s", ", ".join(reopened))

@@ -37,7 +37,8 @@ def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pyte
 
 
 @pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"],
-                                  ["set", "open_file_ttl_hours", "soon"], ["set", "open_file_ttl_hours", "0"]])
+                                  ["set", "open_file_ttl_hours", "soon"],
+                                  ["set", "open_file_ttl_hours", "0"]])
 def test_an_unknown_key_or_bad_value_exits_3(runner_home: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["config", *args])
     assert result.exit_code == 3
@@ -59,4 +60,5 @@ def test_the_open_file_ttl_is_a_number_of_hours(runner_home: Path) -> None:
     assert CliRunner().invoke(cli, ["config", "get", "open_file_ttl_hours"]).output == "24.0\n"
     assert CliRunner().invoke(cli, ["config", "set", "open_file_ttl_hours", "1.5"]).exit_code == 0
     assert tomllib.loads((runner_home / "config.toml").read_text()) == {"open_file_ttl_hours": 1.5}
-    assert load_settings(runner_home, environ={"RUNNER_OPEN_FILE_TTL_HOURS": "48"}).settings.open_file_ttl_hours == 48
+    loaded = load_settings(runner_home, environ={"RUNNER_OPEN_FILE_TTL_HOURS": "48"})
+    assert loaded.settings.open_file_ttl_hours == 48

@@ -98,7 +98,8 @@ def test_kill_9_mid_upload_then_restart_removes_the_cut_upload(home: Path, tmp_p
     assert (report["clean"], report["checked"]["files"]) == (True, 1)
 
 
-def test_a_real_jobs_folder_is_clean_and_a_planted_link_is_removed(engine: EngineClient, tmp_path: Path) -> None:
+def test_a_real_jobs_folder_is_clean_and_a_planted_link_is_removed(engine: EngineClient,
+                                                                   tmp_path: Path) -> None:
     job_id = run_sample(engine, "hello_bash", {"who": "fsck"})
     assert wait_terminal(engine, job_id)["state"] == "done"
     report = engine.call("/runner/fsck", {})

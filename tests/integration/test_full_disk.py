@@ -7,8 +7,8 @@ partial is left in blobs/; the store stays consistent; once space is freed, uplo
 from __future__ import annotations
 
 import errno
-import json
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -137,8 +137,8 @@ def test_a_part_that_does_not_fit_fails_clearly_and_leaves_nothing(engine_client
     _consistent(engine_client, home)
 
 
-def test_a_close_that_does_not_fit_fails_clearly_and_the_file_stays_open(engine_client: EngineClient, home: Path,
-                                                                        filler: Path, tmp_path: Path) -> None:
+def test_a_close_that_does_not_fit_fails_clearly_and_the_file_stays_open(
+        engine_client: EngineClient, home: Path, filler: Path, tmp_path: Path) -> None:
     source = tmp_path / "three.bin"
     source.write_bytes(os.urandom(3 * MIB))
     _fill(filler, leave=4 * MIB)  # the three parts fit; joining them into one blob does not
@@ -179,11 +179,13 @@ def test_store_writes_on_a_full_disk_fail_clearly_then_uploads_work_again(
     filler.unlink()
     _consistent(engine_client, home)
     file_id = upload_file(engine_client, source, project=str(engine_client.project), part_size=MIB)
-    assert hashlib.sha256(read_file(engine_client, file_id)).digest() == hashlib.sha256(source.read_bytes()).digest()
+    back = read_file(engine_client, file_id)
+    assert hashlib.sha256(back).hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def _containers(client: Any, home: Path, job_id: str) -> list[Any]:
-    return list(client.containers.list(all=True, filters={"label": [f"runner.home={home}", f"runner.job={job_id}"]}))
+    labels = [f"runner.home={home}", f"runner.job={job_id}"]
+    return list(client.containers.list(all=True, filters={"label": labels}))
 
 
 def test_a_job_running_into_a_full_disk_does_not_bring_the_engine_down(
@@ -193,7 +195,8 @@ def test_a_job_running_into_a_full_disk_does_not_bring_the_engine_down(
     (app / "dxapp.json").write_text(json.dumps(CHATTY))
     (app / "src" / "chatty.sh").write_text(CHATTY_SH)
     applet = engine_client.call("/runner/build", {"folder": str(app)}, timeout_s=None)["id"]
-    job_id = engine_client.call(f"/{applet}/run", {"project": engine_client.project, "input": {"lines": 25}})["id"]
+    project = engine_client.project
+    job_id = engine_client.call(f"/{applet}/run", {"project": project, "input": {"lines": 25}})["id"]
     log = home / "jobs" / job_id / "job.log"
     deadline = time.monotonic() + 120
     while not (log.exists() and b"line 3 " in log.read_bytes()):
@@ -206,6 +209,6 @@ def test_a_job_running_into_a_full_disk_does_not_bring_the_engine_down(
     assert engine_client.ping()["ok"] is True
 
     filler.unlink()
-    again = engine_client.call(f"/{applet}/run", {"project": engine_client.project, "input": {"lines": 2}})["id"]
+    again = engine_client.call(f"/{applet}/run", {"project": project, "input": {"lines": 2}})["id"]
     assert wait_terminal(engine_client, again)["output"] == {"said": 2}
     _consistent(engine_client, home)

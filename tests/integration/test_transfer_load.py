@@ -26,12 +26,14 @@ def _contents() -> list[bytes]:
     chance = random.Random(8)
     sizes = EDGE_SIZES + [chance.randrange(0, 4 * MIB) for _ in range(FILES - len(EDGE_SIZES))]
     contents = [os.urandom(size) for size in sizes]
-    for index in range(len(EDGE_SIZES), FILES - 1, 9):  # equal content uploaded at the same time shares its blobs
+    # Equal content uploaded at the same time shares its blobs.
+    for index in range(len(EDGE_SIZES), FILES - 1, 9):
         contents[index + 1] = contents[index]
     return contents
 
 
-def test_fifty_parallel_uploads_and_downloads_come_back_byte_identical(engine: EngineClient, tmp_path: Path) -> None:
+def test_fifty_parallel_uploads_and_downloads_come_back_byte_identical(engine: EngineClient,
+                                                                       tmp_path: Path) -> None:
     contents = _contents()
     sources = []
     for index, data in enumerate(contents):

@@ -1,4 +1,4 @@
-"""`runner fsck` on a real SQLite file, real blobs and real job folders: each problem planted, reported, repaired."""
+"""`runner fsck` on a real SQLite file, blobs and job folders: each problem planted, reported, repaired."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ def test_a_healthy_store_is_clean(db: Database, home: Path, project: str) -> Non
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated"])
-def test_a_closed_file_with_lost_content_is_removed(db: Database, home: Path, project: str, damage: str) -> None:
+def test_a_closed_file_with_lost_content_is_removed(db: Database, home: Path, project: str,
+                                                    damage: str) -> None:
     lost = _upload(db, home, project, [b"precious bytes"], name="lost.bin")
     kept = _upload(db, home, project, [b"other bytes"], name="kept.bin")
     blob = blob_path(home, _sha(b"precious bytes"))
@@ -149,7 +150,7 @@ def test_scratch_leftovers_are_deleted_but_not_an_upload_in_flight(db: Database,
 def test_an_abandoned_upload_is_reported_and_removed(db: Database, home: Path, project: str) -> None:
     file_id = _upload(db, home, project, [b"never closed"], close=False)
     with db.transaction() as conn:
-        conn.execute("UPDATE objects SET modified = modified - ? WHERE id = ?", (int(25 * 3600 * 1000), file_id))
+        conn.execute("UPDATE objects SET modified = modified - ? WHERE id = ?", ((25 * 3600 * 1000), file_id))
     report = _fsck(db, home)
     assert _kinds(report) == [("upload-abandoned", file_id)]
     assert report.findings[0].path == f"{project}:/f.bin"
@@ -212,14 +213,16 @@ def test_rows_that_point_nowhere_are_deleted(db: Database, home: Path, project: 
     writer.write(b"a part of nothing")
     with db.transaction() as conn:
         blob = writer.commit()
-        conn.execute("INSERT INTO file_parts VALUES (?, 1, ?, ?, ?)", (gone, blob.size, blob.md5, blob.sha256))
+        conn.execute("INSERT INTO file_parts VALUES (?, 1, ?, ?, ?)",
+                     (gone, blob.size, blob.md5, blob.sha256))
         conn.execute("INSERT INTO memberships VALUES (?, ?, '/', 'ghost', 0, '{}')", (project, ghost))
     homeless = create_object(db, "record", project, name="r")["id"]
     with db.transaction() as conn:
         conn.execute("DELETE FROM memberships WHERE object = ?", (homeless,))
 
     report = _fsck(db, home)
-    assert _kinds(report) == [("membership-dangling", ghost), ("object-orphan", homeless), ("part-orphan", gone)]
+    assert _kinds(report) == [("membership-dangling", ghost), ("object-orphan", homeless),
+                              ("part-orphan", gone)]
     _fsck(db, home, repair=True)
     assert not blob_path(home, blob.sha256).exists() and _fsck(db, home).findings == []
 

@@ -47,7 +47,8 @@ def _part(db: Database, home: Path, file_id: str, index: int, data: bytes) -> Pa
 def _age(db: Database, file_id: str, hours: float) -> None:
     """Make the file's last activity `hours` old, as if it had been idle that long."""
     with db.transaction() as conn:
-        conn.execute("UPDATE objects SET modified = ? WHERE id = ?", (now_ms() - int(hours * HOUR_MS), file_id))
+        conn.execute("UPDATE objects SET modified = ? WHERE id = ?",
+                     (now_ms() - int(hours * HOUR_MS), file_id))
 
 
 def _job(db: Database, root: str | None = None) -> str:
@@ -61,7 +62,8 @@ def _file(db: Database, project: str, name: str, job: str | None = None) -> str:
     return str(create_object(db, "file", project, name=name, folder="/", doc={"createdBy": created_by})["id"])
 
 
-def test_an_idle_upload_of_the_user_goes_with_its_parts_and_only_unshared_blobs(db: Database, home: Path) -> None:
+def test_an_idle_upload_of_the_user_goes_with_its_parts_and_only_unshared_blobs(db: Database,
+                                                                                home: Path) -> None:
     project = create_container(db, "project", "p")
     idle, recent, closing = (_file(db, project, n) for n in ("idle.bin", "recent.bin", "closing.bin"))
     own = _part(db, home, idle, 1, b"only the idle file has these bytes")
@@ -89,7 +91,8 @@ def test_a_part_upload_is_activity(db: Database, home: Path) -> None:
     _age(db, file_id, 30)
     _part(db, home, file_id, 1, b"still uploading")
     assert abandoned_uploads(db, ttl_hours=24) == []
-    assert [f.file_id for f in abandoned_uploads(db, ttl_hours=24, at_ms=now_ms() + 25 * HOUR_MS)] == [file_id]
+    later = now_ms() + 25 * HOUR_MS
+    assert [f.file_id for f in abandoned_uploads(db, ttl_hours=24, at_ms=later)] == [file_id]
 
 
 def test_a_jobs_upload_goes_once_its_whole_tree_has_ended(db: Database, home: Path) -> None:
@@ -143,7 +146,8 @@ def test_scratch_leftovers_go_but_not_a_writer_in_flight(db: Database, home: Pat
     in_flight.discard()
 
 
-def test_recovery_at_start_reopens_closing_files_and_applies_the_ttl_setting(db: Database, home: Path) -> None:
+def test_recovery_at_start_reopens_closing_files_and_applies_the_ttl_setting(db: Database,
+                                                                             home: Path) -> None:
     (home / "config.toml").write_text("open_file_ttl_hours = 2\n")
     project = create_container(db, "project", "p")
     cut, kept = _file(db, project, "cut.bin"), _file(db, project, "kept.bin")
