@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import os
 import time
@@ -21,6 +23,7 @@ from runner.store.uploads import (
     abandoned_uploads,
     recover_uploads,
     remove_abandoned,
+    sweep_periodically,
     sweep_uploads,
 )
 
@@ -160,3 +163,26 @@ def test_recovery_at_start_reopens_closing_files_and_applies_the_ttl_setting(db:
 
     assert [f.file_id for f in removed] == [cut]
     assert get_object(db, kept)["state"] == "open"
+
+
+@pytest.mark.asyncio
+async def test_the_periodic_sweep_removes_what_goes_idle_while_the_engine_runs(db: Database,
+                                                                               home: Path) -> None:
+    project = create_container(db, "project", "p")
+    file_id = _file(db, project, "left.bin")
+    blob = _part(db, home, file_id, 1, b"the client went away")
+    sweeper = asyncio.create_task(sweep_periodically(db, home, interval_s=0.01))
+    try:
+        await asyncio.sleep(0.05)
+        assert get_object(db, file_id)["state"] == "open"  # not idle yet: the sweeps leave it
+        _age(db, file_id, 30)
+        deadline = time.monotonic() + 30
+        while blob.exists():
+            assert time.monotonic() < deadline, "no sweep removed the idle upload"
+            await asyncio.sleep(0.01)
+    finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+    with pytest.raises(ObjectNotFound):
+        get_object(db, file_id)
