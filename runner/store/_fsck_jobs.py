@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from runner.store._fsck_model import Finding
-from runner.store.db import Database
+from runner.store.db import Database, now_ms
 
 JOBS = "jobs"
 ENGINE_DIRS = ("input", "work")
@@ -79,24 +79,31 @@ def _folder_problems(job_id: str, folder: Path) -> list[Finding]:
 def check(db: Database, home: Path, findings: list[Finding]) -> int:
     """Append the job-folder problems of `home` to `findings`; the number of jobs checked."""
     root = home / JOBS
-    # Listed before the jobs are read: a folder is made after its job's row, so no new job looks orphaned.
+    # Listed before the jobs are read, as a job's folder is made just after its row: no new job's folder
+    # looks orphaned, and a job created after the listing is not taken for one without a folder.
+    listed_at = now_ms()
     names = sorted(os.listdir(root)) if root.is_dir() else []
-    jobs = {r["id"] for r in db.query("SELECT id FROM jobs")}
+    created = {r["id"]: r["created"] for r in db.query("SELECT id, created FROM jobs")}
     for name in names:
         folder = root / name
-        mode = os.lstat(folder).st_mode
-        if name not in jobs:
+        try:
+            mode = os.lstat(folder).st_mode
+        except FileNotFoundError:
+            continue
+        if name not in created:
             findings.append(Finding("job-folder-orphan", name, str(folder), "no job has this folder's ID",
                                     "the folder is deleted (nothing can show it any more)"))
         elif not stat.S_ISDIR(mode):
-            findings.append(Finding("job-folder-not-a-folder", name, str(folder), f"the job's folder is "
-                                    f"{_what(mode)}", "it is removed and an empty folder made"))
+            findings.append(Finding("job-folder-not-a-folder", name, str(folder),
+                                    f"the job's folder is {_what(mode)}",
+                                    "it is removed and an empty folder made"))
         else:
             findings.extend(_folder_problems(name, folder))
-    for job_id in sorted(jobs - set(names)):
-        findings.append(Finding("job-folder-missing", job_id, str(root / job_id), "the job has no folder",
-                                "an empty folder is made (the job's log is lost)"))
-    return len(jobs)
+    for job_id in sorted(set(created) - set(names)):
+        if created[job_id] <= listed_at:
+            findings.append(Finding("job-folder-missing", job_id, str(root / job_id), "the job has no folder",
+                                    "an empty folder is made (the job's log is lost)"))
+    return len(created)
 
 
 def _remove(name: str, dir_fd: int) -> None:
