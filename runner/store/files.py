@@ -139,7 +139,10 @@ def scratch_leftovers(home: Path, min_age_s: float = 0.0) -> list[Path]:
         return found
     cutoff = time.time() - min_age_s
     for path in entries:
-        info = path.lstat()
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue  # committed or discarded since it was listed
         if stat.S_ISREG(info.st_mode) and (info.st_mtime > cutoff or _held(path)):
             continue
         found.append(path)
