@@ -104,6 +104,15 @@ def _content_problem(home: Path, sha: Any, size: Any) -> str | None:
     return None
 
 
+def _file_problems(db: Database, home: Path, file_id: str, state: str, doc: dict[str, Any]) -> list[str]:
+    if state == "closed":
+        problem = _content_problem(home, doc.get("blob"), doc.get("size"))
+        return [f"closed file: {problem}"] if problem else []
+    parts = db.query("SELECT idx, size, blob FROM file_parts WHERE file = ? ORDER BY idx", (file_id,))
+    return [f"{state} file: part {p['idx']}: {problem}" for p in parts
+            if (problem := _content_problem(home, p["blob"], p["size"]))]
+
+
 def _files(db: Database, home: Path, report: FsckReport) -> list[str]:
     """Closed files against their blobs, open files against their parts'; the files that lost content."""
     lost: list[str] = []
@@ -111,20 +120,26 @@ def _files(db: Database, home: Path, report: FsckReport) -> list[str]:
     report.checked["files"] = len(files)
     for row in files:
         doc = json.loads(row["doc"])
-        if row["state"] == "closed":
-            problems = [p for p in [_content_problem(home, doc.get("blob"), doc.get("size"))] if p]
-            kind, path = "content-lost", str(blob_path(home, str(doc.get("blob"))))
-        else:
-            parts = db.query("SELECT idx, size, blob FROM file_parts WHERE file = ? ORDER BY idx",
-                             (row["id"],))
-            problems = [f"part {p['idx']}: {problem}" for p in parts
-                        if (problem := _content_problem(home, p["blob"], p["size"]))]
-            kind, path = "part-lost", str(home / BLOBS)
+        closed = row["state"] == "closed"
+        kind = "content-lost" if closed else "part-lost"
+        path = str(blob_path(home, str(doc.get("blob")))) if closed else str(home / BLOBS)
+        problems = _file_problems(db, home, row["id"], row["state"], doc)
         for problem in problems:
-            report.add(kind, row["id"], path, f"{row['state']} file: {problem}", LOST_FILE)
+            report.add(kind, row["id"], path, problem, LOST_FILE)
         if problems:
             lost.append(row["id"])
     return lost
+
+
+def _still_lost(db: Database, home: Path, file_ids: list[str]) -> list[str]:
+    """Inside the repair's transaction: those of `file_ids` that still lack content (a close, say, may
+    have released the parts that were looked at in the meantime)."""
+    still: list[str] = []
+    for file_id in file_ids:
+        rows = db.query("SELECT state, doc FROM objects WHERE id = ?", (file_id,))
+        if rows and _file_problems(db, home, file_id, rows[0]["state"], json.loads(rows[0]["doc"])):
+            still.append(file_id)
+    return still
 
 
 def _rows(db: Database, report: FsckReport) -> tuple[list[str], list[tuple[str, str]], list[str]]:
@@ -198,14 +213,19 @@ def _mark(report: FsckReport, kinds: Iterable[str], objects: Iterable[str] | Non
 def _repair_store(db: Database, home: Path, report: FsckReport, lost: list[str],
                   rows: tuple[list[str], list[tuple[str, str]], list[str]]) -> None:
     parts, dangling, homeless = rows
+    # Everything is looked at again inside the transaction: the store may have moved on since the checks.
     with db.transaction() as conn:
+        lost = _still_lost(db, home, lost)
         used = drop_files(conn, lost)
         for file_id in parts:
-            used += [r["blob"] for r in conn.execute("SELECT blob FROM file_parts WHERE file = ?",
-                                                     (file_id,))]
-            conn.execute("DELETE FROM file_parts WHERE file = ?", (file_id,))
+            if conn.execute("SELECT 1 FROM objects WHERE id = ? AND state IN ('open', 'closing')",
+                            (file_id,)).fetchone() is None:
+                used += [r["blob"] for r in conn.execute("SELECT blob FROM file_parts WHERE file = ?",
+                                                         (file_id,))]
+                conn.execute("DELETE FROM file_parts WHERE file = ?", (file_id,))
         for container, object_id in dangling:
-            conn.execute("DELETE FROM memberships WHERE container = ? AND object = ?", (container, object_id))
+            conn.execute("DELETE FROM memberships WHERE container = ? AND object = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM objects WHERE id = ?)", (container, object_id, object_id))
         used += _drop_homeless(conn, homeless)
     release_blobs(db, home, used)
     _mark(report, ("content-lost", "part-lost"), lost)
@@ -213,8 +233,10 @@ def _repair_store(db: Database, home: Path, report: FsckReport, lost: list[str],
 
 
 def _drop_homeless(conn: sqlite3.Connection, object_ids: list[str]) -> list[str]:
-    used = drop_files(conn, object_ids)
-    for object_id in object_ids:
+    still = [o for o in object_ids
+             if conn.execute("SELECT 1 FROM memberships WHERE object = ?", (o,)).fetchone() is None]
+    used = drop_files(conn, still)
+    for object_id in still:
         conn.execute("DELETE FROM objects WHERE id = ?", (object_id,))
     return used
 
