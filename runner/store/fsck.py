@@ -113,33 +113,35 @@ def _file_problems(db: Database, home: Path, file_id: str, state: str, doc: dict
             if (problem := _content_problem(home, p["blob"], p["size"]))]
 
 
-def _files(db: Database, home: Path, report: FsckReport) -> list[str]:
-    """Closed files against their blobs, open files against their parts'; the files that lost content."""
-    lost: list[str] = []
-    files = db.query("SELECT id, state, doc FROM objects WHERE class = 'file'")
-    report.checked["files"] = len(files)
-    for row in files:
-        doc = json.loads(row["doc"])
-        closed = row["state"] == "closed"
-        kind = "content-lost" if closed else "part-lost"
-        path = str(blob_path(home, str(doc.get("blob")))) if closed else str(home / BLOBS)
-        problems = _file_problems(db, home, row["id"], row["state"], doc)
-        for problem in problems:
-            report.add(kind, row["id"], path, problem, LOST_FILE)
-        if problems:
-            lost.append(row["id"])
-    return lost
-
-
 def _still_lost(db: Database, home: Path, file_ids: list[str]) -> list[str]:
-    """Inside the repair's transaction: those of `file_ids` that still lack content (a close, say, may
-    have released the parts that were looked at in the meantime)."""
+    """Those of `file_ids` that lack content now (call it inside a transaction: nothing moves meanwhile)."""
     still: list[str] = []
     for file_id in file_ids:
         rows = db.query("SELECT state, doc FROM objects WHERE id = ?", (file_id,))
         if rows and _file_problems(db, home, file_id, rows[0]["state"], json.loads(rows[0]["doc"])):
             still.append(file_id)
     return still
+
+
+def _files(db: Database, home: Path, report: FsckReport) -> list[str]:
+    """Closed files against their blobs, open files against their parts'; the files that lost content."""
+    files = db.query("SELECT id, state, doc FROM objects WHERE class = 'file'")
+    report.checked["files"] = len(files)
+    suspects = [r["id"] for r in files if _file_problems(db, home, r["id"], r["state"], json.loads(r["doc"]))]
+    if not suspects:
+        return []
+    # Looked at again with the store held still: a close may have released the parts seen a moment ago.
+    with db.transaction():
+        lost = _still_lost(db, home, suspects)
+        for file_id in lost:
+            row = db.query("SELECT state, doc FROM objects WHERE id = ?", (file_id,))[0]
+            doc = json.loads(row["doc"])
+            closed = row["state"] == "closed"
+            kind = "content-lost" if closed else "part-lost"
+            path = str(blob_path(home, str(doc.get("blob")))) if closed else str(home / BLOBS)
+            for problem in _file_problems(db, home, file_id, row["state"], doc):
+                report.add(kind, file_id, path, problem, LOST_FILE)
+    return lost
 
 
 def _rows(db: Database, report: FsckReport) -> tuple[list[str], list[tuple[str, str]], list[str]]:
