@@ -7,6 +7,7 @@ The settings are read into a frozen `Settings`; keys the runner does not know ar
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 import tomllib
@@ -51,6 +52,9 @@ class Settings:
 
     # Reuse the output of an equal done job instead of running a job again (DNAnexus job reuse).
     reuse: bool = False
+    # An open file of the user with no activity (creation, a part, a change) for this long is removed with its
+    # parts: an upload abandoned by its client (or cut by an engine crash) would otherwise stay open for ever.
+    open_file_ttl_hours: float = 24.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +75,27 @@ def parse_value(key: str, value: Any) -> Any:
     """`value` (a TOML value or a command-line word) as the type of `key`; SettingError if it is not one."""
     if key not in setting_keys():
         raise SettingError(f"unknown setting {key!r} (known: {', '.join(setting_keys())})")
-    # Every setting is a boolean for now; a new kind of setting adds its parser here.
+    if isinstance(getattr(Settings(), key), float):
+        return _positive_number(key, value)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
     raise SettingError(f"{key} must be true or false, not {value!r}")
+
+
+def _positive_number(key: str, value: Any) -> float:
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if number is None or not math.isfinite(number) or number <= 0:
+        raise SettingError(f"{key} must be a number greater than 0, not {value!r}")
+    return number
 
 
 def config_path(home: Path | None = None) -> Path:

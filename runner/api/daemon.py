@@ -39,9 +39,9 @@ from runner.engine.driver import Engine
 from runner.engine.scheduler import Resources
 from runner.errors import RunnerError
 from runner.store.db import Database, now_ms
-from runner.store.files import reopen_interrupted
 from runner.store.objects import create_container
 from runner.store.tokens import user_token
+from runner.store.uploads import recover_uploads, sweep_periodically
 
 log = logging.getLogger("runner.engine")
 EXIT_ALREADY_RUNNING = 75
@@ -100,9 +100,7 @@ def _capacity(home: Path) -> Resources:
 async def serve(home: Path, port: int) -> None:
     """Run the engine until SIGTERM, SIGINT or /runner/shutdown."""
     db = Database(home / "runner.db")
-    reopened = reopen_interrupted(db)
-    if reopened:
-        log.info("files left closing by a stopped engine are open again: %s", ", ".join(reopened))
+    recover_uploads(db, home)
     client = connect()
     token = user_token(db, home)
     del token  # written to home/credentials for the clients
@@ -118,6 +116,7 @@ async def serve(home: Path, port: int) -> None:
         loop.add_signal_handler(signum, shutdown.set)
     runner_app: web.AppRunner | None = None
     engine: Engine | None = None
+    sweeper = asyncio.create_task(sweep_periodically(db, home))
     try:
         reach = Reachability(port=0, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
         engine = Engine(db, backend, home, reach, _capacity(home))
@@ -145,6 +144,7 @@ async def serve(home: Path, port: int) -> None:
         await shutdown.wait()
         log.info("shutting down")
     finally:
+        sweeper.cancel()
         (home / "engine.json").unlink(missing_ok=True)
         if engine is not None:
             await engine.close()

@@ -66,6 +66,7 @@ def _register() -> None:
         watch,
     )
     from runner.cli import config as config_cli
+    from runner.cli import fsck as fsck_cli
     from runner.cli import ssh as ssh_cli
 
     cli.add_command(build.build)
@@ -85,6 +86,7 @@ def _register() -> None:
     cli.add_command(env.env)
     cli.add_command(config_cli.config)
     cli.add_command(ssh_cli.ssh)
+    cli.add_command(fsck_cli.fsck)
 
 
 _register()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from runner.errors import RunnerError
+from runner.store._disk import disk_full_as_error
 
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -112,19 +113,24 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
-        with self._lock:
+        """A write transaction: committed when the block ends, rolled back if it raises.
+
+        A full disk (SQLITE_FULL, ENOSPC) becomes DiskFull; the transaction is rolled back all the same.
+        """
+        with self._lock, disk_full_as_error(self.path.parent):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                # SQLite may already have rolled back (a failed COMMIT on a full disk does).
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only statement."""
-        with self._lock:
+        with self._lock, disk_full_as_error(self.path.parent):
             return self._conn.execute(sql, params).fetchall()
 
     def close(self) -> None:

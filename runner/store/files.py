@@ -9,22 +9,31 @@ download (with or without a byte range) is a plain file.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import os
+import shutil
 import sqlite3
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from runner.errors import RunnerError
+from runner.store._disk import disk_full_as_error
 from runner.store.db import Database
 from runner.store.objects import ObjectNotFound, write_object
 
 BLOBS = "blobs"
+SCRATCH_PREFIX = "part-"
 COPY_CHUNK = 1 << 20
+
+log = logging.getLogger(__name__)
 
 
 class FileStateError(RunnerError):
@@ -56,13 +65,20 @@ def blob_path(home: Path, sha256: str) -> Path:
 
 
 class BlobWriter:
-    """Bytes written to a temporary file, hashed on the way; `commit()` puts them in place as a blob."""
+    """Bytes written to a temporary file, hashed on the way; `commit()` puts them in place as a blob.
+
+    The temporary file under `blobs/tmp/` is flock()ed while it is written, so a sweep of leftovers (after a
+    crash, or a PUT cut mid-body) can tell it from one in flight. A full disk raises DiskFull, and the
+    temporary file is removed by `discard()` even then.
+    """
 
     def __init__(self, home: Path) -> None:
         self.home = home
-        scratch = home / BLOBS / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=scratch, prefix="part-")
+        scratch = scratch_dir(home)
+        with disk_full_as_error(home):
+            scratch.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(dir=scratch, prefix=SCRATCH_PREFIX)
+        fcntl.flock(handle, fcntl.LOCK_EX)
         self._file = os.fdopen(handle, "wb")
         self._path = Path(name)
         self._sha256, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
@@ -70,7 +86,8 @@ class BlobWriter:
 
     def write(self, data: bytes) -> None:
         """Append bytes."""
-        self._file.write(data)
+        with disk_full_as_error(self.home):
+            self._file.write(data)
         self._sha256.update(data)
         self._md5.update(data)
         self._size += len(data)
@@ -82,22 +99,77 @@ class BlobWriter:
     def commit(self) -> Blob:
         """Move the bytes into place (dropping them when the same blob exists); call inside a transaction."""
         blob = self.blob()
-        self._file.close()
-        target = blob_path(self.home, blob.sha256)
-        if target.exists():
-            self._path.unlink(missing_ok=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._path, target)
+        with disk_full_as_error(self.home):
+            self._file.close()
+            target = blob_path(self.home, blob.sha256)
+            if target.exists():
+                self._path.unlink(missing_ok=True)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._path, target)
         self._done = True
         return blob
 
     def discard(self) -> None:
-        """Throw the bytes away unless committed (safe to call more than once)."""
+        """Throw the bytes away unless committed (safe to call more than once, and on a full disk)."""
         if not self._done:
-            self._file.close()
-            self._path.unlink(missing_ok=True)
             self._done = True
+            try:
+                self._file.close()
+            except OSError:
+                pass  # the buffered rest could not be written: it is being thrown away anyway
+            finally:
+                self._path.unlink(missing_ok=True)
+
+
+def scratch_dir(home: Path) -> Path:
+    """Where blobs are written before they are put in place."""
+    return home / BLOBS / "tmp"
+
+
+def scratch_leftovers(home: Path, min_age_s: float = 0.0) -> list[Path]:
+    """Files under `blobs/tmp/` no writer holds (and not changed for `min_age_s`): crash or cut-PUT leftovers.
+
+    Anything there that is not a regular file (a link, a folder) is a leftover too.
+    """
+    found: list[Path] = []
+    try:
+        entries = sorted(scratch_dir(home).iterdir())
+    except FileNotFoundError:
+        return found
+    cutoff = time.time() - min_age_s
+    for path in entries:
+        try:
+            info = path.lstat()
+        except FileNotFoundError:
+            continue  # committed or discarded since it was listed
+        if stat.S_ISREG(info.st_mode) and (info.st_mtime > cutoff or _held(path)):
+            continue
+        found.append(path)
+    return found
+
+
+def _held(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return True  # committed or discarded since it was listed: not a leftover
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def remove_scratch(paths: Iterable[Path]) -> None:
+    """Delete scratch leftovers (a folder with what is in it, a link itself and not what it points to)."""
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _file_state(conn: sqlite3.Connection, file_id: str) -> str:
@@ -122,6 +194,7 @@ def add_part(db: Database, home: Path, file_id: str, index: int, writer: BlobWri
             blob = writer.commit()
             conn.execute("INSERT OR REPLACE INTO file_parts (file, idx, size, md5, blob) VALUES (?, ?, ?, ?, ?)",
                          (file_id, index, blob.size, blob.md5, blob.sha256))
+            write_object(conn, file_id)  # its `modified`: the upload's last activity (runner.store.uploads)
     finally:
         writer.discard()
     if previous is not None and previous["blob"] != blob.sha256:
@@ -167,10 +240,18 @@ def finish_close(db: Database, home: Path, file_id: str) -> None:
     except BaseException:
         if writer is not None:
             writer.discard()
-        with db.transaction() as conn:
-            write_object(conn, file_id, state="open")
+        _reopen_after_failed_close(db, file_id)
         raise
     release_blobs(db, home, [p.blob for p in parts])
+
+
+def _reopen_after_failed_close(db: Database, file_id: str) -> None:
+    try:
+        with db.transaction() as conn:
+            write_object(conn, file_id, state="open")
+    except (RunnerError, sqlite3.Error):
+        # The close's own failure is the one to report; a restart reopens files left closing.
+        log.exception("%s could not be put back to open after its close failed", file_id)
 
 
 def _concatenate(home: Path, parts: list[Part], writer: BlobWriter) -> None:
@@ -181,11 +262,14 @@ def _concatenate(home: Path, parts: list[Part], writer: BlobWriter) -> None:
 
 
 def reopen_interrupted(db: Database) -> list[str]:
-    """Files left `closing` by an engine that stopped mid-close go back to `open`; returns their IDs."""
+    """Files left `closing` by an engine that stopped mid-close go back to `open`; returns their IDs.
+
+    Their `modified` is kept: reopening is not activity of their uploader (see runner.store.uploads).
+    """
     rows = db.query("SELECT id FROM objects WHERE class = 'file' AND state = 'closing'")
     with db.transaction() as conn:
         for row in rows:
-            write_object(conn, row["id"], state="open")
+            conn.execute("UPDATE objects SET state = 'open' WHERE id = ? AND state = 'closing'", (row["id"],))
     return [r["id"] for r in rows]
 
 
@@ -198,6 +282,26 @@ def file_blobs(db: Database, file_ids: Iterable[str]) -> list[str]:
             found.append(json.loads(rows[0]["doc"])["blob"])
         found.extend(r["blob"] for r in db.query("SELECT blob FROM file_parts WHERE file = ?", (file_id,)))
     return found
+
+
+def drop_files(conn: sqlite3.Connection, file_ids: Iterable[str]) -> list[str]:
+    """Inside a transaction: delete files from every container, with their parts; the blobs they used.
+
+    Pass the blobs to `release_blobs` once the transaction has committed.
+    """
+    used: list[str] = []
+    for file_id in dict.fromkeys(file_ids):
+        row = conn.execute("SELECT doc FROM objects WHERE id = ? AND class = 'file'", (file_id,)).fetchone()
+        if row is None:
+            continue
+        content = json.loads(row["doc"]).get("blob")
+        if isinstance(content, str):
+            used.append(content)
+        used.extend(r["blob"] for r in conn.execute("SELECT blob FROM file_parts WHERE file = ?", (file_id,)))
+        conn.execute("DELETE FROM memberships WHERE object = ?", (file_id,))
+        conn.execute("DELETE FROM file_parts WHERE file = ?", (file_id,))
+        conn.execute("DELETE FROM objects WHERE id = ?", (file_id,))
+    return used
 
 
 def release_blobs(db: Database, home: Path, shas: Iterable[str]) -> list[str]:

@@ -15,6 +15,7 @@ from runner.config import load_settings
 @pytest.fixture(autouse=True)
 def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RUNNER_REUSE", raising=False)
+    monkeypatch.delenv("RUNNER_OPEN_FILE_TTL_HOURS", raising=False)
 
 
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
@@ -24,7 +25,7 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     assert tomllib.loads((runner_home / "config.toml").read_text()) == {"reuse": True}
     assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "true\n"
     listed = CliRunner().invoke(cli, ["config", "list"]).output
-    assert listed == f"reuse = true  ({runner_home / 'config.toml'})\n"
+    assert listed == f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +36,9 @@ def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pyte
     assert "(RUNNER_REUSE)" in CliRunner().invoke(cli, ["config", "list"]).output
 
 
-@pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"]])
+@pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"],
+                                  ["set", "open_file_ttl_hours", "soon"],
+                                  ["set", "open_file_ttl_hours", "0"]])
 def test_an_unknown_key_or_bad_value_exits_3(runner_home: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["config", *args])
     assert result.exit_code == 3
@@ -51,3 +54,11 @@ def test_unknown_keys_in_the_file_are_warned_about_and_kept(runner_home: Path) -
     assert any("colour" in w for w in loaded.warnings) and any("reuse" in w for w in loaded.warnings)
     assert CliRunner().invoke(cli, ["config", "set", "reuse", "on"]).exit_code == 0
     assert tomllib.loads((runner_home / "config.toml").read_text()) == {"colour": "blue", "reuse": True}
+
+
+def test_the_open_file_ttl_is_a_number_of_hours(runner_home: Path) -> None:
+    assert CliRunner().invoke(cli, ["config", "get", "open_file_ttl_hours"]).output == "24.0\n"
+    assert CliRunner().invoke(cli, ["config", "set", "open_file_ttl_hours", "1.5"]).exit_code == 0
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"open_file_ttl_hours": 1.5}
+    loaded = load_settings(runner_home, environ={"RUNNER_OPEN_FILE_TTL_HOURS": "48"})
+    assert loaded.settings.open_file_ttl_hours == 48
