@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.backends.base import Backend, BackendError
+from runner.backends.base import Backend, BackendError, Found
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._container import Reachability, container_spec, debug_on
 from runner.engine._outcome import Outcome, error_reason, outcome_of, seconds_text
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
+from runner.engine._resume import Restart, resume_jobs, resumed_try
 from runner.engine.logs import JobLog, LogEntry, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
@@ -65,19 +66,27 @@ class Engine:
         self._running: dict[str, _RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
+        self.restart = Restart()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Recover the jobs a stopped engine left behind, then start advancing jobs."""
-        for job in find_jobs(self.db, states=(S.RUNNING, S.TERMINATING, S.DEBUG_HOLD)):
-            if job["state"] == S.TERMINATING.value:
-                self._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()})
-            else:
-                self._finish_try(job["id"], Outcome(failure_reason="ExecutionError",
-                                                    failure_message="the engine stopped while this job was running"))
+    async def start(self, restart: Restart | None = None) -> None:
+        """Carry on with the jobs a stopped engine left behind (`_resume`), then start advancing jobs.
+
+        Their containers are watched again, collected, or reported gone; their job tokens stay valid.
+        """
+        self.restart = restart or Restart()
+        await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
+
+    def _resume(self, job: dict[str, Any], found: Found) -> None:
+        """Watch the container a previous engine left for `job` as its running try (terminating: stop it)."""
+        running = _RunningTry(job["id"], _request(job), held=job["state"] == S.DEBUG_HOLD.value)
+        if job["state"] == S.TERMINATING.value:
+            running.stop.set()
+        self._running[job["id"]] = running
+        running.task = asyncio.create_task(resumed_try(self, job, running, found))
 
     async def close(self) -> None:
         """Stop every running job (they end terminated) and the loop."""

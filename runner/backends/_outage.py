@@ -1,0 +1,77 @@
+"""A Docker engine that stopped answering, told apart from one that answered with an error.
+
+When dockerd stops, its API closes every connection and refuses new ones: calls fail with connection
+errors (or time out, if it hangs), not with an API error. Such failures name Docker, so that a job that
+fails because of them says so. Containers that could not be removed then are removed once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import docker
+import docker.errors
+import requests
+
+from runner.backends.base import BackendError
+
+DockerFailure = (docker.errors.DockerException, requests.RequestException, OSError)
+STOPPED_ANSWERING = "the Docker engine stopped answering"
+RETRY_REMOVAL_S = 2.0
+log = logging.getLogger(__name__)
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong in a Docker call, in one line."""
+    if isinstance(exc, docker.errors.APIError):
+        return str(exc.explanation or exc)
+    text = str(exc).strip()
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
+_NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, OSError)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` means the engine did not answer at all (refused, reset, closed, timed out)."""
+    return isinstance(exc, _NO_ANSWER) or (
+        isinstance(exc, docker.errors.DockerException) and "fetching server API version" in str(exc))
+
+
+def failure(what: str, exc: BaseException) -> BackendError:
+    """The BackendError for `what` (e.g. `starting container abc`) failing with `exc`; it names Docker."""
+    if unreachable(exc):
+        return BackendError(f"{STOPPED_ANSWERING}: {what} failed ({reason(exc)})")
+    return BackendError(f"{what} failed: {reason(exc)}")
+
+
+class PendingRemovals:
+    """Containers that could not be removed while Docker was away, removed once it answers again."""
+
+    def __init__(self, remove: Callable[[str], None]) -> None:
+        self._remove = remove
+        self.handles: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, handle: str) -> None:
+        """Remove `handle` later; a retry task runs on the current loop until every such container is gone."""
+        self.handles.add(handle)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._retry())
+
+    def discard(self, handle: str) -> None:
+        """Forget `handle` (it was removed another way)."""
+        self.handles.discard(handle)
+
+    async def _retry(self) -> None:
+        while self.handles:
+            await asyncio.sleep(RETRY_REMOVAL_S)
+            for handle in sorted(self.handles):
+                try:
+                    await asyncio.to_thread(self._remove, handle)
+                except BackendError:
+                    break  # still away: try again later
+                self.handles.discard(handle)
+                log.info("removed container %s now that Docker answers again", handle[:12])
