@@ -21,6 +21,10 @@ DockerFailure = (docker.errors.DockerException, requests.RequestException, OSErr
 STOPPED_ANSWERING = "the Docker engine stopped answering"
 RETRY_REMOVAL_S = 2.0
 log = logging.getLogger(__name__)
+# The SDK wraps the interesting part a few exceptions deep: "('Connection aborted.', ConnectionResetError(...))";
+# the most specific first.
+_CAUSES = ("connection reset by peer", "connection refused", "no such file or directory", "timed out",
+           "remote end closed connection without response", "broken pipe", "connection aborted")
 
 
 def reason(exc: BaseException) -> str:
@@ -28,6 +32,9 @@ def reason(exc: BaseException) -> str:
     if isinstance(exc, docker.errors.APIError):
         return str(exc.explanation or exc)
     text = str(exc).strip()
+    for cause in _CAUSES:
+        if cause in text.lower():
+            return cause
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
