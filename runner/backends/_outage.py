@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Callable
 
 import docker
@@ -20,6 +21,9 @@ from runner.backends.base import BackendError
 DockerFailure = (docker.errors.DockerException, requests.RequestException, OSError)
 STOPPED_ANSWERING = "the Docker engine stopped answering"
 RETRY_REMOVAL_S = 2.0
+PROBE_TIMEOUT_S = 5.0
+# What a container killed by a signal exits with: 128 + SIGKILL, 128 + SIGTERM.
+SIGNAL_EXITS = (137, 143)
 log = logging.getLogger(__name__)
 # The SDK wraps the interesting part a few exceptions deep: "('Connection aborted.', ConnectionResetError(...))";
 # the most specific first.
@@ -52,6 +56,27 @@ def failure(what: str, exc: BaseException) -> BackendError:
     if unreachable(exc):
         return BackendError(f"{STOPPED_ANSWERING}: {what} failed ({reason(exc)})")
     return BackendError(f"{what} failed: {reason(exc)}")
+
+
+def fresh_ping_problem(socket_path: str) -> str | None:
+    """Why a new connection to the engine's Unix socket gets no answer to `GET /_ping` (None: it answers).
+
+    A stopping dockerd closes its listener first and only then stops the containers; calls already under
+    way (a wait) still get their answer. So a container that Docker's shutdown killed looks like any other
+    exit, except that a new connection then gets nowhere. (The SDK's connection pool may hold one that
+    still works, so this is a raw connection of its own.)
+    """
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(PROBE_TIMEOUT_S)
+            probe.connect(socket_path)
+            probe.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            status = probe.recv(64)
+    except OSError as exc:
+        return reason(exc)
+    if not status.startswith(b"HTTP/"):
+        return "the connection was closed without an answer"
+    return None
 
 
 class PendingRemovals:

@@ -24,7 +24,15 @@ from docker.types import DeviceRequest
 from docker.types import Mount as DockerMount
 
 from runner.backends._logs import docker_time, follow
-from runner.backends._outage import DockerFailure, PendingRemovals, failure, unreachable
+from runner.backends._outage import (
+    SIGNAL_EXITS,
+    STOPPED_ANSWERING,
+    DockerFailure,
+    PendingRemovals,
+    failure,
+    fresh_ping_problem,
+    unreachable,
+)
 from runner.backends._outage import reason as _reason
 from runner.backends._threads import in_own_thread
 from runner.backends.base import (
@@ -114,6 +122,10 @@ class DockerBackend(Backend):
         # Containers whose log lines are still wanted: none arrive after run() has torn down.
         self._streaming: set[str] = set()
         self._pending_removals = PendingRemovals(self._remove_now)
+        # Containers the runner asked to stop: their signal exit is the runner's, not Docker's shutdown.
+        self._stopping: set[str] = set()
+        adapter = getattr(client.api, "_custom_adapter", None)
+        self._socket_path: str | None = getattr(adapter, "socket_path", None)
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
@@ -154,6 +166,7 @@ class DockerBackend(Backend):
         return await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle))
 
     async def _stop(self, handle: str, grace_s: float) -> None:
+        self._stopping.add(handle)
         try:
             await asyncio.to_thread(self.client.api.stop, handle, timeout=math.ceil(grace_s))
         except docker.errors.NotFound:
@@ -163,6 +176,7 @@ class DockerBackend(Backend):
 
     async def _remove(self, handle: str) -> None:
         self._streaming.discard(handle)
+        self._stopping.discard(handle)
         try:
             await asyncio.to_thread(self._remove_now, handle)
         except BackendError as exc:
@@ -268,12 +282,21 @@ class DockerBackend(Backend):
             return Finished(code, False, None, None)
         except DockerFailure as exc:
             raise failure(f"inspecting container {handle[:12]}", exc) from exc
-        return Finished(
+        finished = Finished(
             exit_code=int(state.get("ExitCode", code)),
             oom_killed=bool(state.get("OOMKilled")),
             started_at=docker_time(state.get("StartedAt")),
             finished_at=docker_time(state.get("FinishedAt")),
         )
+        if finished.exit_code in SIGNAL_EXITS and not finished.oom_killed and handle not in self._stopping:
+            self._killed_by_docker_or_raise(handle, finished.exit_code)
+        return finished
+
+    def _killed_by_docker_or_raise(self, handle: str, code: int) -> None:
+        problem = fresh_ping_problem(self._socket_path) if self._socket_path else None
+        if problem is not None:
+            raise BackendError(f"{STOPPED_ANSWERING}: container {handle[:12]} was stopped (exit code {code}) "
+                               f"and Docker no longer answers ({problem})")
 
     def _answers_or_raise(self, what: str) -> None:
         try:

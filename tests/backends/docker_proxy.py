@@ -52,6 +52,10 @@ class DockerProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
+    def refuse_new(self) -> None:
+        """Close each new connection at once but keep those under way, as dockerd does as it starts stopping."""
+        self.answering = False
+
     def restore(self) -> None:
         """Forward new connections again, as a restarted dockerd answers."""
         self.answering = True

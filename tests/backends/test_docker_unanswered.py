@@ -86,3 +86,34 @@ async def test_a_job_started_while_docker_is_away_fails_naming_docker(
     proxy.cut()
     with pytest.raises(BackendError, match="^the Docker engine stopped answering: creating the container of job-"):
         await run(backend, job_spec(image, "true"))
+
+
+async def test_a_job_that_docker_kills_as_it_shuts_down_fails_naming_docker(
+        backend: DockerBackend, proxy: DockerProxy, image: str, client: docker.DockerClient) -> None:
+    spec = job_spec(image, "bash", "-c", "echo ready; exec sleep 300")
+    lines: list[str] = []
+    job = asyncio.create_task(backend.run(spec, timeout_s=None, on_log=lambda stream, line: lines.append(line),
+                                          stop_event=asyncio.Event()))
+    handle = await until_running(backend, spec.job_id)
+    for _ in range(GIVE_UP_S * 10):
+        if lines:
+            break
+        await asyncio.sleep(0.1)
+    assert lines == ["ready"], "the backend follows the job (its wait and log calls are under way)"
+    # dockerd's shutdown: first no new connections, then it stops the containers; the wait under way answers.
+    proxy.refuse_new()
+    await asyncio.to_thread(client.api.kill, handle, "SIGTERM")
+    with pytest.raises(BackendError, match="^the Docker engine stopped answering: "):
+        await asyncio.wait_for(job, GIVE_UP_S)
+    proxy.restore()
+    for _ in range(GIVE_UP_S * 10):
+        if await gone(client, spec.job_id):
+            break
+        await asyncio.sleep(0.1)
+    assert await gone(client, spec.job_id)
+
+
+async def test_a_job_killed_by_a_signal_while_docker_answers_keeps_its_exit_code(
+        backend: DockerBackend, image: str) -> None:
+    result, _ = await run(backend, job_spec(image, "bash", "-c", "kill -TERM $$"))
+    assert result.exit_code == 143 and not result.stopped_by_runner
