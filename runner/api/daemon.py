@@ -177,8 +177,8 @@ async def serve(home: Path, port: int) -> None:
     runner_app: web.AppRunner | None = None
     engine: Engine | None = None
     away_since = last_heartbeat_ms(home)
-    heartbeat = asyncio.create_task(_heartbeat(home))
     port, moved_from = choose_port(home, port, ("127.0.0.1", gateway))
+    heartbeat = asyncio.create_task(_heartbeat(home))
     try:
         reach = Reachability(port=0, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
         engine = Engine(db, backend, home, reach, _capacity(home))
@@ -198,7 +198,10 @@ async def serve(home: Path, port: int) -> None:
         services.extras["url"] = url
         (home / PORT_FILE).write_text(f"{bound}\n", encoding="utf-8")
         # The containers of live jobs are the engine's to carry on with; only the others are orphans.
-        await backend.reap_orphans(home, [job["id"] for job in live_jobs(engine)])
+        live = [job["id"] for job in live_jobs(engine)]
+        if live:
+            log.info("carrying on with %d job(s) the previous engine left: %s", len(live), ", ".join(live))
+        await backend.reap_orphans(home, live)
         await engine.start(Restart(away_since_ms=away_since, port_moved_from=moved_from))
         _write_engine_json(home, {"pid": os.getpid(), "port": bound, "url": url, "version": __version__,
                                   "socket": str(socket_dir / API_SOCKET_NAME), "gateway": gateway,
