@@ -15,6 +15,7 @@ import docker
 import pytest
 
 from runner.backends import _outage
+from runner.backends import docker as docker_backend
 from runner.backends.base import LABEL_HOME, BackendError
 from runner.backends.docker import DockerBackend
 from runner.build.images import DEFAULT_RELEASE, prepare_images
@@ -117,3 +118,10 @@ async def test_a_job_killed_by_a_signal_while_docker_answers_keeps_its_exit_code
         backend: DockerBackend, image: str) -> None:
     result, _ = await run(backend, job_spec(image, "bash", "-c", "kill -TERM $$"))
     assert result.exit_code == 143 and not result.stopped_by_runner
+
+
+async def test_a_wait_without_an_answer_for_a_while_goes_on_while_docker_answers(
+        backend: DockerBackend, image: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker_backend, "WAIT_POLL_S", 1)
+    result, lines = await run(backend, job_spec(image, "bash", "-c", "sleep 3; echo still here; exit 5"))
+    assert result.exit_code == 5 and lines["stdout"] == ["still here"]
