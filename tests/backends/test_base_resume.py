@@ -50,7 +50,7 @@ async def test_a_created_container_is_started_and_a_stop_request_stops_it() -> N
     assert found == Found(handle, "created")
     stop = asyncio.Event()
     stop.set()
-    code, stopped, _ = await resume(backend, found, {}, stop)
+    _, stopped, _ = await resume(backend, found, {}, stop)
     assert stopped and backend.started == [handle] and backend.stopped == [handle]
 
 
