@@ -143,6 +143,6 @@ async def resumed_outcome(engine: Engine, job: dict[str, Any], running: _Running
     moved = engine.restart.port_moved_from
     if moved is not None and job.get("networkAccess") and outcome.failure_reason is not None:
         outcome = dataclasses.replace(outcome, failure_message=(
-            f"{outcome.failure_message} (the engine restarted on port {engine.reach.port}: the port {moved} "
-            "this job was told was taken, so the job could not reach the engine)"))
+            f"{outcome.failure_message} (this job was told the engine is at port {moved}, which another "
+            f"program had taken when the engine restarted; the engine now listens on port {engine.reach.port})"))
     return outcome

@@ -232,5 +232,6 @@ async def test_a_networked_job_failing_after_the_port_moved_says_why(crashed: Cr
     job_id = crashed.left("exited", fake=unreachable, network=True)
     await crashed.restart(port_moved_from=1)
     job = await crashed.until(job_id, "failed")
-    assert job["failureMessage"] == ("ConnectionError: cannot reach 10.0.0.1:1 (the engine restarted on port 2: "
-                                     "the port 1 this job was told was taken, so the job could not reach the engine)")
+    assert job["failureMessage"] == ("ConnectionError: cannot reach 10.0.0.1:1 (this job was told the engine is at "
+                                     "port 1, which another program had taken when the engine restarted; the engine "
+                                     "now listens on port 2)")
