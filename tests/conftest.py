@@ -29,6 +29,8 @@ def _docker_problem() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Tests that stop the Docker engine go last, so they cannot disturb the other Docker tests.
+    items.sort(key=lambda item: item.get_closest_marker("docker_outage") is not None)
     if not any(item.get_closest_marker("docker") for item in items):
         return
     problem = _docker_problem()

@@ -4,6 +4,11 @@ It holds `H/engine.lock` for its whole life (a second daemon exits with EXIT_ALR
 store, makes sure the user token and identity key exist, connects to Docker, and serves the API on
 127.0.0.1, on the Unix socket `H/api/engine.sock` (for jobs without network access) and on the gateway of
 the jobs' Docker network (for jobs with access.network). `H/engine.json` says where, once it listens.
+
+A restarted engine carries on with the jobs of the one before (a `kill -9` leaves their containers running):
+it listens on the same port again (`H/engine.port`, kept across restarts, since engine.json is removed on a
+clean stop), recreates the Unix socket in the same folder (bind-mounted into jobs, so they see the new one),
+and reads how long the previous engine was away from `H/engine.alive`, which it touches every few seconds.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -35,6 +41,7 @@ from runner.backends.docker_host import connect
 from runner.backends.gpus import host_capacity, host_gpus
 from runner.backends.networks import ensure_job_network, network_gateway
 from runner.engine._container import API_SOCKET_NAME, Reachability
+from runner.engine._resume import Restart, live_jobs
 from runner.engine.driver import Engine
 from runner.engine.scheduler import Resources
 from runner.errors import RunnerError
@@ -48,6 +55,9 @@ EXIT_ALREADY_RUNNING = 75
 JOB_NETWORK = "applet-runner-jobs"
 DEFAULT_PROJECT_NAME = "local"
 MAX_SOCKET_PATH = 107
+PORT_FILE = "engine.port"
+HEARTBEAT_FILE = "engine.alive"
+HEARTBEAT_S = 5.0
 
 
 @contextmanager
@@ -88,6 +98,54 @@ def _write_engine_json(home: Path, document: dict[str, object]) -> None:
     temporary.replace(home / "engine.json")
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As asyncio's server does: a port whose old connections linger in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def choose_port(home: Path, asked: int, hosts: tuple[str, ...]) -> tuple[int, int | None]:
+    """The port to listen on (0: any), and the previous engine's port when it is taken by something else.
+
+    An explicit `asked` port wins; else the port of `home/engine.port`, so that running jobs reach the
+    restarted engine where they were told it is.
+    """
+    if asked:
+        return asked, None
+    try:
+        previous = int((home / PORT_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return 0, None
+    if not 0 < previous < 65536:
+        return 0, None
+    if all(_port_free(host, previous) for host in hosts):
+        return previous, None
+    log.warning("port %s of the previous engine is taken by another program: listening on a new port; running "
+                "jobs with network access were told port %s and will fail when they call the engine",
+                previous, previous)
+    return 0, previous
+
+
+def last_heartbeat_ms(home: Path) -> int | None:
+    """When the previous engine last touched `home/engine.alive` (ms since the epoch), if it ever did."""
+    try:
+        return int((home / HEARTBEAT_FILE).stat().st_mtime * 1000)
+    except OSError:
+        return None
+
+
+async def _heartbeat(home: Path) -> None:
+    path = home / HEARTBEAT_FILE
+    while True:
+        path.touch()
+        await asyncio.sleep(HEARTBEAT_S)
+
+
 def _capacity(home: Path) -> Resources:
     capacity = host_capacity(home)
     try:
@@ -117,6 +175,9 @@ async def serve(home: Path, port: int) -> None:
     runner_app: web.AppRunner | None = None
     engine: Engine | None = None
     sweeper = asyncio.create_task(sweep_periodically(db, home))
+    away_since = last_heartbeat_ms(home)
+    port, moved_from = choose_port(home, port, ("127.0.0.1", gateway))
+    heartbeat = asyncio.create_task(_heartbeat(home))
     try:
         reach = Reachability(port=0, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
         engine = Engine(db, backend, home, reach, _capacity(home))
@@ -134,8 +195,13 @@ async def serve(home: Path, port: int) -> None:
         (socket_dir / API_SOCKET_NAME).chmod(0o666)
         url = f"http://127.0.0.1:{bound}"
         services.extras["url"] = url
-        await backend.reap_orphans(home, [])
-        await engine.start()
+        (home / PORT_FILE).write_text(f"{bound}\n", encoding="utf-8")
+        # The containers of live jobs are the engine's to carry on with; only the others are orphans.
+        live = [job["id"] for job in live_jobs(engine)]
+        if live:
+            log.info("carrying on with %d job(s) the previous engine left: %s", len(live), ", ".join(live))
+        await backend.reap_orphans(home, live)
+        await engine.start(Restart(away_since_ms=away_since, port_moved_from=moved_from))
         _write_engine_json(home, {"pid": os.getpid(), "port": bound, "url": url, "version": __version__,
                                   "socket": str(socket_dir / API_SOCKET_NAME), "gateway": gateway,
                                   "started": now_ms()})
@@ -145,6 +211,7 @@ async def serve(home: Path, port: int) -> None:
         log.info("shutting down")
     finally:
         sweeper.cancel()
+        heartbeat.cancel()
         (home / "engine.json").unlink(missing_ok=True)
         if engine is not None:
             await engine.close()

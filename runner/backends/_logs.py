@@ -17,7 +17,7 @@ import requests
 
 # A job printing without newlines (progress bars) still reaches the log in pieces of this size.
 MAX_LINE_BYTES = 64 * 1024
-DockerFailure = (docker.errors.DockerException, requests.RequestException)
+DockerFailure = (docker.errors.DockerException, requests.RequestException, OSError)
 _FRACTION = re.compile(r"\.(\d+)")
 _STAMP = re.compile(rb"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$")
 
@@ -33,11 +33,23 @@ def stamp_key(stamp: bytes) -> tuple[bytes, int] | None:
 
 
 class LineSplitter:
-    """Turns chunks of a byte stream into lines for `push`; an unterminated last line is kept until close."""
+    """Turns chunks of a byte stream into lines for `push`; an unterminated last line is kept until close.
 
-    def __init__(self, push: Push) -> None:
+    The first `skip` lines are dropped: an earlier engine delivered them already.
+    """
+
+    def __init__(self, push: Push, skip: int = 0) -> None:
         self._push = push
         self._pending = b""
+        self._skip = skip
+
+    def _send(self, lines: list[str]) -> None:
+        if self._skip:
+            dropped = min(self._skip, len(lines))
+            self._skip -= dropped
+            lines = lines[dropped:]
+        if lines:
+            self._push(lines)
 
     def feed(self, chunk: bytes) -> None:
         """Take the next chunk; complete lines go out at once."""
@@ -47,12 +59,12 @@ class LineSplitter:
             pieces.append(self._pending)
             self._pending = b""
         if pieces:
-            self._push([piece.decode("utf-8", errors="replace") for piece in pieces])
+            self._send([piece.decode("utf-8", errors="replace") for piece in pieces])
 
     def close(self) -> None:
         """Send the unterminated last line, if any."""
         if self._pending:
-            self._push([self._pending.decode("utf-8", errors="replace")])
+            self._send([self._pending.decode("utf-8", errors="replace")])
             self._pending = b""
 
 
@@ -62,9 +74,13 @@ def _entries(frames: Iterable[bytes]) -> Iterable[tuple[tuple[bytes, int] | None
         yield stamp_key(stamp), stamp, text
 
 
-def follow(api: docker.APIClient, container: str, stream: str, push: Push) -> None:
-    """Send every line `stream` ('stdout' or 'stderr') of `container` prints to `push`, until it exits."""
-    lines = LineSplitter(push)
+def follow(api: docker.APIClient, container: str, stream: str, push: Push, skip: int = 0) -> None:
+    """Send every line `stream` ('stdout' or 'stderr') of `container` prints to `push`, until it exits.
+
+    The first `skip` lines are left out (a resumed container's log is read from its start: the job's log has
+    the engine's times, not Docker's, so only a count of lines marks exactly where it stopped).
+    """
+    lines = LineSplitter(push, skip)
     last: tuple[bytes, int] | None = None
     last_stamp = b""
     wanted = {"stdout": stream == "stdout", "stderr": stream == "stderr", "timestamps": True}
@@ -78,7 +94,8 @@ def follow(api: docker.APIClient, container: str, stream: str, push: Push) -> No
             if last is None or (key is not None and key > last):
                 lines.feed(text)
     except DockerFailure:
-        # The container went away under us (removed by remove_tree); what was read is delivered.
+        # The container went away under us (removed by remove_tree), or Docker stopped answering:
+        # what was read is delivered, and the thread ends.
         pass
     lines.close()
 

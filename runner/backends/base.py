@@ -1,7 +1,8 @@
 """The backend contract (miniwdl's TaskContainer): run one job's container from start to end.
 
     Backend                  abstract; the final `run()` owns timeout, stop on request, exit collection
-    │                        and teardown, around small hooks: create, start, stream logs, wait, stop, remove
+    │                        and teardown, around small hooks: create, start, stream logs, wait, stop, remove;
+    │                        the final `resume()` does the same for a container a previous engine started
     ├── DockerBackend        backends/docker.py, one Docker container per job
     └── FakeBackend          backends/fake.py, scripted and in-process, for the engine's unit tests
 """
@@ -10,14 +11,18 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import final
+from typing import Literal, final
 
 from runner.errors import RunnerError
 
 LogSink = Callable[[str, str], None]
 ExitHook = Callable[[], None]
+ContainerState = Literal["created", "running", "exited"]
+log = logging.getLogger(__name__)
+NO_LINES: Mapping[str, int] = {}
 
 DEFAULT_PIDS_LIMIT = 4096
 DEFAULT_WORKDIR = "/home/dnanexus"
@@ -100,6 +105,14 @@ class Finished:
     finished_at: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A job's container as a restarted engine finds it: created (never started), running, or exited."""
+
+    handle: str
+    state: ContainerState
+
+
 class Backend(abc.ABC):
     """Runs job containers; subclasses implement the hooks, `run()` is the same for all."""
 
@@ -124,19 +137,58 @@ class Backend(abc.ABC):
         if stop_event.is_set():
             return ContainerExit(None, False, True, False, None, None)
         created = await self._create(spec)
+        return await self._supervised(created, timeout_s, on_log, stop_event, on_exit, start=True, already=NO_LINES)
+
+    @final
+    async def resume(
+        self,
+        found: Found,
+        *,
+        timeout_s: float | None,
+        on_log: LogSink,
+        stop_event: asyncio.Event,
+        on_exit: ExitHook | None = None,
+        already: Mapping[str, int] = NO_LINES,
+    ) -> ContainerExit:
+        """Carry on with a container a previous engine started (or only created), as `run()` would have.
+
+        `already[stream]` lines of each stream are in the job's log already: they are not delivered again.
+        An exited container is collected at once; the container is always removed after.
+        """
+        created = Created(found.handle)
+        return await self._supervised(created, timeout_s, on_log, stop_event, on_exit,
+                                      start=found.state == "created", already=already)
+
+    async def find_job(self, job_id: str) -> Found | None:
+        """The container of `job_id` that a previous engine left, if this backend keeps containers (else None)."""
+        del job_id
+        return None
+
+    async def _supervised(
+        self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event,
+        on_exit: ExitHook | None, *, start: bool, already: Mapping[str, int],
+    ) -> ContainerExit:
         try:
-            return await self._supervise(created, timeout_s, on_log, stop_event, on_exit)
-        finally:
-            # Shielded: a cancelled run() must still not leave its container behind.
-            await asyncio.shield(self._remove(created.handle))
+            result = await self._supervise(created, timeout_s, on_log, stop_event, on_exit, start, already)
+        except BaseException:
+            # The failure that ended supervision is the one to report, not a removal failing after it.
+            try:
+                await asyncio.shield(self._remove(created.handle))
+            except BackendError as exc:
+                log.warning("%s", exc)
+            raise
+        # Shielded: a cancelled run() must still not leave its container behind.
+        await asyncio.shield(self._remove(created.handle))
+        return result
 
     async def _supervise(
         self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event,
-        on_exit: ExitHook | None,
+        on_exit: ExitHook | None, start: bool, already: Mapping[str, int],
     ) -> ContainerExit:
         handle = created.handle
-        await self._start(handle)
-        logs = asyncio.create_task(self._stream_logs(handle, on_log))
+        if start:
+            await self._start(handle)
+        logs = asyncio.create_task(self._stream_logs(handle, on_log, already))
         waiter = asyncio.create_task(self._wait(handle))
         stopper = asyncio.create_task(stop_event.wait())
         try:
@@ -174,8 +226,11 @@ class Backend(abc.ABC):
         """Start a created container."""
 
     @abc.abstractmethod
-    async def _stream_logs(self, handle: str, on_log: LogSink) -> None:
-        """Deliver every line the container writes, per stream, until it exits; returns when both end."""
+    async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
+        """Deliver every line the container writes, per stream, until it exits; returns when both end.
+
+        The first `already[stream]` lines of each stream were delivered to an earlier engine: skip them.
+        """
 
     @abc.abstractmethod
     async def _wait(self, handle: str) -> Finished:

@@ -20,11 +20,20 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests
 from docker.types import DeviceRequest
 from docker.types import Mount as DockerMount
 
 from runner.backends._logs import docker_time, follow
+from runner.backends._outage import (
+    SIGNAL_EXITS,
+    STOPPED_ANSWERING,
+    DockerFailure,
+    PendingRemovals,
+    failure,
+    fresh_ping_problem,
+    unreachable,
+)
+from runner.backends._outage import reason as _reason
 from runner.backends._threads import in_own_thread
 from runner.backends.base import (
     DEFAULT_WORKDIR,
@@ -34,8 +43,10 @@ from runner.backends.base import (
     Backend,
     BackendError,
     ContainerSpec,
+    ContainerState,
     Created,
     Finished,
+    Found,
     LogSink,
 )
 
@@ -44,7 +55,12 @@ from runner.backends.base import (
 CAP_DROP = ("AUDIT_WRITE", "MKNOD", "NET_RAW", "SETPCAP", "SYS_CHROOT")
 SECURITY_OPT = ("no-new-privileges",)
 REMOVE_TREE_S = 10.0
-DockerFailure = (docker.errors.DockerException, requests.RequestException)
+# A wait is asked again after this long without an answer, once Docker has shown it still answers a ping.
+WAIT_POLL_S = 60
+_STATES: Mapping[str, ContainerState] = {
+    "created": "created", "running": "running", "paused": "running", "restarting": "running",
+    "exited": "exited", "dead": "exited",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +110,6 @@ def host_config_args(spec: ContainerSpec, host_cpus: int, disk_limit: bool) -> d
     return args
 
 
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, docker.errors.APIError):
-        return str(exc.explanation or exc)
-    return str(exc) or type(exc).__name__
-
-
 class DockerBackend(Backend):
     """Runs each job in its own container on the Docker engine `client` talks to."""
 
@@ -111,6 +121,11 @@ class DockerBackend(Backend):
         self._probe_lock = threading.Lock()
         # Containers whose log lines are still wanted: none arrive after run() has torn down.
         self._streaming: set[str] = set()
+        self._pending_removals = PendingRemovals(self._remove_now)
+        # Containers the runner asked to stop: their signal exit is the runner's, not Docker's shutdown.
+        self._stopping: set[str] = set()
+        adapter = getattr(client.api, "_custom_adapter", None)
+        self._socket_path: str | None = getattr(adapter, "socket_path", None)
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
@@ -121,9 +136,9 @@ class DockerBackend(Backend):
         try:
             await asyncio.to_thread(self.client.api.start, handle)
         except DockerFailure as exc:
-            raise BackendError(f"starting container {handle[:12]} failed: {_reason(exc)}") from exc
+            raise failure(f"starting container {handle[:12]}", exc) from exc
 
-    async def _stream_logs(self, handle: str, on_log: LogSink) -> None:
+    async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
         self._streaming.add(handle)
         loop = asyncio.get_running_loop()
 
@@ -142,7 +157,7 @@ class DockerBackend(Backend):
         await asyncio.gather(
             *(
                 in_own_thread(f"logs-{handle[:12]}-{stream}", functools.partial(
-                    follow, self.client.api, handle, stream, sink(stream)))
+                    follow, self.client.api, handle, stream, sink(stream), already.get(stream, 0)))
                 for stream in ("stdout", "stderr")
             )
         )
@@ -151,16 +166,32 @@ class DockerBackend(Backend):
         return await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle))
 
     async def _stop(self, handle: str, grace_s: float) -> None:
+        self._stopping.add(handle)
         try:
             await asyncio.to_thread(self.client.api.stop, handle, timeout=math.ceil(grace_s))
         except docker.errors.NotFound:
             pass
         except DockerFailure as exc:
-            raise BackendError(f"stopping container {handle[:12]} failed: {_reason(exc)}") from exc
+            raise failure(f"stopping container {handle[:12]}", exc) from exc
 
     async def _remove(self, handle: str) -> None:
         self._streaming.discard(handle)
-        await asyncio.to_thread(self._remove_now, handle)
+        self._stopping.discard(handle)
+        try:
+            await asyncio.to_thread(self._remove_now, handle)
+        except BackendError as exc:
+            if not isinstance(exc.__cause__, BaseException) or not unreachable(exc.__cause__):
+                raise
+            # Docker is away: the job has failed for that already; its container goes once Docker is back.
+            self._pending_removals.add(handle)
+
+    async def find_job(self, job_id: str) -> Found | None:
+        """The container of `job_id` in this home, as a restarted engine finds it (None when it is gone)."""
+        for found in await self.find_containers(self.home, job_id=job_id):
+            state = _STATES.get(found.state)
+            if state is not None:
+                return Found(found.container_id, state)
+        return None
 
     # -- blocking parts, run in threads -------------------------------------------------------------
 
@@ -180,7 +211,7 @@ class DockerBackend(Backend):
         except docker.errors.ImageNotFound as exc:
             raise BackendError(f"image {spec.image} is not on this Docker engine; build the applet") from exc
         except DockerFailure as exc:
-            raise BackendError(f"creating the container of {spec.job_id} failed: {_reason(exc)}") from exc
+            raise failure(f"creating the container of {spec.job_id}", exc) from exc
         return Created(str(created["Id"]), disk_limit if spec.disk_bytes else None)
 
     def _create_container(self, spec: ContainerSpec, labels: dict[str, str], host_config: Any) -> Any:
@@ -232,27 +263,49 @@ class DockerBackend(Backend):
         return True
 
     def _wait_now(self, handle: str) -> Finished:
-        try:
-            status = self.client.api.wait(handle, timeout=None)
-        except docker.errors.NotFound:
-            return Finished(137, False, None, None)
-        except DockerFailure as exc:
-            raise BackendError(f"waiting for container {handle[:12]} failed: {_reason(exc)}") from exc
+        what = f"waiting for container {handle[:12]}"
+        while True:
+            try:
+                status = self.client.api.wait(handle, timeout=WAIT_POLL_S)
+                break
+            except docker.errors.NotFound:
+                return Finished(137, False, None, None)
+            except DockerFailure as exc:
+                if not unreachable(exc):
+                    raise failure(what, exc) from exc
+                # No answer yet: the job may simply still run. Go on waiting only if Docker answers at all.
+                self._answers_or_raise(what)
         code = int(status.get("StatusCode", -1))
         try:
             state: Mapping[str, Any] = self.client.api.inspect_container(handle).get("State") or {}
         except docker.errors.NotFound:
             return Finished(code, False, None, None)
         except DockerFailure as exc:
-            raise BackendError(f"inspecting container {handle[:12]} failed: {_reason(exc)}") from exc
-        return Finished(
+            raise failure(f"inspecting container {handle[:12]}", exc) from exc
+        finished = Finished(
             exit_code=int(state.get("ExitCode", code)),
             oom_killed=bool(state.get("OOMKilled")),
             started_at=docker_time(state.get("StartedAt")),
             finished_at=docker_time(state.get("FinishedAt")),
         )
+        if finished.exit_code in SIGNAL_EXITS and not finished.oom_killed and handle not in self._stopping:
+            self._killed_by_docker_or_raise(handle, finished.exit_code)
+        return finished
+
+    def _killed_by_docker_or_raise(self, handle: str, code: int) -> None:
+        problem = fresh_ping_problem(self._socket_path) if self._socket_path else None
+        if problem is not None:
+            raise BackendError(f"{STOPPED_ANSWERING}: container {handle[:12]} was stopped (exit code {code}) "
+                               f"and Docker no longer answers ({problem})")
+
+    def _answers_or_raise(self, what: str) -> None:
+        try:
+            self.client.api.ping()
+        except DockerFailure as exc:
+            raise failure(what, exc) from exc
 
     def _remove_now(self, handle: str) -> None:
+        self._pending_removals.discard(handle)
         try:
             self.client.api.remove_container(handle, force=True, v=True)
         except docker.errors.NotFound:
@@ -262,7 +315,7 @@ class DockerBackend(Backend):
                 return
             raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
         except DockerFailure as exc:
-            raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
+            raise failure(f"removing container {handle[:12]}", exc) from exc
 
     # -- finding and removing containers by label ---------------------------------------------------
 
@@ -275,7 +328,7 @@ class DockerBackend(Backend):
         try:
             rows = self.client.api.containers(all=True, filters={"label": wanted})
         except DockerFailure as exc:
-            raise BackendError(f"listing the runner's containers failed: {_reason(exc)}") from exc
+            raise failure("listing the runner's containers", exc) from exc
         found = []
         for row in rows:
             labels = row.get("Labels") or {}

@@ -5,6 +5,7 @@
 
 A job not in the script gets `default`. `duration_s=None` runs until stopped, timed out or `finish()`ed.
 The backend records what happened (`created`, `started`, `stopped`, `removed`) for assertions.
+`adopt()` plants a container as a crashed engine leaves it, for a new engine to `find_job()` and `resume()`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from runner.backends.base import Backend, BackendError, ContainerSpec, Created, Finished, LogSink
+from runner.backends.base import (
+    Backend,
+    BackendError,
+    ContainerSpec,
+    ContainerState,
+    Created,
+    Finished,
+    Found,
+    LogSink,
+)
 
 EXIT_TERMINATED = 143
 EXIT_KILLED = 137
@@ -79,6 +89,31 @@ class FakeBackend(Backend):
         """The job IDs whose fake containers exist and have not ended."""
         return [r.spec.job_id for r in self._running.values() if not r.ended.is_set()]
 
+    def adopt(self, spec: ContainerSpec, job: FakeJob, state: ContainerState = "running") -> str:
+        """Plant the container of `spec` as an engine that died left it (`state`); its handle.
+
+        A running one runs `job.duration_s` from now; an exited one has already exited with `job.exit_code`.
+        """
+        handle = next(self._handles)
+        self.created.append(spec)
+        running = _Running(spec, job)
+        if state != "created":
+            running.started_at = time.time()
+        if state == "exited":
+            running.exit_code, running.oom_killed = job.exit_code, job.oom_killed
+            running.ended.set()
+        self._running[handle] = running
+        return handle
+
+    async def find_job(self, job_id: str) -> Found | None:
+        """The fake container of `job_id` that was not removed, if any."""
+        for handle, running in self._running.items():
+            if running.spec.job_id == job_id:
+                state: ContainerState = "exited" if running.ended.is_set() else (
+                    "running" if running.started_at is not None else "created")
+                return Found(handle, state)
+        return None
+
     def finish(self, job_id: str, exit_code: int = 0) -> None:
         """End a running fake job now, as if its process exited with `exit_code`."""
         for running in self._running.values():
@@ -101,9 +136,12 @@ class FakeBackend(Backend):
         self._running[handle].started_at = time.time()
         await asyncio.sleep(0)
 
-    async def _stream_logs(self, handle: str, on_log: LogSink) -> None:
+    async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
+        seen: dict[str, int] = {}
         for stream, line in self._running[handle].job.logs:
-            on_log(stream, line)
+            seen[stream] = seen.get(stream, 0) + 1
+            if seen[stream] > already.get(stream, 0):
+                on_log(stream, line)
             await asyncio.sleep(0)
 
     async def _wait(self, handle: str) -> Finished:

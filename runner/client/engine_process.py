@@ -2,7 +2,11 @@
 
 The daemon keeps its files in the state folder (`$RUNNER_HOME`): `engine.json` (pid, port, url,
 socket, started, version; written once it listens, removed when it exits cleanly), `credentials`
-(the user token, mode 0600) and `engine.log` (its stdout and stderr).
+(the user token, mode 0600), `engine.log` (its stdout and stderr), `engine.port` (the port it listens
+on, kept, so that a restarted engine listens where running jobs were told it is) and `engine.alive`
+(touched every few seconds while it runs). A daemon killed with SIGKILL leaves its engine.json behind,
+naming a dead pid: `engine_status` sees it is not running, and `start_engine` starts a new daemon, which
+carries on with the jobs that were running.
 """
 
 from __future__ import annotations

@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.backends.base import Backend, BackendError
+from runner.backends.base import Backend, BackendError, Found
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._container import Reachability, container_spec, debug_on
 from runner.engine._outcome import Outcome, error_reason, outcome_of, seconds_text
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
+from runner.engine._resume import Restart, resume_jobs, resumed_outcome
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog, LogEntry, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
@@ -39,6 +40,8 @@ from runner.store.tokens import issue_job_token, revoke_job_tokens
 log = logging.getLogger(__name__)
 S = JobState
 WAITING_STATES = (S.IDLE, S.WAITING_ON_INPUT, S.WAITING_ON_OUTPUT)
+# How often the end of a try the store refused (a full disk) is tried again.
+FINISH_RETRY_S = 2.0
 
 
 @dataclass(slots=True)
@@ -65,19 +68,28 @@ class Engine:
         self._running: dict[str, _RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
+        self.restart = Restart()
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Recover the jobs a stopped engine left behind, then start advancing jobs."""
-        for job in find_jobs(self.db, states=(S.RUNNING, S.TERMINATING, S.DEBUG_HOLD)):
-            if job["state"] == S.TERMINATING.value:
-                self._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()})
-            else:
-                self._finish_try(job["id"], Outcome(failure_reason="ExecutionError",
-                                                    failure_message="the engine stopped while this job was running"))
+    async def start(self, restart: Restart | None = None) -> None:
+        """Carry on with the jobs a stopped engine left behind (`_resume`), then start advancing jobs.
+
+        Their containers are watched again, collected, or reported gone; their job tokens stay valid.
+        """
+        self.restart = restart or Restart()
+        await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
+
+    def _resume(self, job: dict[str, Any], found: Found) -> None:
+        """Watch the container a previous engine left for `job` as its running try (terminating: stop it)."""
+        running = _RunningTry(job["id"], _request(job), held=job["state"] == S.DEBUG_HOLD.value)
+        if job["state"] == S.TERMINATING.value:
+            running.stop.set()
+        self._running[job["id"]] = running
+        running.task = asyncio.create_task(self._run_try(job["id"], running,
+                                                          resumed_outcome(self, job, running, found)))
 
     async def close(self) -> None:
         """Stop every running job (they end terminated) and the loop."""
@@ -263,7 +275,7 @@ class Engine:
         running = _RunningTry(job["id"], _request(job))
         self._running[job["id"]] = running
         job = self._transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
-        running.task = asyncio.create_task(self._run_try(job, running))
+        running.task = asyncio.create_task(self._run_try(job["id"], running, self._container_outcome(job, running)))
 
     def _release(self, running: _RunningTry) -> None:
         running.released = True
@@ -271,26 +283,35 @@ class Engine:
 
     # -- one try -------------------------------------------------------------------------------------
 
-    async def _run_try(self, job: dict[str, Any], running: _RunningTry) -> None:
-        job_id = job["id"]
+    async def _run_try(self, job_id: str, running: _RunningTry, outcome_of_try: Awaitable[Outcome]) -> None:
+        """Await how a try ends (a new container, or one a previous engine started), then end the try."""
         try:
-            outcome = await self._container_outcome(job, running)
+            outcome = await outcome_of_try
         except Exception as exc:  # noqa: BLE001 - whatever happened, the job must end
             log.exception("running %s failed", job_id)
             outcome = Outcome(failure_reason="ExecutionError", failure_message=f"{type(exc).__name__}: {exc}")
         finally:
             self._running.pop(job_id, None)
+        # The store may refuse every write for a while (a full disk): the try's end is kept and tried again.
+        while not self._end_try(job_id, outcome) and not self._closing:
+            await asyncio.sleep(FINISH_RETRY_S)
+        self.wake()
+
+    def _end_try(self, job_id: str, outcome: Outcome) -> bool:
+        """Record how a try ended; on any failure the job still ends (failed). False when the store took nothing."""
         try:
             revoke_job_tokens(self.db, job_id)
             self._finish_try(job_id, outcome)
+            return True
         except Exception as exc:  # noqa: BLE001 - a job must never stay running without a container
             log.exception("ending the try of %s failed", job_id)
             message = f"the engine could not finish this try: {type(exc).__name__}: {exc}"
-            try:
-                _tree.end_after_error(self, job_id, message)
-            except Exception:  # noqa: BLE001
-                log.exception("%s could not be ended after: %s", job_id, message)
-        self.wake()
+        try:
+            _tree.end_after_error(self, job_id, message)
+            return True
+        except Exception:  # noqa: BLE001
+            log.exception("%s could not be ended after: %s; trying again in %g s", job_id, message, FINISH_RETRY_S)
+            return False
 
     async def _container_outcome(self, job: dict[str, Any], running: _RunningTry) -> Outcome:
         applet = get_object(self.db, job["applet"])
