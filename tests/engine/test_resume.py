@@ -24,6 +24,7 @@ from runner.backends.fake import FakeBackend, FakeJob
 from runner.engine._container import Reachability, container_spec
 from runner.engine._resume import Restart
 from runner.engine.driver import Engine
+from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog, read_entries
 from runner.engine.scheduler import Resources
 from runner.engine.submit import RunRequest, create_master_job
@@ -66,8 +67,8 @@ class Crashed:
             job = transition(self.db, job_id, state, {"failureReason": "AppError", "failureMessage": "held"}
                              if state is S.DEBUG_HOLD else {"failureReason": "Terminated"})
         self.tokens[job_id] = token = issue_job_token(self.db, job_id)
-        job_dir = self.home / "jobs" / job_id
-        job_dir.mkdir(parents=True, exist_ok=True)
+        job_dir = job_folder(self.home, job_id)
+        prepare_try(job_dir, {})  # as the dead engine did before it created the container
         reach = Reachability(port=1, socket_dir=self.home, network="net", gateway="10.0.0.1")
         spec = container_spec(job, self.applet, token, job_dir, reach, 0)
         for stream, line in logged:

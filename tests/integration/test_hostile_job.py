@@ -30,7 +30,7 @@ pytestmark = pytest.mark.docker
 Snapshot = dict[str, tuple[Any, ...]]
 # What the engine itself changes in its state folder while jobs run (besides the jobs' own folders).
 ENGINE_CHANGES = ("runner.db", "runner.db-wal", "runner.db-shm", "runner.db-journal", "engine.log",
-                  "engine.json", "engine.lock", "api")
+                  "engine.json", "engine.lock", "engine.port", "engine.alive", "api")
 REFUSED = "the {} the job left cannot be used: "
 LINK = "it is a symbolic link (the engine follows no link in the job folder)"
 EXPECTED: dict[str, tuple[str, str | None]] = {
@@ -201,12 +201,10 @@ def test_a_job_that_plants_while_the_engine_is_down_achieves_nothing(own_engine:
     start_engine(own_engine)
     engine = connect(own_engine, start=False)
     job = wait_terminal(engine, job_id, timeout_s=300)
-    # Today a restart fails every job that was running; once restarts keep running containers (the
-    # crash-recovery work), the engine collects this job from work/ and refuses the planted output.json.
-    # The integrator tightens this to that message after the merge.
-    assert job["state"] in ("failed", "done"), job
-    if job["state"] == "failed" and "output.json" in job["failureMessage"]:
-        assert job["failureMessage"] == REFUSED.format("output.json") + LINK
+    # The restarted engine carries on with the running container and refuses what it planted (error.json is
+    # read first).
+    assert (job["state"], job["failureReason"]) == ("failed", "AppInternalError"), job
+    assert job["failureMessage"] == REFUSED.format("error.json") + LINK
     assert home_snapshot(own_engine, canaries, [job_id]) == before
     assert canaries.file.read_text() == '{"host": "secret"}\n'
     who = f"restart-{uuid.uuid4().hex[:8]}"
