@@ -209,6 +209,9 @@ def test_a_job_running_into_a_full_disk_does_not_bring_the_engine_down(
     assert engine_client.ping()["ok"] is True
 
     filler.unlink()
+    # The end of its try, refused by the full store, is recorded once there is room: it does not stay running.
+    ended = wait_terminal(engine_client, job_id)
+    assert ended["state"] in ("done", "failed"), ended
     again = engine_client.call(f"/{applet}/run", {"project": project, "input": {"lines": 2}})["id"]
     assert wait_terminal(engine_client, again)["output"] == {"said": 2}
     _consistent(engine_client, home)
