@@ -8,7 +8,6 @@ container is stopped. A job whose container is gone fails with AppInternalError 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 from collections.abc import Mapping
@@ -16,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runner.backends.base import BackendError, Found
-from runner.engine._container import debug_on
-from runner.engine._outcome import Outcome, outcome_of, seconds_text
-from runner.engine.logs import JobLog, read_entries
+from runner.backends.base import Found
+from runner.engine._outcome import Outcome, seconds_text
+from runner.engine._try import watched_outcome
+from runner.engine.logs import read_entries
 from runner.spec.job_states import JobState
 from runner.store.db import now_ms
 from runner.store.jobs import find_jobs
@@ -97,31 +96,11 @@ async def resumed_outcome(engine: Engine, job: dict[str, Any], running: _Running
     job_dir = engine.home / "jobs" / job["id"]
     already = lines_logged(job_dir, int(job.get("startedRunning") or 0))
     left_s = time_left_s(job, found, now_ms())
-    own_timer = bool(debug_on(job)) and left_s is not None
     engine._say(job["id"], f"the engine restarted: its container is {found.state}; following it again"
                            + (f", {seconds_text(left_s)} of its timeout left" if left_s is not None else ""))
-
-    job_log = JobLog.for_job(engine.home, job["id"])
-
-    def on_log(stream: str, line: str) -> None:
-        engine.hub.publish(job["id"], job_log.append_or_keep(stream, line))
-
-    timer = asyncio.get_running_loop().call_later(left_s, engine._time_out, running) \
-        if own_timer and left_s is not None else None
-    try:
-        exit = await engine.backend.resume(found, timeout_s=None if own_timer else left_s, on_log=on_log,
-                                           stop_event=running.stop, on_exit=lambda: engine._release(running),
-                                           already=already)
-    except BackendError as exc:
-        return Outcome(failure_reason="ExecutionError", failure_message=str(exc))
-    finally:
-        if timer is not None:
-            timer.cancel()
-    if running.timed_out and exit.stopped_by_runner:
-        exit = dataclasses.replace(exit, stopped_by_runner=False, timed_out=True)
-    timeout_s = int(job.get("timeout") or 0) / 1000
-    outcome = outcome_of(exit, job_dir, timeout_text=f"{seconds_text(timeout_s)} ({job.get('_timeoutSource')})",
-                         memory_bytes=int(job["_resources"]["memoryBytes"]), instance_type=job["instanceType"])
+    outcome = await watched_outcome(engine, job, running, left_s, lambda timeout, on_log: engine.backend.resume(
+        found, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine._release(running),
+        already=already))
     moved = engine.restart.port_moved_from
     if moved is not None and job.get("networkAccess") and outcome.failure_reason is not None:
         outcome = dataclasses.replace(outcome, failure_message=(

@@ -19,11 +19,11 @@ from typing import Any
 from runner.backends.base import Backend, BackendError, Found
 from runner.config import current_settings
 from runner.engine import _tree
-from runner.engine._container import Reachability, container_spec, debug_on
-from runner.engine._outcome import Outcome, error_reason, outcome_of, seconds_text
+from runner.engine._container import Reachability, debug_on
+from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine._resume import Restart, resume_jobs, resumed_outcome
-from runner.engine.job_files import job_folder, prepare_try
+from runner.engine._try import new_try_outcome
 from runner.engine.logs import JobLog, LogEntry, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
@@ -35,7 +35,7 @@ from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.jobs import find_jobs, get_job, transition, update_job
 from runner.store.objects import get_object
-from runner.store.tokens import issue_job_token, revoke_job_tokens
+from runner.store.tokens import revoke_job_tokens
 
 log = logging.getLogger(__name__)
 S = JobState
@@ -275,7 +275,7 @@ class Engine:
         running = _RunningTry(job["id"], _request(job))
         self._running[job["id"]] = running
         job = self._transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
-        running.task = asyncio.create_task(self._run_try(job["id"], running, self._container_outcome(job, running)))
+        running.task = asyncio.create_task(self._run_try(job["id"], running, new_try_outcome(self, job, running)))
 
     def _release(self, running: _RunningTry) -> None:
         running.released = True
@@ -312,42 +312,6 @@ class Engine:
         except Exception:  # noqa: BLE001
             log.exception("%s could not be ended after: %s; trying again in %g s", job_id, message, FINISH_RETRY_S)
             return False
-
-    async def _container_outcome(self, job: dict[str, Any], running: _RunningTry) -> Outcome:
-        applet = get_object(self.db, job["applet"])
-        job_dir = job_folder(self.home, job["id"])
-        try:
-            prepare_try(job_dir, job.get("input") or {})
-        except OSError as exc:
-            return Outcome(failure_reason="ExecutionError",
-                           failure_message=f"the engine could not prepare the job folder {job_dir}: {exc}")
-        token = issue_job_token(self.db, job["id"])
-        spec = container_spec(job, applet, token, job_dir, self.reach, self.capacity.gpus)
-        timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
-        # A job that may be held for debugging is timed here, so that the timeout stops applying once held.
-        own_timer = bool(debug_on(job)) and timeout_s is not None
-        job_log = JobLog.for_job(self.home, job["id"])
-        self._say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
-                              f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
-                              f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
-
-        def on_log(stream: str, line: str) -> None:
-            self.hub.publish(job["id"], job_log.append_or_keep(stream, line))
-
-        timer = asyncio.get_running_loop().call_later(timeout_s, self._time_out, running) \
-            if own_timer and timeout_s is not None else None
-        try:
-            exit = await self.backend.run(spec, timeout_s=None if own_timer else timeout_s, on_log=on_log,
-                                          stop_event=running.stop, on_exit=lambda: self._release(running))
-        except BackendError as exc:
-            return Outcome(failure_reason="ExecutionError", failure_message=str(exc))
-        finally:
-            if timer is not None:
-                timer.cancel()
-        if running.timed_out and exit.stopped_by_runner:
-            exit = dataclasses.replace(exit, stopped_by_runner=False, timed_out=True)
-        return outcome_of(exit, job_dir, timeout_text=f"{seconds_text(timeout_s or 0)} ({job.get('_timeoutSource')})",
-                          memory_bytes=spec.memory_bytes, instance_type=job["instanceType"])
 
     def _time_out(self, running: _RunningTry) -> None:
         if not running.held and not running.stop.is_set():
