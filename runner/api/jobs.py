@@ -8,16 +8,10 @@ from typing import Any
 
 from runner.api import _checks as check
 from runner.api._fields import select, wanted_fields
-from runner.api._routes import Call, Routes, once_per_nonce
+from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
-from runner.errors import (
-    InvalidAuthentication,
-    InvalidInput,
-    InvalidState,
-    PermissionDenied,
-    ResourceNotFound,
-)
+from runner.errors import InvalidInput, InvalidState, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.timeouts import parse_timeouts_by_executable
@@ -88,70 +82,52 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
     return select(public_view(job), names)
 
 
-@routes.on("job", "describe")
+@routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/job-xxxx/describe."""
-    job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
-    return describe_job(job, call.body)
+    return describe_job(_job(call, check.try_number(call.body)), call.body)
 
 
-def require_job_access(call: Call, job: Mapping[str, Any]) -> None:
-    """A job token acts on a job only when it shares that job's workspace or the workspace of its parent."""
-    caller = call.caller
-    if not caller.is_job or caller.workspace == job.get("workspace"):
-        return
-    parent_id = job.get("parentJob")
-    if parent_id and get_job(call.db, parent_id).get("workspace") == caller.workspace:
-        return
-    raise PermissionDenied(f"{caller.job_id} may not act on {job['id']}: it shares neither that job's workspace "
-                           "nor its parent's")
-
-
-@routes.on("job", "addTags")
+@routes.on("job", "addTags", Access.ANY)
 async def add_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/addTags."""
     tags = check.string_list(call.body, "tags", required=True)
     job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
     update_job(call.db, job["id"], {"tags": list(dict.fromkeys([*job.get("tags", []), *tags]))})
     return {"id": job["id"]}
 
 
-@routes.on("job", "removeTags")
+@routes.on("job", "removeTags", Access.ANY)
 async def remove_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/removeTags."""
     tags = set(check.string_list(call.body, "tags", required=True))
     job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
     update_job(call.db, job["id"], {"tags": [t for t in job.get("tags", []) if t not in tags]})
     return {"id": job["id"]}
 
 
-@routes.on("job", "setProperties")
+@routes.on("job", "setProperties", Access.ANY)
 async def set_properties(call: Call) -> dict[str, Any]:
     """/job-xxxx/setProperties: null removes a property."""
     if "properties" not in call.body:
         raise InvalidInput("the key 'properties' is missing")
     changes = check.properties(call.body, allow_null=True)
     job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
     merged = {**job.get("properties", {}), **changes}
     update_job(call.db, job["id"], {"properties": {k: v for k, v in merged.items() if v is not None}})
     return {"id": job["id"]}
 
 
-@routes.on("job", "terminate")
+@routes.on("job", "terminate", Access.ANY)
 async def terminate(call: Call) -> dict[str, Any]:
     """/job-xxxx/terminate: the whole tree ends terminated; nothing happens to an ended job."""
     job = _job(call)
-    require_job_access(call, job)
     if not JobState(job["state"]).is_terminal:
         call.services.engine.terminate(job["id"])
     return {"id": job["id"]}
 
 
-@routes.on("job", "update")
+@routes.on("job", "update", Access.ANY)
 async def update(call: Call) -> dict[str, Any]:
     """/job-xxxx/update: `rank` (root executions only) and `allowSSH`."""
     job = _job(call)
@@ -176,13 +152,9 @@ async def update(call: Call) -> dict[str, Any]:
     return {"id": job["id"]}
 
 
-@routes.on("job", "getIdentityToken")
+@routes.on("job", "getIdentityToken", Access.JOB_SELF)
 async def get_identity_token(call: Call) -> dict[str, Any]:
-    """/job-xxxx/getIdentityToken: a JWT for the calling job, signed with the engine's key."""
-    if not call.caller.is_job:
-        raise PermissionDenied("job-xxxx/getIdentityToken can only be called with a job token")
-    if call.caller.job_id != call.object_id:
-        raise InvalidAuthentication("The token cannot be used from this IP address: it belongs to another job")
+    """/job-xxxx/getIdentityToken: a JWT for the calling job (Access.JOB_SELF), signed with the engine's key."""
     job = _job(call)
     if job["rootExecution"] != job["id"]:
         job = {**job, "root": get_job(call.db, job["rootExecution"])}
@@ -233,12 +205,11 @@ def check_dependencies(call: Call, ids: list[str]) -> None:
             raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
 
 
-@routes.static("job", "new")
+@routes.static("job", "new", Access.JOB_SELF)
 async def new_job(call: Call) -> dict[str, Any]:
-    """/job/new: a subjob of the calling job, running another entry point of the same applet."""
-    if not call.caller.is_job or call.caller.job_id is None:
-        raise InvalidAuthentication("the auth token used is not a token issued to a job")
+    """/job/new: a subjob of the calling job (Access.JOB_SELF), running another entry point of the same applet."""
     parent_id = call.caller.job_id
+    assert parent_id is not None
 
     async def create() -> str:
         request = _subjob_request(call.body)
@@ -250,7 +221,7 @@ async def new_job(call: Call) -> dict[str, Any]:
     return await once_per_nonce(call, create)
 
 
-@routes.static("system", "findExecutions")
+@routes.static("system", "findExecutions", Access.ANY)
 async def find_executions(call: Call) -> dict[str, Any]:
     """/system/findExecutions: jobs by tree, parent, origin, state, name, executable or project; newest first."""
     body = call.body
@@ -272,8 +243,7 @@ async def find_executions(call: Call) -> dict[str, Any]:
             continue
         if body.get("includeSubjobs") is False and job.get("parentJob"):
             continue
-        if call.caller.is_job and not (call.caller.may_read(job.get("project", "")) or
-                                       call.caller.may_read(job.get("workspace", ""))):
+        if not call.caller.may_act_on(call.db, job):
             continue
         entry: dict[str, Any] = {"id": job["id"]}
         describe_option = body.get("describe")
