@@ -15,14 +15,17 @@ tree of P), `job_c`'s (another project), `job_a_done`'s (an ended job) and no to
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+import pytest_asyncio
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestClient, TestServer
 
 from runner.api._routes import Services
 from runner.api.identity import KEY_FILE, IdentityKeys
@@ -75,7 +78,8 @@ def add_job(db: Database, applet: str, project: str, workspace: str, *, parent: 
     job_id = new_id("job")
     insert_job(db, {"id": job_id, "rootExecution": root or job_id, "parentJob": parent, "workspace": workspace,
                     "project": project, "applet": applet, "try": 0, "name": "job", "function": "main",
-                    "launchedBy": "user-local", "folder": "/", "originJob": root or job_id})
+                    "launchedBy": "user-local", "folder": "/", "originJob": root or job_id, "tags": [],
+                    "properties": {}, "rank": 0, "allowSSH": []})
     for state in (JobState.RUNNABLE, JobState.RUNNING, *((end,) if end else ())):
         transition(db, job_id, state)
     return job_id
@@ -138,6 +142,60 @@ def build_world(home: Path) -> World:
 def make_world_app(world: World) -> web.Application:
     """The API application over the world's services, with every route of the table."""
     return make_app(world.services, all_routes())
+
+
+@dataclass
+class Api:
+    """A served world and the requests a caller makes of it."""
+
+    client: TestClient[Any, Any]
+    world: World
+
+    def headers(self, caller: str) -> dict[str, str]:
+        token = self.world.tokens[caller]
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    async def post(self, path: str, body: Any, caller: str) -> tuple[int, Any]:
+        async with self.client.post(path, json=body, headers=self.headers(caller)) as response:
+            assert response.content_type == "application/json", await response.text()
+            return response.status, await response.json()
+
+    async def send(self, method: str, url: str, caller: str, data: bytes | None = None) -> tuple[int, Any]:
+        target = url if url.startswith("http") else str(self.client.make_url(url))
+        async with self.client.session.request(method, target, headers=self.headers(caller), data=data) as response:
+            text = await response.text()
+            if response.content_type == "application/x-ndjson":
+                return response.status, [json.loads(line) for line in text.splitlines()]
+            if response.content_type == "application/json":
+                return response.status, json.loads(text)
+            return response.status, text
+
+    async def signed_url(self, route: str, file_id: str, body: dict[str, Any]) -> str:
+        status, answer = await self.post(f"/{file_id}/{route}", body, "user")
+        assert status == 200, answer
+        return str(answer["url"])
+
+    async def watch(self, job_id: str, caller: str) -> tuple[int, Any]:
+        """The websocket log of a job: (200, messages) when streamed to a normal close, else (close code, reason)."""
+        token = self.world.tokens[caller]
+        opening = {"token_type": "Bearer", "tail": False, **({"access_token": token} if token else {})}
+        messages = []
+        async with self.client.ws_connect(f"/{job_id}/getLog/websocket") as ws:
+            await ws.send_str(json.dumps(opening))
+            while (received := await ws.receive()).type == WSMsgType.TEXT:
+                messages.append(json.loads(received.data))
+            if ws.close_code == 1000:
+                return 200, messages
+            return ws.close_code or 0, json.loads(received.extra or "{}")
+
+
+@pytest_asyncio.fixture
+async def api(tmp_path: Path) -> AsyncIterator[Api]:
+    """A fresh world, served."""
+    world = build_world(tmp_path / "home")
+    async with TestClient(TestServer(make_world_app(world))) as client:
+        yield Api(client, world)
+    world.db.close()
 
 
 @dataclass

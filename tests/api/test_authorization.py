@@ -8,20 +8,15 @@ documented `{"error": {type, message, details}}` body, type InvalidAuthenticatio
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
-from aiohttp import WSMsgType
-from aiohttp.test_utils import TestClient, TestServer
 
 from runner.api._access import Access
 from runner.api.routes import all_routes
-from tests.api._full_env import CALLERS, World, build_world, make_world_app
+from tests.api._full_env import CALLERS, Api, World
 
 EVERYONE = frozenset(CALLERS)
 LIVE = frozenset({"user", "tree", "other_tree", "other_project"})
@@ -118,51 +113,6 @@ ROWS: dict[tuple[str, str], Row] = {
 }
 
 
-@dataclass
-class Api:
-    """A served world and the requests a caller makes of it."""
-
-    client: TestClient[Any, Any]
-    world: World
-
-    def headers(self, caller: str) -> dict[str, str]:
-        token = self.world.tokens[caller]
-        return {"Authorization": f"Bearer {token}"} if token else {}
-
-    async def post(self, path: str, body: Any, caller: str) -> tuple[int, Any]:
-        async with self.client.post(path, json=body, headers=self.headers(caller)) as response:
-            assert response.content_type == "application/json", await response.text()
-            return response.status, await response.json()
-
-    async def send(self, method: str, url: str, caller: str, data: bytes | None = None) -> tuple[int, Any]:
-        target = url if url.startswith("http") else str(self.client.make_url(url))
-        async with self.client.session.request(method, target, headers=self.headers(caller), data=data) as response:
-            text = await response.text()
-            if response.content_type == "application/x-ndjson":
-                return response.status, [json.loads(line) for line in text.splitlines()]
-            if response.content_type == "application/json":
-                return response.status, json.loads(text)
-            return response.status, text
-
-    async def signed_url(self, route: str, file_id: str, body: dict[str, Any]) -> str:
-        status, answer = await self.post(f"/{file_id}/{route}", body, "user")
-        assert status == 200, answer
-        return str(answer["url"])
-
-    async def watch(self, job_id: str, caller: str) -> tuple[int, Any]:
-        """The websocket log of a job: (200, messages) when streamed to a normal close, else (close code, reason)."""
-        token = self.world.tokens[caller]
-        opening = {"token_type": "Bearer", "tail": False, **({"access_token": token} if token else {})}
-        messages = []
-        async with self.client.ws_connect(f"/{job_id}/getLog/websocket") as ws:
-            await ws.send_str(json.dumps(opening))
-            while (received := await ws.receive()).type == WSMsgType.TEXT:
-                messages.append(json.loads(received.data))
-            if ws.close_code == 1000:
-                return 200, messages
-            return ws.close_code or 0, json.loads(received.extra or "{}")
-
-
 async def attempt(api: Api, key: tuple[str, str], row: Row, caller: str) -> tuple[int, Any]:
     """Make the row's request as `caller`; (status, answer)."""
     world, (method, path) = api.world, key
@@ -196,15 +146,6 @@ def assert_allowed(status: int, answer: Any, what: str) -> None:
     assert status < 500, (what, status, answer)
     if status >= 400:
         assert set(answer["error"]) >= {"type", "message"}, (what, answer)
-
-
-@pytest_asyncio.fixture
-async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    """A fresh world, served."""
-    world = build_world(tmp_path / "home")
-    async with TestClient(TestServer(make_world_app(world))) as client:
-        yield Api(client, world)
-    world.db.close()
 
 
 def test_every_route_of_the_table_has_its_row() -> None:
