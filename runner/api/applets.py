@@ -13,7 +13,7 @@ from typing import Any
 from runner.api import _checks as check
 from runner.api._describers import register
 from runner.api._fields import select, wanted_fields
-from runner.api._objects import folder_arg, readable_object
+from runner.api._objects import container_arg, folder_arg, readable_object
 from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
@@ -138,9 +138,7 @@ async def get(call: Call) -> dict[str, Any]:
 @routes.static("applet", "new", Access.ANY)
 async def new_applet(call: Call) -> dict[str, Any]:
     """/applet/new: write the spec as a source folder and build it (its image included)."""
-    project = check.optional_str(call.body, "project")
-    if project is None:
-        raise InvalidInput("the key 'project' is missing")
+    project = container_arg(call)
     call.caller.require_write(project)
 
     async def create() -> str:
@@ -191,7 +189,7 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
     if not isinstance(given, Mapping):
         raise InvalidInput("the key 'input' is missing or is not a JSON object")
     detach = check.optional_bool(body, "detach")
-    project = check.optional_str(body, "project")
+    project = container_arg(call) if body.get("project") is not None else None
     if invoker is None and project is None:
         raise InvalidInput("If invoked by a user, then `project` must be specified")
     if invoker is not None and project is not None and not detach:

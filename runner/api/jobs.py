@@ -221,37 +221,51 @@ async def new_job(call: Call) -> dict[str, Any]:
     return await once_per_nonce(call, create)
 
 
+def _one_or_many(body: Mapping[str, Any], key: str) -> set[str] | None:
+    """`body[key]`: a string or an array of strings (any of which matches); None when absent."""
+    value = body.get(key)
+    if value is None:
+        return None
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidInput(f"Expected key {key!r} of input to be a string or an array of strings")
+    return set(values)
+
+
+def _execution_test(body: Mapping[str, Any]) -> Any:
+    """Whether a job passes the filters of a findExecutions body (InvalidInput for a malformed one)."""
+    filters = {field: _one_or_many(body, key) for key, field in (("originJob", "originJob"), ("executable", "applet"),
+                                                                  ("project", "project"), ("id", "id"),
+                                                                  ("state", "state"))}
+    name = check.optional_str(body, "name")
+    subjobs = check.optional_bool(body, "includeSubjobs", default=True)
+
+    def test(job: Mapping[str, Any]) -> bool:
+        return (all(wanted is None or job.get(field) in wanted for field, wanted in filters.items())
+                and (name is None or job.get("name") == name) and (subjobs or not job.get("parentJob")))
+
+    return test
+
+
 @routes.static("system", "findExecutions", Access.ANY)
 async def find_executions(call: Call) -> dict[str, Any]:
     """/system/findExecutions: jobs by tree, parent, origin, state, name, executable or project; newest first."""
     body = call.body
     jobs = find_jobs(call.db, root=check.optional_str(body, "rootExecution"),
                      parent=check.optional_str(body, "parentJob"))
-    filters = {"originJob": body.get("originJob"), "applet": body.get("executable"), "project": body.get("project"),
-               "id": body.get("id")}
-    states = body.get("state")
-    wanted_states = {states} if isinstance(states, str) else set(states or [])
-    name = body.get("name")
+    test = _execution_test(body)
+    describe_option = body.get("describe", False)
+    if not isinstance(describe_option, (bool, Mapping)):
+        raise InvalidInput("Expected key 'describe' of input to be a boolean or a JSON object of describe options")
+    limit = body.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidInput("Expected key 'limit' of input to be a positive integer")
     results = []
     for job in reversed(jobs):
-        if any(v is not None and (job.get(k) not in v if isinstance(v, list) else job.get(k) != v)
-               for k, v in filters.items()):
-            continue
-        if wanted_states and job["state"] not in wanted_states:
-            continue
-        if isinstance(name, str) and job.get("name") != name:
-            continue
-        if body.get("includeSubjobs") is False and job.get("parentJob"):
-            continue
-        if not call.caller.may_act_on(call.db, job):
+        if not test(job) or not call.caller.may_act_on(call.db, job):
             continue
         entry: dict[str, Any] = {"id": job["id"]}
-        describe_option = body.get("describe")
-        if describe_option:
+        if describe_option is not False:
             entry["describe"] = describe_job(job, describe_option if isinstance(describe_option, Mapping) else {})
         results.append(entry)
-    limit = body.get("limit")
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-        results = results[:limit]
-    return {"results": results, "next": None}
-
+    return {"results": results[:limit] if limit else results, "next": None}

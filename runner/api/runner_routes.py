@@ -13,6 +13,7 @@ from aiohttp import web
 
 from runner import __version__
 from runner.api._access import require_job
+from runner.api._objects import container_arg
 from runner.api._routes import SERVICES, Access, Call, Routes, Services
 from runner.api.applets import build_folder
 from runner.api.server import CALLER, json_response
@@ -47,13 +48,13 @@ async def jwks(request: web.Request) -> web.StreamResponse:
 @routes.static("runner", "build", Access.USER)
 async def build(call: Call) -> dict[str, Any]:
     """Build the applet in a source folder on this machine and store it in the default project (the user only)."""
+    project = container_arg(call, default=call.services.default_project)
     folder = call.body.get("folder")
-    if not isinstance(folder, str) or not Path(folder).is_absolute():
+    if not isinstance(folder, str) or not Path(folder).is_absolute() or "\0" in folder:
         raise InvalidInput("`folder` must be the absolute path of an applet source folder")
     if not (Path(folder) / "dxapp.json").is_file():
         raise InvalidInput(f"{folder} has no dxapp.json")
-    project = call.body.get("project") or call.services.default_project
-    built, applet = await build_folder(call, Path(folder), str(project))
+    built, applet = await build_folder(call, Path(folder), project)
     return {"id": applet["id"], "name": applet["name"], "project": applet["project"], "imageBuilt": built.image_built,
             "image": built.image_tag, "notes": list(built.notes)}
 

@@ -124,18 +124,40 @@ def test_arbitrary_bodies_get_a_documented_answer(served: Served, route: str, pi
     assert_documented(response, f"{path} as {caller}: {body[:200]!r}")
 
 
-@FUZZ
-@given(route=st.sampled_from(POST_ROUTES), pick=st.integers(0, 1), caller=st.sampled_from(["user", "tree"]),
-       field=st.sampled_from(FIELDS), value=json_values,
-       extra=st.dictionaries(any_text, json_values, max_size=3))
-def test_a_wrong_type_in_any_field_gets_a_documented_answer(served: Served, route: str, pick: int, caller: str,
-                                                            field: str, value: Any, extra: dict[str, Any]) -> None:
-    """The route's sensible body (its row in test_authorization) with one field replaced and keys added."""
-    key = ("POST", route)
-    body = {**extra, **ROWS[key].body(served.world), field: value}
+PER_ROUTE = settings(FUZZ, max_examples=15)
+MISSING = {"missing_project": "project-" + "0" * 24, "missing_file": "file-" + "0" * 24,
+           "missing_job": "job-" + "0" * 24, "missing_container": "container-" + "0" * 24}
+# Values naming the world's objects (and well-formed IDs of none), resolved in the test: "@P", "@file_p", ...
+id_refs = st.sampled_from(["P", "Q", "WA", "WB", "applet", "job_a", "job_b", "job_a_done", "file_p", "file_w",
+                           "record_p", "record_w", *MISSING]).map(lambda name: "@" + name)
+field_values = json_values | id_refs | st.lists(id_refs, max_size=3) | st.dictionaries(st.sampled_from(FIELDS),
+                                                                                       id_refs, max_size=2)
+
+
+def _resolve(value: Any, ids: dict[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith("@") and value[1:] in ids:
+        return ids[value[1:]]
+    if isinstance(value, list):
+        return [_resolve(item, ids) for item in value]
+    if isinstance(value, dict):
+        return {key: _resolve(item, ids) for key, item in value.items()}
+    return value
+
+
+@PER_ROUTE
+@pytest.mark.parametrize("route", POST_ROUTES)
+@given(data=st.data(), pick=st.integers(0, 1), caller=st.sampled_from(["user", "tree"]),
+       extra=st.dictionaries(any_text, json_values, max_size=2))
+def test_wrong_values_in_the_fields_a_route_reads_get_a_documented_answer(
+        served: Served, route: str, data: st.DataObject, pick: int, caller: str, extra: dict[str, Any]) -> None:
+    """The route's sensible body (its row in test_authorization) with one to three fields replaced, keys added."""
+    base = ROWS[("POST", route)].body(served.world)
+    fields = st.sampled_from(sorted(base)) | st.sampled_from(FIELDS) if base else st.sampled_from(FIELDS)
+    changes = data.draw(st.dictionaries(fields, field_values, min_size=1, max_size=3), label="changes")
+    body = _resolve({**extra, **base, **changes}, {**served.world.ids, **MISSING})
     path = _path(served, route, pick)
-    data = json.dumps(body).encode("utf-8", "surrogatepass")
-    response = requests.post(served.url + path, data=data, headers=_headers(served, caller), timeout=TIMEOUT_S)
+    sent = json.dumps(body).encode("utf-8", "surrogatepass")
+    response = requests.post(served.url + path, data=sent, headers=_headers(served, caller), timeout=TIMEOUT_S)
     assert_documented(response, f"{path} as {caller}: {body!r:.300}")
 
 
