@@ -122,6 +122,7 @@ class Routes:
 
     def on(self, klass: str | Iterable[str], method: str, access: Access) -> Callable[[Handler], Handler]:
         """Register a handler of `/{klass}-xxxx/{method}` (for one class or several)."""
+        _check_access(access)
         classes = [klass] if isinstance(klass, str) else list(klass)
 
         def register(handler: Handler) -> Handler:

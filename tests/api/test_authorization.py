@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from runner.api._access import Access
+from runner.api._routes import Routes
 from runner.api.routes import all_routes
 from tests.api._full_env import CALLERS, Api, World
 
@@ -177,3 +178,14 @@ async def test_a_signed_route_refuses_a_url_without_its_signature(api: Api, meth
                                     b"part" if method == "PUT" else None)
     assert_denied(status, answer, path)
     assert answer["error"]["type"] == "InvalidAuthentication"
+
+
+def test_a_route_cannot_be_registered_without_its_access() -> None:
+    routes = Routes()
+    with pytest.raises(TypeError):
+        routes.static("thing", "new")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="must declare its Access"):
+        routes.on("thing", "describe", "any")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must declare its Access"):
+        routes.raw("GET", "/x", None)  # type: ignore[arg-type]
+    assert routes.table() == []
