@@ -8,6 +8,7 @@ state earlier ones left, as a real engine would.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import warnings
@@ -15,8 +16,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 import requests
+from aiohttp import WSMsgType
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -201,6 +204,34 @@ def test_part_puts_of_any_bytes_get_a_documented_answer(served: Served, data: by
     assert_documented(response, f"PUT {len(data)} bytes")
     if declare and data != b"abc":
         assert response.status_code == 422 and response.json()["error"]["type"] == "InvalidInput"
+
+
+async def _watch(url: str, first: str | bytes) -> tuple[int | None, str]:
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
+        await (ws.send_str(first) if isinstance(first, str) else ws.send_bytes(first))
+        while (received := await ws.receive(timeout=TIMEOUT_S)).type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            json.loads(received.data)  # every message is JSON
+        return ws.close_code, received.extra or ""
+
+
+@settings(FUZZ, max_examples=60)
+@given(message=st.dictionaries(st.sampled_from(["access_token", "token_type", "numRecentMessages", "recurseJobs",
+                                                "levels", "x"]) | any_text, json_values, max_size=5),
+       token=st.sampled_from(["user", "tree", "ended", None]), raw=st.none() | any_text | st.binary(max_size=64))
+def test_the_log_websocket_answers_any_opening_message(served: Served, message: dict[str, Any], token: str | None,
+                                                       raw: str | bytes | None) -> None:
+    """Any first message: the log and END_LOG with a normal close, or a 1008 close whose reason is {type, message}.
+
+    `tail` is never asked for: following a running job's log waits for it by design."""
+    if token is not None:
+        message["access_token"] = served.world.tokens[token]
+    message.pop("tail", None)
+    first = raw if raw is not None else json.dumps(message)
+    code, reason = asyncio.run(_watch(served.url + f"/{served.world.job_a}/getLog/websocket", first))
+    assert code in (1000, 1008), (code, reason)
+    if code == 1008:
+        error = json.loads(reason)
+        assert isinstance(error["type"], str) and isinstance(error["message"], str)
 
 
 def test_the_server_still_answers_after_the_fuzzing(served: Served) -> None:
