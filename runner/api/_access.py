@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runner.engine.references import references_in
 from runner.errors import InvalidAuthentication, PermissionDenied
 from runner.store.jobs import JobNotFound, get_job
 from runner.store.objects import ObjectNotFound, get_object
@@ -167,6 +168,23 @@ def require_access(caller: Caller, access: Access, route: str, object_id: str | 
     if object_id is not None and object_id != caller.job_id:
         raise InvalidAuthentication(f"The token cannot be used from this IP address: {route} may be called only "
                                     f"by {object_id} itself, not by {caller.job_id}")
+
+
+def require_references(db: Database, caller: Caller, value: Any, where: str) -> None:
+    """Every job a job-based reference in `value` names is one the caller may describe (act on).
+
+    The reference: "Ability to describe any job used in a job-based object reference" is required; without it
+    a job could have another tree's outputs copied into its own input. A missing job is left to the engine,
+    which fails the waiting job naming it.
+    """
+    for ref in references_in(value):
+        try:
+            job = get_job(db, ref.job)
+        except JobNotFound:
+            continue
+        if not caller.may_act_on(db, job):
+            raise PermissionDenied(f"{where}: {caller.job_id} may not use the output of {ref.job}: it may describe "
+                                   "only jobs that share its workspace or whose parent does")
 
 
 def require_job(db: Database, caller: Caller, job_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from runner.api import _checks as check
 from runner.api._describers import register
+from runner.api._access import require_references
 from runner.api._fields import select, wanted_fields
 from runner.api._objects import container_arg, folder_arg, readable_object
 from runner.api._routes import Access, Call, Routes, once_per_nonce
@@ -196,6 +197,7 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         raise InvalidInput("If invoked by a job, then `project` must not be specified (unless detach is true)")
     project = project or (invoker["project"] if invoker else None)
     assert project is not None
+    require_references(call.db, call.caller, given, "input")
     original = check_run_input(_input_spec(applet), given, _types_of(call.db))
     for value in original.values():
         _check_closed(call.db, value)

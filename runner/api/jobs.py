@@ -7,16 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.api import _checks as check
+from runner.api._access import require_references
 from runner.api._fields import select, wanted_fields
 from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
-from runner.errors import InvalidInput, InvalidState, ResourceNotFound
+from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
-from runner.store.objects import ObjectNotFound, get_object
+from runner.store.objects import ObjectNotFound, get_object, object_containers
 
 routes = Routes()
 
@@ -192,15 +193,22 @@ def _subjob_request(body: Mapping[str, Any]) -> SubjobRequest:
 
 
 def check_dependencies(call: Call, ids: list[str]) -> None:
-    """Every ID in dependsOn exists (ResourceNotFound) and no job there has failed (InvalidState)."""
+    """Every ID in dependsOn exists (ResourceNotFound), no job there has failed (InvalidState), and the caller
+    has VIEW access to each object and to the project context of each job (PermissionDenied), as documented."""
+    caller = call.caller
     for item in ids:
         try:
             if item.startswith("job-"):
-                state = get_job(call.db, item)["state"]
-                if state in ("failed", "terminated"):
-                    raise InvalidState(f"{item} in dependsOn has already {state}")
+                job = get_job(call.db, item)
+                if not caller.may_read(job.get("project") or "") and not caller.may_act_on(call.db, job):
+                    raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to the project "
+                                           f"context of {item}")
+                if job["state"] in ("failed", "terminated"):
+                    raise InvalidState(f"{item} in dependsOn has already {job['state']}")
             else:
                 get_object(call.db, item)
+                if not any(caller.may_read(c) for c in object_containers(call.db, item)):
+                    raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to {item}")
         except (JobNotFound, ObjectNotFound):
             raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
 
@@ -213,6 +221,7 @@ async def new_job(call: Call) -> dict[str, Any]:
 
     async def create() -> str:
         request = _subjob_request(call.body)
+        require_references(call.db, call.caller, request.input, "input")
         check_dependencies(call, list(request.depends_on))
         parent = get_job(call.db, parent_id)
         applet = get_object(call.db, parent["applet"])

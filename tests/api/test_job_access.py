@@ -125,3 +125,32 @@ async def test_jwks_is_public_on_purpose(api: Api) -> None:
     status, answer = await api.send("GET", "/runner/jwks", "none")
     assert status == 200 and [key["kty"] for key in answer["keys"]] == ["RSA"]
     assert "d" not in answer["keys"][0]  # the public half only
+
+
+def _ref(job_id: str) -> dict[str, Any]:
+    return {"$dnanexus_link": {"job": job_id, "field": "secret"}}
+
+
+async def test_a_job_uses_only_outputs_of_jobs_it_may_describe(api: Api) -> None:
+    world = api.world
+    for route, body in (("/job/new", {"function": "f", "input": {"x": _ref(world.job_a)}}),
+                        (f"/{world.applet}/run", {"input": {"x": _ref(world.job_a)}}),
+                        ("/job/new", {"function": "f", "input": {"x": [{"y": _ref(world.job_c)}]}})):
+        message = _denied(*await api.post(route, body, "other_tree"))
+        assert "may not use the output of" in message
+    status, answer = await api.post("/job/new", {"function": "f", "input": {"x": _ref(world.job_b)}}, "other_tree")
+    assert status == 200, answer
+    status, answer = await api.post("/job/new", {"function": "f", "input": {"x": _ref(world.job_a)}}, "tree")
+    assert status == 200, answer
+
+
+async def test_depends_on_needs_view_access_to_what_it_names(api: Api) -> None:
+    world = api.world
+    elsewhere = create_object(api.world.db, "record", world.Q, name="q", folder="/", state="closed",
+                              doc={"details": {}}, object_id=new_id("record"))["id"]
+    new = {"function": "f", "input": {}}
+    assert "project context" in _denied(*await api.post("/job/new", {**new, "dependsOn": [world.job_a]},
+                                                         "other_project"))
+    assert elsewhere in _denied(*await api.post("/job/new", {**new, "dependsOn": [elsewhere]}, "tree"))
+    status, answer = await api.post("/job/new", {**new, "dependsOn": [world.job_a, world.file_p]}, "other_tree")
+    assert status == 200, answer  # VIEW on P: its jobs' states and its objects
