@@ -53,7 +53,7 @@ FIELDS = sorted({
     "timeoutPolicyByExecutable", "executionPolicy", "debug", "costLimit", "reuse", "ignoreReuse",
     "delayWorkspaceDestruction", "job", "audience", "subject_claims", "nonce", "only", "includeHidden",
     "modified", "created", "link", "classDescribeOptions", "io", "includeSubjobs", "executable", "originJob",
-    "media", "close", "tag", "type", "runSpec", "inputSpec", "outputSpec", "access", "dxapi"})
+    "media", "close", "tag", "type", "runSpec", "inputSpec", "outputSpec", "access", "dxapi", "repair"})
 
 any_text = st.text(st.characters(exclude_categories=()), max_size=40)  # lone surrogates included
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text
