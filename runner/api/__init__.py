@@ -1,7 +1,10 @@
 """The engine's HTTP API: the DNAnexus API subset jobs and clients use, plus `/runner/...` routes.
 
-    server.py          the aiohttp application: body parsing, authentication, error rendering, dispatch
-    _routes.py         the route table (`/{class}/{method}` and `/{class}-xxxx/{method}`), Call and Caller
+    server.py          the aiohttp application: body parsing, access checks, error rendering, dispatch
+    _routes.py         the route table (`/{class}/{method}` and `/{class}-xxxx/{method}`), each with its Access
+    _access.py         Access (what a route needs), Caller (a token's levels) and the object rules
+    _limits.py         the documented limits on bodies: size, depth, names, paths, arrays, storable strings
+    protocol_errors.py ApiRunner: malformed HTTP answered in the documented error shape
     routes.py          every table merged: what the daemon mounts
     jobs.py            /job/new, /job-xxxx/..., /system/findExecutions
     applets.py         /applet/new and /applet-xxxx/... (with _batch.py for validateBatch)

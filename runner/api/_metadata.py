@@ -11,7 +11,7 @@ from typing import Any
 
 from runner.api import _checks as check
 from runner.api._objects import details_arg, readable_object, writable_object
-from runner.api._routes import Call, Routes
+from runner.api._routes import Access, Call, Routes
 from runner.errors import InvalidInput, InvalidState
 from runner.store.objects import update_object
 
@@ -112,4 +112,4 @@ METADATA_ROUTES = {
 def add_metadata_routes(routes: Routes, klass: str) -> None:
     """Register every metadata route for `klass` on `routes`."""
     for method, handler in METADATA_ROUTES.items():
-        routes.on(klass, method)(handler)
+        routes.on(klass, method, Access.ANY)(handler)

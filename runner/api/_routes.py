@@ -1,9 +1,10 @@
 """The route table: which handler answers `/{class}/{method}` and `/{class}-xxxx/{method}`.
 
 Handlers are `async def handler(call: Call) -> dict` registered on a `Routes` table with
-`@routes.static("file", "new")` (for `/file/new`) or `@routes.on("file", "describe")` (for
-`/file-xxxx/describe`, with `call.object_id` set). They raise `runner.errors.ApiError` subclasses
-for anything the caller did wrong; the server renders them.
+`@routes.static("file", "new", Access.ANY)` (for `/file/new`) or `@routes.on("file", "describe", Access.ANY)`
+(for `/file-xxxx/describe`, with `call.object_id` set). Every registration names the route's `Access`
+(a required argument): the server checks it before the handler runs (see `_access`). Handlers raise
+`runner.errors.ApiError` subclasses for anything the caller did wrong; the server renders them.
 """
 
 from __future__ import annotations
@@ -15,47 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from runner.errors import PermissionDenied
+from runner.api._access import Access, Caller
 from runner.store.nonces import check_nonce, record_nonce
 
 if TYPE_CHECKING:
     from runner.engine.driver import Engine
     from runner.store.db import Database
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling: the user, or a job (with its workspace and project context)."""
-
-    kind: str  # "user" or "job"
-    job_id: str | None = None
-    workspace: str | None = None
-    project: str | None = None
-
-    @property
-    def is_job(self) -> bool:
-        """Whether the token is a job's."""
-        return self.kind == "job"
-
-    def may_read(self, container_id: str) -> bool:
-        """A job reads its workspace and its project context; the user reads everything."""
-        return not self.is_job or container_id in (self.workspace, self.project)
-
-    def may_write(self, container_id: str) -> bool:
-        """A job writes only into its own tree's workspace; the user writes everywhere."""
-        return not self.is_job or container_id == self.workspace
-
-    def require_read(self, container_id: str) -> None:
-        """Raise PermissionDenied unless the caller may read `container_id`."""
-        if not self.may_read(container_id):
-            raise PermissionDenied(f"{self.job_id} may not read {container_id}: a job reads only its workspace "
-                                   f"{self.workspace} and its project context {self.project}")
-
-    def require_write(self, container_id: str) -> None:
-        """Raise PermissionDenied unless the caller may write into `container_id`."""
-        if not self.may_write(container_id):
-            raise PermissionDenied(f"{self.job_id} may not write into {container_id}: a job writes only into its "
-                                   f"workspace {self.workspace}")
 
 
 @dataclass(slots=True)
@@ -106,43 +72,74 @@ Handler = Callable[[Call], Awaitable[Any]]
 RawHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One DNAnexus route's handler and what it needs from its caller."""
+
+    handler: Handler
+    access: Access
+
+
+@dataclass(frozen=True, slots=True)
+class RawRoute:
+    """One plain aiohttp route: its method, path pattern, handler and access."""
+
+    method: str
+    path: str
+    handler: RawHandler
+    access: Access
+
+
+@dataclass(frozen=True, slots=True)
+class RouteInfo:
+    """A row of the route table: method, path (`/file-xxxx/describe` for object routes) and access."""
+
+    method: str
+    path: str
+    access: Access
+
+
 class Routes:
-    """A table of handlers keyed by (class, method, whether the path names an object)."""
+    """A table of handlers keyed by (class, method, whether the path names an object), each with its Access."""
 
     def __init__(self) -> None:
-        self.handlers: dict[tuple[str, str, bool], Handler] = {}
-        self.raw_routes: list[tuple[str, str, RawHandler]] = []
+        self.handlers: dict[tuple[str, str, bool], Route] = {}
+        self.raw_routes: list[RawRoute] = []
 
-    def raw(self, method: str, path: str) -> Callable[[RawHandler], RawHandler]:
+    def raw(self, method: str, path: str, access: Access) -> Callable[[RawHandler], RawHandler]:
         """Register a plain aiohttp handler (GET downloads, PUT part uploads, streams under /runner/)."""
+        _check_access(access)
 
         def register(handler: RawHandler) -> RawHandler:
-            self.raw_routes.append((method, path, handler))
+            self.raw_routes.append(RawRoute(method, path, handler, access))
             return handler
 
         return register
 
-    def static(self, klass: str, method: str) -> Callable[[Handler], Handler]:
+    def static(self, klass: str, method: str, access: Access) -> Callable[[Handler], Handler]:
         """Register a handler of `/{klass}/{method}`."""
-        return self._register(klass, method, False)
+        return self._register(klass, method, False, access)
 
-    def on(self, klass: str | Iterable[str], method: str) -> Callable[[Handler], Handler]:
+    def on(self, klass: str | Iterable[str], method: str, access: Access) -> Callable[[Handler], Handler]:
         """Register a handler of `/{klass}-xxxx/{method}` (for one class or several)."""
+        _check_access(access)
         classes = [klass] if isinstance(klass, str) else list(klass)
 
         def register(handler: Handler) -> Handler:
             for one in classes:
-                self._register(one, method, True)(handler)
+                self._register(one, method, True, access)(handler)
             return handler
 
         return register
 
-    def _register(self, klass: str, method: str, with_object: bool) -> Callable[[Handler], Handler]:
+    def _register(self, klass: str, method: str, with_object: bool, access: Access) -> Callable[[Handler], Handler]:
+        _check_access(access)
+
         def register(handler: Handler) -> Handler:
             key = (klass, method, with_object)
             if key in self.handlers:
                 raise ValueError(f"two handlers for {key}")
-            self.handlers[key] = handler
+            self.handlers[key] = Route(handler, access)
             return handler
 
         return register
@@ -151,7 +148,21 @@ class Routes:
         """A table with this table's handlers and those of `tables`."""
         merged = Routes()
         for table in (self, *tables):
-            for key, handler in table.handlers.items():
-                merged._register(*key)(handler)
+            for key, route in table.handlers.items():
+                merged._register(*key, route.access)(route.handler)
             merged.raw_routes.extend(table.raw_routes)
         return merged
+
+    def table(self) -> list[RouteInfo]:
+        """Every route with its access: the DNAnexus POST routes, then the raw ones."""
+        rows = [RouteInfo("POST", f"/{klass}-xxxx/{method}" if with_object else f"/{klass}/{method}", route.access)
+                for (klass, method, with_object), route in self.handlers.items()]
+        return rows + [RouteInfo(r.method, r.path, r.access) for r in self.raw_routes]
+
+
+def _check_access(access: Access) -> None:
+    if not isinstance(access, Access):
+        raise TypeError(f"a route must declare its Access, not {access!r}")
+
+
+__all__ = ["SERVICES", "Access", "Call", "Caller", "Route", "RouteInfo", "Routes", "Services", "once_per_nonce"]

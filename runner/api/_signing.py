@@ -65,7 +65,7 @@ def check_signed(request: web.Request, services: Services) -> dict[str, str]:
     query = {k: v for k, v in request.query.items() if k != "signature"}
     given = request.query.get("signature", "")
     wanted = _signature(url_secret(services), request.method, request.path, query)
-    if not hmac.compare_digest(given, wanted):
+    if not hmac.compare_digest(given.encode("utf-8", "surrogatepass"), wanted.encode()):
         raise InvalidAuthentication("the URL's signature does not match: ask for a new URL")
     try:
         expires = int(query.get("expires", ""))

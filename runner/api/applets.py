@@ -12,13 +12,15 @@ from typing import Any
 
 from runner.api import _checks as check
 from runner.api._describers import register
+from runner.api._access import require_references
 from runner.api._fields import select, wanted_fields
-from runner.api._routes import Call, Routes, once_per_nonce
+from runner.api._objects import container_arg, folder_arg, readable_object
+from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
-from runner.errors import InvalidInput, InvalidState, ResourceNotFound, SpecError
+from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound, SpecError
 from runner.spec._checks import Checker
 from runner.spec.ids import is_id
 from runner.spec.io_spec import read_io_spec
@@ -106,12 +108,9 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
 
 
 def _applet(call: Call) -> dict[str, Any]:
+    """The applet of the path, as seen in `project` when given, once the caller may read it."""
     assert call.object_id is not None
-    try:
-        applet = get_object(call.db, call.object_id, project_hint=check.optional_str(call.body, "project"))
-    except ObjectNotFound:
-        raise ResourceNotFound(f"the applet {call.object_id} does not exist") from None
-    return applet
+    return readable_object(call, call.object_id, check.optional_str(call.body, "project"))
 
 
 @register("applet")
@@ -123,28 +122,24 @@ def describe_applet(call: Call, applet: Mapping[str, Any], body: Mapping[str, An
     return select({k: v for k, v in applet.items() if not k.startswith("_")}, names)
 
 
-@routes.on("applet", "describe")
+@routes.on("applet", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/applet-xxxx/describe."""
     applet = _applet(call)
-    call.caller.require_read(applet["project"])
     return describe_applet(call, applet, call.body)
 
 
-@routes.on("applet", "get")
+@routes.on("applet", "get", Access.ANY)
 async def get(call: Call) -> dict[str, Any]:
     """/applet-xxxx/get: the full specification the applet was created with."""
     applet = _applet(call)
-    call.caller.require_read(applet["project"])
     return {k: applet.get(k) for k in GET_FIELDS}
 
 
-@routes.static("applet", "new")
+@routes.static("applet", "new", Access.ANY)
 async def new_applet(call: Call) -> dict[str, Any]:
     """/applet/new: write the spec as a source folder and build it (its image included)."""
-    project = check.optional_str(call.body, "project")
-    if project is None:
-        raise InvalidInput("the key 'project' is missing")
+    project = container_arg(call)
     call.caller.require_write(project)
 
     async def create() -> str:
@@ -195,13 +190,14 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
     if not isinstance(given, Mapping):
         raise InvalidInput("the key 'input' is missing or is not a JSON object")
     detach = check.optional_bool(body, "detach")
-    project = check.optional_str(body, "project")
+    project = container_arg(call) if body.get("project") is not None else None
     if invoker is None and project is None:
         raise InvalidInput("If invoked by a user, then `project` must be specified")
     if invoker is not None and project is not None and not detach:
         raise InvalidInput("If invoked by a job, then `project` must not be specified (unless detach is true)")
     project = project or (invoker["project"] if invoker else None)
     assert project is not None
+    require_references(call.db, call.caller, given, "input")
     original = check_run_input(_input_spec(applet), given, _types_of(call.db))
     for value in original.values():
         _check_closed(call.db, value)
@@ -224,7 +220,7 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
     if reuse is not None and not isinstance(reuse, bool):
         raise InvalidInput("Expected key 'reuse' of input to be a boolean")
     return RunRequest(
-        input=dict(given), original_input=original, project=project, folder=check.optional_str(body, "folder") or "/",
+        input=dict(given), original_input=original, project=project, folder=folder_arg(body),
         name=check.optional_str(body, "name"), tags=tuple(check.string_list(body, "tags")),
         properties=check.properties(body), details=body.get("details"), depends_on=tuple(depends),
         system_requirements=check.optional_mapping(body, "systemRequirements"),
@@ -256,7 +252,17 @@ def _debug_on(body: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(listed))
 
 
-@routes.on("applet", "run")
+def _require_detach(call: Call, project: str) -> None:
+    """A job launches a detached job only where it has CONTRIBUTE access (its project context: VIEW, unless
+    its applet's access.project asks for more; its workspace is no project)."""
+    if not call.caller.may_write(project):
+        level = call.caller.level(project) or "no"
+        raise PermissionDenied(f"{call.caller.job_id} may not launch a detached job in {project}: that needs "
+                               f"CONTRIBUTE access to the project, and the job has {level} access there (ask "
+                               "for it with access.project in dxapp.json)")
+
+
+@routes.on("applet", "run", Access.ANY)
 async def run(call: Call) -> dict[str, Any]:
     """/applet-xxxx/run: validate the input and create the master job."""
     applet = _applet(call)
@@ -266,12 +272,14 @@ async def run(call: Call) -> dict[str, Any]:
         request = _run_request(call, applet, invoker)
         if invoker is None:
             call.caller.require_write(request.project)
+        elif request.detach:
+            _require_detach(call, request.project)
         return str(call.services.engine.run(applet, request, invoker)["id"])
 
     return await once_per_nonce(call, create)
 
 
-@routes.on("applet", "validateBatch")
+@routes.on("applet", "validateBatch", Access.ANY)
 async def validate_batch(call: Call) -> dict[str, Any]:
     """/applet-xxxx/validateBatch: expand batch and common inputs into one input per run, checking each."""
     from runner.api._batch import expand_batch

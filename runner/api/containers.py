@@ -11,8 +11,8 @@ from runner.api import _checks as check
 from runner.api._describers import describe_object
 from runner.api._fields import select, wanted_fields
 from runner.api._objects import LOCAL_USER, container_arg, folder_arg, id_list
-from runner.api._routes import Call, Routes
-from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.api._routes import Access, Call, Routes
+from runner.errors import InvalidInput, InvalidState, ResourceNotFound
 from runner.store.files import file_blobs, release_blobs
 from runner.store.objects import (
     FolderConflict,
@@ -66,11 +66,9 @@ def _folder_conflicts() -> Iterator[None]:
         raise InvalidState(str(exc)) from None
 
 
-@routes.static("project", "new")
+@routes.static("project", "new", Access.USER)
 async def new_project(call: Call) -> dict[str, Any]:
-    """/project/new {name, summary?, description?, tags?, properties?} (the user only)."""
-    if call.caller.is_job:
-        raise PermissionDenied("a job's token may not create projects: it uses its workspace and project context")
+    """/project/new {name, summary?, description?, tags?, properties?} (the user only: Access.USER)."""
     name = check.optional_str(call.body, "name")
     if not name:
         raise InvalidInput("the key 'name' is missing or empty")
@@ -86,7 +84,7 @@ def _level(call: Call, container_id: str) -> str:
     return "CONTRIBUTE" if call.caller.may_write(container_id) else "VIEW"
 
 
-@routes.on(CLASSES, "describe")
+@routes.on(CLASSES, "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/describe: `folders` with `folders: true`; `fileUploadParameters` when asked."""
     container = get_container(call.db, _readable(call))
@@ -106,7 +104,7 @@ async def describe(call: Call) -> dict[str, Any]:
     return select(view, names)
 
 
-@routes.on(CLASSES, "newFolder")
+@routes.on(CLASSES, "newFolder", Access.ANY)
 async def new_folder_route(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/newFolder {folder, parents?}."""
     container_id = _writable(call)
@@ -115,7 +113,7 @@ async def new_folder_route(call: Call) -> dict[str, Any]:
     return {"id": container_id}
 
 
-@routes.on(CLASSES, "listFolder")
+@routes.on(CLASSES, "listFolder", Access.ANY)
 async def list_folder_route(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/listFolder {folder?, describe?, only?, includeHidden?}."""
     container_id = _readable(call)
@@ -146,7 +144,7 @@ def _folder_list(call: Call, key: str) -> list[str]:
     return [folder_arg({key: f}, key) for f in check.string_list(call.body, key)]
 
 
-@routes.on(CLASSES, "clone")
+@routes.on(CLASSES, "clone", Access.ANY)
 async def clone(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/clone {objects, folders?, project, destination?, parents?}: same IDs, another
     container; objects must be closed. `exists` lists those already in the destination (left where they are)."""
@@ -169,7 +167,7 @@ async def clone(call: Call) -> dict[str, Any]:
     return {"id": source, "project": destination, "exists": exists}
 
 
-@routes.on(CLASSES, "move")
+@routes.on(CLASSES, "move", Access.ANY)
 async def move(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/move {objects?, folders?, destination}: within the container."""
     container_id = _writable(call)
@@ -181,7 +179,7 @@ async def move(call: Call) -> dict[str, Any]:
     return {"id": container_id}
 
 
-@routes.on(CLASSES, "renameFolder")
+@routes.on(CLASSES, "renameFolder", Access.ANY)
 async def rename_folder_route(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/renameFolder {folder, name}."""
     container_id = _writable(call)
@@ -196,7 +194,7 @@ async def rename_folder_route(call: Call) -> dict[str, Any]:
     return {"id": container_id}
 
 
-@routes.on(CLASSES, "removeFolder")
+@routes.on(CLASSES, "removeFolder", Access.ANY)
 async def remove_folder_route(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/removeFolder {folder, recurse?}: a non-empty folder needs `recurse`."""
     container_id = _writable(call)
@@ -211,7 +209,7 @@ async def remove_folder_route(call: Call) -> dict[str, Any]:
     return {"id": container_id, "completed": True}
 
 
-@routes.on(CLASSES, "removeObjects")
+@routes.on(CLASSES, "removeObjects", Access.ANY)
 async def remove_objects_route(call: Call) -> dict[str, Any]:
     """/{project,container}-xxxx/removeObjects {objects, force?}: `force` ignores objects not there."""
     container_id = _writable(call)

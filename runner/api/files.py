@@ -29,9 +29,9 @@ from runner.api._objects import (
     readable_object,
     writable_object,
 )
-from runner.api._routes import SERVICES, Call, Routes, once_per_nonce
-from runner.api._signing import check_signed, signed_url
-from runner.api.server import json_response
+from runner.api._routes import SERVICES, Access, Call, Routes, once_per_nonce
+from runner.api._signing import signed_url
+from runner.api.server import SIGNED_QUERY, json_response
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
 from runner.store.db import now_ms
 from runner.store.files import (
@@ -65,7 +65,7 @@ def _file_id(call: Call) -> str:
     return call.object_id
 
 
-@routes.static("file", "new")
+@routes.static("file", "new", Access.ANY)
 async def new_file(call: Call) -> dict[str, Any]:
     """/file/new: an open file in a folder of a project the caller may write."""
     async def create() -> str:
@@ -93,7 +93,7 @@ def describe_file(call: Call, file: dict[str, Any], body: Mapping[str, Any]) -> 
     return select(view, names)
 
 
-@routes.on("file", "describe")
+@routes.on("file", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/file-xxxx/describe {project?, fields?, defaultFields?}: `project` chooses which copy is described."""
     file = readable_object(call, _file_id(call), check.optional_str(call.body, "project"))
@@ -109,7 +109,7 @@ def _int(body: Mapping[str, Any], key: str, default: int | None, low: int, high:
     return value
 
 
-@routes.on("file", "upload")
+@routes.on("file", "upload", Access.ANY)
 async def upload(call: Call) -> dict[str, Any]:
     """/file-xxxx/upload {index?, md5?, size?}: a signed URL to PUT one part to."""
     file = writable_object(call, _file_id(call))
@@ -130,11 +130,11 @@ async def upload(call: Call) -> dict[str, Any]:
     return {"url": url, "headers": {}, "expires": expires}
 
 
-@routes.raw("PUT", "/runner/upload/{file_id}/{index}")
+@routes.raw("PUT", "/runner/upload/{file_id}/{index}", Access.SIGNED)
 async def put_part(request: web.Request) -> web.StreamResponse:
     """The PUT of one part: its bytes become a blob, checked against the md5 and size declared at /upload."""
     services = request.app[SERVICES]
-    query = check_signed(request, services)
+    query = request[SIGNED_QUERY]
     file_id, index = request.match_info["file_id"], int(request.match_info["index"])
     writer = BlobWriter(services.home)
     try:
@@ -157,7 +157,7 @@ async def put_part(request: web.Request) -> web.StreamResponse:
     return json_response({})
 
 
-@routes.on("file", "close")
+@routes.on("file", "close", Access.ANY)
 async def close(call: Call) -> dict[str, Any]:
     """/file-xxxx/close: open → closing → closed, its parts joined in index order (none: an empty file)."""
     file = writable_object(call, _file_id(call))
@@ -179,7 +179,7 @@ def _url_name(name: str) -> str:
     return cleaned if cleaned not in ("", ".", "..") else "download"
 
 
-@routes.on("file", "download")
+@routes.on("file", "download", Access.ANY)
 async def download(call: Call) -> dict[str, Any]:
     """/file-xxxx/download {duration?, preauthenticated?, filename?, project?}: a signed URL to GET."""
     body = call.body
@@ -200,11 +200,10 @@ def _disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-@routes.raw("GET", "/runner/download/{file_id}/{name}")
+@routes.raw("GET", "/runner/download/{file_id}/{name}", Access.SIGNED)
 async def get_content(request: web.Request) -> web.StreamResponse:
     """The GET of a download URL: the closed file's blob (byte ranges answered as asked)."""
     services = request.app[SERVICES]
-    check_signed(request, services)
     file_id = request.match_info["file_id"]
     try:
         file = get_object(services.db, file_id)

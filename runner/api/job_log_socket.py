@@ -16,9 +16,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from runner.api._routes import SERVICES, Call, Routes, Services
-from runner.api.jobs import require_job_access
-from runner.api.server import authenticate
+from runner.api._access import caller_of, require_job
+from runner.api._routes import SERVICES, Access, Routes, Services
 from runner.engine.logs import LogEntry, read_entries, wait_for_news
 from runner.errors import ApiError, InvalidAuthentication, InvalidInput, ResourceNotFound
 from runner.spec.job_states import JobState
@@ -69,16 +68,13 @@ async def _opening(ws: web.WebSocketResponse) -> dict[str, Any]:
 
 
 def _authorize(request: web.Request, services: Services, message: Mapping[str, Any]) -> dict[str, Any]:
-    """The job to stream, once the opening message's token may read it."""
+    """The job to stream, once the opening message's token (Access.ANY_IN_MESSAGE) may act on it."""
     job_id = request.match_info["job_id"]
-    headers = {**request.headers, "Authorization": f"Bearer {message['access_token']}"}
-    caller = authenticate(services, request.clone(headers=headers))
+    caller = caller_of(services.db, message["access_token"])
     try:
-        job = get_job(services.db, job_id)
+        return require_job(services.db, caller, job_id)
     except JobNotFound:
         raise ResourceNotFound(f"the job {job_id} does not exist") from None
-    require_job_access(Call(services, caller, {}, request, job_id), job)
-    return job
 
 
 async def _stream(ws: web.WebSocketResponse, services: Services, top: str, message: Mapping[str, Any]) -> None:
@@ -122,7 +118,7 @@ def _reason(error: ApiError) -> str:
         message = message[:-8]
 
 
-@routes.raw("GET", "/{job_id}/getLog/websocket")
+@routes.raw("GET", "/{job_id}/getLog/websocket", Access.ANY_IN_MESSAGE)
 async def get_log(request: web.Request) -> web.StreamResponse:
     """Stream a job's log over a websocket (see the module's docstring)."""
     services = request.app[SERVICES]

@@ -7,22 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.api import _checks as check
+from runner.api._access import require_references
 from runner.api._fields import select, wanted_fields
-from runner.api._routes import Call, Routes, once_per_nonce
+from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
-from runner.errors import (
-    InvalidAuthentication,
-    InvalidInput,
-    InvalidState,
-    PermissionDenied,
-    ResourceNotFound,
-)
+from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
-from runner.store.objects import ObjectNotFound, get_object
+from runner.store.objects import ObjectNotFound, get_object, object_containers
 
 routes = Routes()
 
@@ -88,70 +83,52 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
     return select(public_view(job), names)
 
 
-@routes.on("job", "describe")
+@routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/job-xxxx/describe."""
-    job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
-    return describe_job(job, call.body)
+    return describe_job(_job(call, check.try_number(call.body)), call.body)
 
 
-def require_job_access(call: Call, job: Mapping[str, Any]) -> None:
-    """A job token acts on a job only when it shares that job's workspace or the workspace of its parent."""
-    caller = call.caller
-    if not caller.is_job or caller.workspace == job.get("workspace"):
-        return
-    parent_id = job.get("parentJob")
-    if parent_id and get_job(call.db, parent_id).get("workspace") == caller.workspace:
-        return
-    raise PermissionDenied(f"{caller.job_id} may not act on {job['id']}: it shares neither that job's workspace "
-                           "nor its parent's")
-
-
-@routes.on("job", "addTags")
+@routes.on("job", "addTags", Access.ANY)
 async def add_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/addTags."""
     tags = check.string_list(call.body, "tags", required=True)
     job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
     update_job(call.db, job["id"], {"tags": list(dict.fromkeys([*job.get("tags", []), *tags]))})
     return {"id": job["id"]}
 
 
-@routes.on("job", "removeTags")
+@routes.on("job", "removeTags", Access.ANY)
 async def remove_tags(call: Call) -> dict[str, Any]:
     """/job-xxxx/removeTags."""
     tags = set(check.string_list(call.body, "tags", required=True))
     job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
     update_job(call.db, job["id"], {"tags": [t for t in job.get("tags", []) if t not in tags]})
     return {"id": job["id"]}
 
 
-@routes.on("job", "setProperties")
+@routes.on("job", "setProperties", Access.ANY)
 async def set_properties(call: Call) -> dict[str, Any]:
     """/job-xxxx/setProperties: null removes a property."""
     if "properties" not in call.body:
         raise InvalidInput("the key 'properties' is missing")
     changes = check.properties(call.body, allow_null=True)
     job = _job(call, check.try_number(call.body))
-    require_job_access(call, job)
     merged = {**job.get("properties", {}), **changes}
     update_job(call.db, job["id"], {"properties": {k: v for k, v in merged.items() if v is not None}})
     return {"id": job["id"]}
 
 
-@routes.on("job", "terminate")
+@routes.on("job", "terminate", Access.ANY)
 async def terminate(call: Call) -> dict[str, Any]:
     """/job-xxxx/terminate: the whole tree ends terminated; nothing happens to an ended job."""
     job = _job(call)
-    require_job_access(call, job)
     if not JobState(job["state"]).is_terminal:
         call.services.engine.terminate(job["id"])
     return {"id": job["id"]}
 
 
-@routes.on("job", "update")
+@routes.on("job", "update", Access.ANY)
 async def update(call: Call) -> dict[str, Any]:
     """/job-xxxx/update: `rank` (root executions only) and `allowSSH`."""
     job = _job(call)
@@ -176,13 +153,9 @@ async def update(call: Call) -> dict[str, Any]:
     return {"id": job["id"]}
 
 
-@routes.on("job", "getIdentityToken")
+@routes.on("job", "getIdentityToken", Access.JOB_SELF)
 async def get_identity_token(call: Call) -> dict[str, Any]:
-    """/job-xxxx/getIdentityToken: a JWT for the calling job, signed with the engine's key."""
-    if not call.caller.is_job:
-        raise PermissionDenied("job-xxxx/getIdentityToken can only be called with a job token")
-    if call.caller.job_id != call.object_id:
-        raise InvalidAuthentication("The token cannot be used from this IP address: it belongs to another job")
+    """/job-xxxx/getIdentityToken: a JWT for the calling job (Access.JOB_SELF), signed with the engine's key."""
     job = _job(call)
     if job["rootExecution"] != job["id"]:
         job = {**job, "root": get_job(call.db, job["rootExecution"])}
@@ -220,28 +193,35 @@ def _subjob_request(body: Mapping[str, Any]) -> SubjobRequest:
 
 
 def check_dependencies(call: Call, ids: list[str]) -> None:
-    """Every ID in dependsOn exists (ResourceNotFound) and no job there has failed (InvalidState)."""
+    """Every ID in dependsOn exists (ResourceNotFound), no job there has failed (InvalidState), and the caller
+    has VIEW access to each object and to the project context of each job (PermissionDenied), as documented."""
+    caller = call.caller
     for item in ids:
         try:
             if item.startswith("job-"):
-                state = get_job(call.db, item)["state"]
-                if state in ("failed", "terminated"):
-                    raise InvalidState(f"{item} in dependsOn has already {state}")
+                job = get_job(call.db, item)
+                if not caller.may_read(job.get("project") or "") and not caller.may_act_on(call.db, job):
+                    raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to the project "
+                                           f"context of {item}")
+                if job["state"] in ("failed", "terminated"):
+                    raise InvalidState(f"{item} in dependsOn has already {job['state']}")
             else:
                 get_object(call.db, item)
+                if not any(caller.may_read(c) for c in object_containers(call.db, item)):
+                    raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to {item}")
         except (JobNotFound, ObjectNotFound):
             raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
 
 
-@routes.static("job", "new")
+@routes.static("job", "new", Access.JOB_SELF)
 async def new_job(call: Call) -> dict[str, Any]:
-    """/job/new: a subjob of the calling job, running another entry point of the same applet."""
-    if not call.caller.is_job or call.caller.job_id is None:
-        raise InvalidAuthentication("the auth token used is not a token issued to a job")
+    """/job/new: a subjob of the calling job (Access.JOB_SELF), running another entry point of the same applet."""
     parent_id = call.caller.job_id
+    assert parent_id is not None
 
     async def create() -> str:
         request = _subjob_request(call.body)
+        require_references(call.db, call.caller, request.input, "input")
         check_dependencies(call, list(request.depends_on))
         parent = get_job(call.db, parent_id)
         applet = get_object(call.db, parent["applet"])
@@ -250,38 +230,51 @@ async def new_job(call: Call) -> dict[str, Any]:
     return await once_per_nonce(call, create)
 
 
-@routes.static("system", "findExecutions")
+def _one_or_many(body: Mapping[str, Any], key: str) -> set[str] | None:
+    """`body[key]`: a string or an array of strings (any of which matches); None when absent."""
+    value = body.get(key)
+    if value is None:
+        return None
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise InvalidInput(f"Expected key {key!r} of input to be a string or an array of strings")
+    return set(values)
+
+
+def _execution_test(body: Mapping[str, Any]) -> Any:
+    """Whether a job passes the filters of a findExecutions body (InvalidInput for a malformed one)."""
+    filters = {field: _one_or_many(body, key) for key, field in (("originJob", "originJob"), ("executable", "applet"),
+                                                                  ("project", "project"), ("id", "id"),
+                                                                  ("state", "state"))}
+    name = check.optional_str(body, "name")
+    subjobs = check.optional_bool(body, "includeSubjobs", default=True)
+
+    def test(job: Mapping[str, Any]) -> bool:
+        return (all(wanted is None or job.get(field) in wanted for field, wanted in filters.items())
+                and (name is None or job.get("name") == name) and (subjobs or not job.get("parentJob")))
+
+    return test
+
+
+@routes.static("system", "findExecutions", Access.ANY)
 async def find_executions(call: Call) -> dict[str, Any]:
     """/system/findExecutions: jobs by tree, parent, origin, state, name, executable or project; newest first."""
     body = call.body
     jobs = find_jobs(call.db, root=check.optional_str(body, "rootExecution"),
                      parent=check.optional_str(body, "parentJob"))
-    filters = {"originJob": body.get("originJob"), "applet": body.get("executable"), "project": body.get("project"),
-               "id": body.get("id")}
-    states = body.get("state")
-    wanted_states = {states} if isinstance(states, str) else set(states or [])
-    name = body.get("name")
+    test = _execution_test(body)
+    describe_option = body.get("describe", False)
+    if not isinstance(describe_option, (bool, Mapping)):
+        raise InvalidInput("Expected key 'describe' of input to be a boolean or a JSON object of describe options")
+    limit = body.get("limit")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidInput("Expected key 'limit' of input to be a positive integer")
     results = []
     for job in reversed(jobs):
-        if any(v is not None and (job.get(k) not in v if isinstance(v, list) else job.get(k) != v)
-               for k, v in filters.items()):
-            continue
-        if wanted_states and job["state"] not in wanted_states:
-            continue
-        if isinstance(name, str) and job.get("name") != name:
-            continue
-        if body.get("includeSubjobs") is False and job.get("parentJob"):
-            continue
-        if call.caller.is_job and not (call.caller.may_read(job.get("project", "")) or
-                                       call.caller.may_read(job.get("workspace", ""))):
+        if not test(job) or not call.caller.may_act_on(call.db, job):
             continue
         entry: dict[str, Any] = {"id": job["id"]}
-        describe_option = body.get("describe")
-        if describe_option:
+        if describe_option is not False:
             entry["describe"] = describe_job(job, describe_option if isinstance(describe_option, Mapping) else {})
         results.append(entry)
-    limit = body.get("limit")
-    if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0:
-        results = results[:limit]
-    return {"results": results, "next": None}
-
+    return {"results": results[:limit] if limit else results, "next": None}

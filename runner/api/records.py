@@ -18,7 +18,7 @@ from runner.api._objects import (
     readable_object,
     writable_object,
 )
-from runner.api._routes import Call, Routes, once_per_nonce
+from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.errors import InvalidState
 from runner.store.objects import update_object
 
@@ -31,7 +31,7 @@ def _record_id(call: Call) -> str:
     return call.object_id
 
 
-@routes.static("record", "new")
+@routes.static("record", "new", Access.ANY)
 async def new_record(call: Call) -> dict[str, Any]:
     """/record/new {project, name?, folder?, parents?, details?, types?, tags?, properties?, hidden?, close?}."""
     async def create() -> str:
@@ -47,14 +47,14 @@ def describe_record(call: Call, record: dict[str, Any], body: Mapping[str, Any])
     return select(base_view(record), chosen_fields(body, BASE_FIELDS, ASKED_FIELDS))
 
 
-@routes.on("record", "describe")
+@routes.on("record", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/record-xxxx/describe {project?, fields?, defaultFields?, properties?, details?}."""
     record = readable_object(call, _record_id(call), check.optional_str(call.body, "project"))
     return describe_record(call, record, call.body)
 
 
-@routes.on("record", "close")
+@routes.on("record", "close", Access.ANY)
 async def close(call: Call) -> dict[str, Any]:
     """/record-xxxx/close: an open record becomes closed (its details and types fixed from then on)."""
     record = writable_object(call, _record_id(call))

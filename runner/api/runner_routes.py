@@ -12,12 +12,14 @@ from typing import Any
 from aiohttp import web
 
 from runner import __version__
-from runner.api._routes import SERVICES, Call, Routes, Services
+from runner.api._access import require_job
+from runner.api._objects import container_arg
+from runner.api._routes import SERVICES, Access, Call, Routes, Services
 from runner.api.applets import build_folder
-from runner.api.server import authenticate, error_response, json_response
+from runner.api.server import CALLER, json_response
 from runner.backends.base import BackendError
 from runner.engine.logs import read_entries, wait_for_news
-from runner.errors import ApiError, InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.errors import InvalidInput, InvalidState, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.store.jobs import JobNotFound, find_subtree, get_job
 
@@ -25,55 +27,50 @@ routes = Routes()
 POLL_S = 0.5
 
 
-@routes.raw("GET", "/runner/ping")
+@routes.raw("GET", "/runner/ping", Access.ANY)
 async def ping(request: web.Request) -> web.StreamResponse:
     """Whether the engine answers, and what it is: pid, version, default project, state folder."""
     services = request.app[SERVICES]
-    try:
-        authenticate(services, request)
-    except ApiError as exc:
-        return error_response(exc)
     return json_response({"ok": True, "pid": os.getpid(), "version": __version__, "project": services.default_project,
                           "home": str(services.home), "url": services.extras.get("url")})
 
 
-@routes.raw("GET", "/runner/jwks")
+@routes.raw("GET", "/runner/jwks", Access.PUBLIC)
 async def jwks(request: web.Request) -> web.StreamResponse:
-    """The public key that verifies job identity tokens, as a JWK set (no token needed)."""
+    """The public key that verifies job identity tokens, as a JWK set: public on purpose (Access.PUBLIC).
+
+    It is only a public key, as a platform's JWKS endpoint is: a third party checking a job's identity token
+    has no runner token, and the key lets it verify signatures, never make them.
+    """
     return json_response(request.app[SERVICES].extras["identity_keys"].jwks())
 
 
-@routes.static("runner", "build")
+@routes.static("runner", "build", Access.USER)
 async def build(call: Call) -> dict[str, Any]:
-    """Build the applet in a source folder on this machine and store it in the default project."""
-    if call.caller.is_job:
-        raise PermissionDenied("only the user builds applets")
+    """Build the applet in a source folder on this machine and store it in the default project (the user only)."""
+    project = container_arg(call, default=call.services.default_project)
     folder = call.body.get("folder")
-    if not isinstance(folder, str) or not Path(folder).is_absolute():
+    if not isinstance(folder, str) or not Path(folder).is_absolute() or "\0" in folder:
         raise InvalidInput("`folder` must be the absolute path of an applet source folder")
     if not (Path(folder) / "dxapp.json").is_file():
         raise InvalidInput(f"{folder} has no dxapp.json")
-    project = call.body.get("project") or call.services.default_project
-    built, applet = await build_folder(call, Path(folder), str(project))
+    built, applet = await build_folder(call, Path(folder), project)
     return {"id": applet["id"], "name": applet["name"], "project": applet["project"], "imageBuilt": built.image_built,
             "image": built.image_tag, "notes": list(built.notes)}
 
 
-@routes.static("runner", "shutdown")
+@routes.static("runner", "shutdown", Access.USER)
 async def shutdown(call: Call) -> dict[str, Any]:
-    """Stop the engine (running jobs end terminated)."""
-    if call.caller.is_job:
-        raise PermissionDenied("only the user stops the engine")
+    """Stop the engine (running jobs end terminated; the user only)."""
     call.services.extras["shutdown"].set()
     return {"ok": True}
 
 
-@routes.static("runner", "debugHold")
+@routes.static("runner", "debugHold", Access.JOB_SELF)
 async def debug_hold(call: Call) -> dict[str, Any]:
     """From a job's launcher: its process failed with a reason in its debugOn; hold it (running -> debug_hold)."""
     job_id = call.caller.job_id
-    if not call.caller.is_job or job_id is None:
-        raise PermissionDenied("only a job's launcher asks for its debug hold")
+    assert job_id is not None  # Access.JOB_SELF
     if not call.services.engine.hold(job_id):
         state = get_job(call.db, job_id)["state"]
         raise InvalidState(f"{job_id} cannot be held for debugging: it is {state}, or its failure reason is not "
@@ -95,24 +92,15 @@ async def _shell(services: Services, job_id: str) -> dict[str, Any]:
     return {"argv": argv}
 
 
-@routes.raw("GET", "/runner/shell")
+@routes.raw("GET", "/runner/shell", Access.USER)
 async def shell_get(request: web.Request) -> web.StreamResponse:
-    """`GET /runner/shell?job=J`: the `docker exec -it ... bash` command line for `runner ssh J`."""
-    services = request.app[SERVICES]
-    try:
-        caller = authenticate(services, request)
-        if caller.is_job:
-            raise PermissionDenied("only the user opens a shell in a job")
-        return json_response(await _shell(services, request.query.get("job", "")))
-    except ApiError as exc:
-        return error_response(exc)
+    """`GET /runner/shell?job=J`: the `docker exec -it ... bash` command line for `runner ssh J` (the user only)."""
+    return json_response(await _shell(request.app[SERVICES], request.query.get("job", "")))
 
 
-@routes.static("runner", "shell")
+@routes.static("runner", "shell", Access.USER)
 async def shell(call: Call) -> dict[str, Any]:
     """`POST /runner/shell {"job": J}`: the same as the GET, for clients that only POST."""
-    if call.caller.is_job:
-        raise PermissionDenied("only the user opens a shell in a job")
     job_id = call.body.get("job")
     if not isinstance(job_id, str):
         raise InvalidInput("`job` must be a job ID")
@@ -124,19 +112,18 @@ def _record(kind: str, job: Mapping[str, Any], **fields: Any) -> bytes:
     return (json.dumps(payload) + "\n").encode()
 
 
-@routes.raw("GET", "/runner/logs")
+@routes.raw("GET", "/runner/logs", Access.ANY)
 async def logs(request: web.Request) -> web.StreamResponse:
-    """NDJSON records of a job's (and its descendants') log lines and states; `follow=1` until they end."""
+    """NDJSON records of a job's (and its descendants') log lines and states; `follow=1` until they end.
+
+    Only for a job the caller may act on (as /job-xxxx/describe).
+    """
     services = request.app[SERVICES]
+    top = request.query.get("job", "")
     try:
-        authenticate(services, request)
-        top = request.query.get("job", "")
-        try:
-            get_job(services.db, top)
-        except JobNotFound:
-            raise ResourceNotFound(f"the job {top!r} does not exist") from None
-    except ApiError as exc:
-        return error_response(exc)
+        require_job(services.db, request[CALLER], top)
+    except JobNotFound:
+        raise ResourceNotFound(f"the job {top!r} does not exist") from None
     tree = request.query.get("tree", "1") != "0"
     follow = request.query.get("follow", "1") != "0"
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})

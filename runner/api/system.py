@@ -15,7 +15,7 @@ from typing import Any
 from runner.api import _checks as check
 from runner.api._describers import describe_object
 from runner.api._objects import folder_arg, links_in, readable_object
-from runner.api._routes import Call, Routes
+from runner.api._routes import Access, Call, Routes
 from runner.errors import InvalidInput, PermissionDenied, ResourceNotFound
 from runner.spec.ids import is_id
 from runner.store.objects import find_objects, object_containers
@@ -51,7 +51,7 @@ def _resolve_one(call: Call, spec: Any, project: Any, folder: str) -> list[dict[
     return [{"project": o["project"], "id": o["id"]} for o in found]
 
 
-@routes.static("system", "resolveDataObjects")
+@routes.static("system", "resolveDataObjects", Access.ANY)
 async def resolve_data_objects(call: Call) -> dict[str, Any]:
     """/system/resolveDataObjects {objects: [{project, folder?, name} | {id, project?}], project?, folder?}."""
     folder = folder_arg(call.body)
@@ -163,7 +163,7 @@ def _start_at(found: list[dict[str, Any]], starting: Any) -> list[dict[str, Any]
     return []
 
 
-@routes.static("system", "findDataObjects")
+@routes.static("system", "findDataObjects", Access.ANY)
 async def find_data_objects(call: Call) -> dict[str, Any]:
     """/system/findDataObjects: objects by class, name, id, state, visibility, scope, tags, types, properties."""
     body = call.body
@@ -195,7 +195,7 @@ def _describe_entry(call: Call, item: Any, class_options: Mapping[str, Any]) -> 
     return {"describe": describe_object(call, obj, options if isinstance(options, Mapping) else {})}
 
 
-@routes.static("system", "describeDataObjects")
+@routes.static("system", "describeDataObjects", Access.ANY)
 async def describe_data_objects(call: Call) -> dict[str, Any]:
     """/system/describeDataObjects {objects: [id | {id, project?, describe?}], classDescribeOptions?}."""
     class_options = check.optional_mapping(call.body, "classDescribeOptions") or {}
