@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from runner.api import _checks as check
-from runner.api._describers import register
 from runner.api._access import require_references
+from runner.api._describers import register
 from runner.api._fields import select, wanted_fields
 from runner.api._objects import container_arg, folder_arg, readable_object
 from runner.api._routes import Access, Call, Routes, once_per_nonce

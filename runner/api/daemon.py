@@ -34,6 +34,7 @@ from aiohttp import web
 from runner import __version__
 from runner.api._routes import Services
 from runner.api.identity import IdentityKeys
+from runner.api.protocol_errors import ApiRunner
 from runner.api.routes import all_routes
 from runner.api.server import make_app
 from runner.backends.docker import DockerBackend
@@ -172,7 +173,7 @@ async def serve(home: Path, port: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, shutdown.set)
-    runner_app: web.AppRunner | None = None
+    runner_app: ApiRunner | None = None
     engine: Engine | None = None
     sweeper = asyncio.create_task(sweep_periodically(db, home))
     away_since = last_heartbeat_ms(home)
@@ -184,7 +185,7 @@ async def serve(home: Path, port: int) -> None:
         services = Services(db=db, home=home, engine=engine, default_project=default_project(db),
                             extras={"docker_client": client, "identity_keys": IdentityKeys.load_or_create(home),
                                     "shutdown": shutdown})
-        runner_app = web.AppRunner(make_app(services, all_routes()), access_log=None)
+        runner_app = ApiRunner(make_app(services, all_routes()), access_log=None)
         await runner_app.setup()
         local = web.TCPSite(runner_app, "127.0.0.1", port)
         await local.start()

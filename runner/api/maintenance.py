@@ -6,20 +6,18 @@ import asyncio
 from typing import Any
 
 from runner.api import _checks as check
-from runner.api._routes import Call, Routes
+from runner.api._routes import Access, Call, Routes
 from runner.config import current_settings
-from runner.errors import InvalidInput, PermissionDenied
+from runner.errors import InvalidInput
 from runner.store.fsck import run_fsck
 
 routes = Routes()
 KNOWN_KEYS = frozenset({"repair"})
 
 
-@routes.static("runner", "fsck")
+@routes.static("runner", "fsck", Access.USER)
 async def fsck(call: Call) -> dict[str, Any]:
     """Each problem (kind, object, path, problem, repair, repaired), what was checked, whether it is clean."""
-    if call.caller.is_job:
-        raise PermissionDenied("only the user checks and repairs the engine's store")
     unknown = sorted(set(call.body) - KNOWN_KEYS)
     if unknown:
         raise InvalidInput(f"unknown key {unknown[0]!r} of input: /runner/fsck takes only 'repair' "

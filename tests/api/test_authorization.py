@@ -101,6 +101,7 @@ ROWS: dict[tuple[str, str], Row] = {
                                                 body=lambda w: {"objects": [{"project": w.P, "name": "in.txt"}]}),
     ("POST", "/runner/build"): Row(Access.USER, USER, body=lambda w: {"folder": "/nonexistent"}),
     ("POST", "/runner/shutdown"): Row(Access.USER, USER),
+    ("POST", "/runner/fsck"): Row(Access.USER, USER, body=lambda w: {"repair": False}),
     ("POST", "/runner/shell"): Row(Access.USER, USER, body=lambda w: {"job": w.job_a}),
     ("POST", "/runner/debugHold"): Row(Access.JOB_SELF, LIVE_JOBS),
     ("GET", "/runner/ping"): Row(Access.ANY, LIVE),
