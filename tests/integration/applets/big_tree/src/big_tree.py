@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """big_tree: main starts n `leaf` subjobs and one `gather` subjob over all their outputs.
 
 Each leaf returns a value derived from its index, so that a lost, duplicated or swapped output shows.
