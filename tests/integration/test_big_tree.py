@@ -32,7 +32,7 @@ def _containers_seen(engine: EngineClient, client: docker.DockerClient, home: Pa
             return True
         if engine.call(f"/{root_id}/describe", {})["state"] in TERMINAL:
             return False
-        time.sleep(0.2)
+        time.sleep(0.5)
     return False
 
 
