@@ -136,9 +136,13 @@ def check_bundled_trees(folder: Path, checker: Checker) -> None:
 
 def _check_tree(folder: Path, top: str, checker: Checker) -> None:
     why = escaping_link(folder, top)
+    if why is None:
+        why = _not_a_tree(folder / top)
     if why is not None:
         checker.problem(top, why)
         return
+    if not (folder / top).is_dir():
+        return  # a file named src or resources: not a tree the build bundles
     refused: list[tuple[str, str]] = []
     total = 0
     pending = [top]
@@ -169,6 +173,16 @@ def _check_tree(folder: Path, top: str, checker: Checker) -> None:
                              f"(the first {MAX_LISTED} are listed)")
     if top == "resources":
         _check_total(total, checker)
+
+
+def _not_a_tree(path: Path) -> str | None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None  # a dangling link inside the folder: nothing to bundle
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    return f"is {kind_of(mode)}; a build takes only files, folders and links"
 
 
 def _measure(name: str, size: int, top: str, checker: Checker) -> int:
