@@ -177,3 +177,11 @@ def test_resources_over_the_hard_limit_are_refused(folder: Path) -> None:
 def test_a_readme_that_is_not_utf8_is_a_problem(folder: Path) -> None:
     (folder / "Readme.md").write_bytes(b"caf\xe9\n")
     assert problems_of(folder) == {"Readme.md": "is not UTF-8 text (byte 3)"}
+
+
+def test_resources_itself_a_fifo_is_refused_and_a_plain_file_ignored(folder: Path) -> None:
+    os.mkfifo(folder / "resources")
+    assert problems_of(folder) == {"resources": "is a FIFO (named pipe); a build takes only files, folders and links"}
+    (folder / "resources").unlink()
+    (folder / "resources").write_text("not a folder\n")
+    assert isinstance(load_dxapp(folder), Dxapp)
