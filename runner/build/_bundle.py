@@ -2,7 +2,8 @@
 
 Entries are sorted, named relative to `/` (`usr/bin/tool`), owned by root (0:0) with a fixed mtime, and
 readable by all (a+rX, as `dx build` does). Symbolic links are kept as links, whatever they point to.
-Sockets, FIFOs and devices are left out and reported.
+Sockets, FIFOs and devices are left out and reported (`runner.spec.source_folder` refuses them before a
+build gets here; a file is opened without following a link and without blocking, in case one appeared since).
 """
 
 from __future__ import annotations
@@ -57,13 +58,24 @@ def write_resources_tar(source: Path, destination: Path) -> list[str]:
             elif stat.S_ISDIR(st.st_mode):
                 info.type = tarfile.DIRTYPE
                 tar.addfile(info)
-            elif stat.S_ISREG(st.st_mode):
-                info.size = st.st_size
-                with path.open("rb") as content:
-                    tar.addfile(info, content)
-            else:
+            elif not stat.S_ISREG(st.st_mode) or not _add_file(tar, info, path):
                 skipped.append(name)
     return skipped
+
+
+def _add_file(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path) -> bool:
+    """Add the regular file at `path`; False when what is there now is not one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as content:
+        opened = os.fstat(content.fileno())
+        if not stat.S_ISREG(opened.st_mode):
+            return False
+        info.size = opened.st_size
+        tar.addfile(info, content)
+    return True
 
 
 def has_resources(source: Path) -> bool:

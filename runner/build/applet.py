@@ -82,14 +82,15 @@ def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress
     scratch_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="applet-", dir=scratch_root))
     try:
-        notes: list[str] = []
+        # The folder's warnings (sizes of resources/, unknown fields) go with the build's own notes.
+        notes = [str(warning) for warning in dxapp.warnings]
         digest = None
         if has_resources(folder / "resources"):
             skipped = write_resources_tar(folder / "resources", staging / RESOURCES_TAR)
             notes += [f"resources/{name} is not a file, folder or link; left out" for name in skipped]
             digest = file_digest(staging / RESOURCES_TAR)
         applet_id = applet_id_of(dict(dxapp.raw), code, digest)
-        shutil.copyfile(folder / DXAPP, staging / DXAPP)
+        (staging / DXAPP).write_bytes(dxapp.source)
         (staging / code_file_name(dxapp.run_spec.interpreter)).write_bytes(code)
         stored = _store(staging, home / "applets" / applet_id)
     finally:

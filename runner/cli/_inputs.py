@@ -29,6 +29,7 @@ INT_PATTERN = re.compile(r"^[+-]?[0-9]+$")
 JOB_REF_PATTERN = re.compile(r"^(?P<job>job-[0-9A-Za-z]{24}):(?P<field>[A-Za-z_][0-9A-Za-z_]*)$")
 PROJECT_OBJECT_PATTERN = re.compile(
     r"^(?P<project>(?:project|container)-[0-9A-Za-z]{24}):(?P<id>[a-z]+-[0-9A-Za-z]{24})$")
+SHOWN_CHARS = 60
 # Before the engine is reached, a local file stands for the upload it will become.
 NOT_UPLOADED = "file-" + "0" * 24
 
@@ -50,7 +51,7 @@ def parse_inputs(pairs: Sequence[str], input_spec: list[dict[str, Any]] | None,
         name, explicit, raw = _split(pair)
         if spec_classes is not None and name not in spec_classes:
             names = ", ".join(spec_classes) or "none"
-            raise UsageError(f"-i {name}: the applet has no input named {name!r} (inputs: {names})")
+            raise UsageError(f"-i {name}: the applet has no input named {_shown(name)} (inputs: {names})")
         klass = explicit or (spec_classes or {}).get(name)
         grouped.setdefault(name, []).append((klass, raw))
     for name, given in grouped.items():
@@ -64,26 +65,38 @@ def parse_value(name: str, klass: str | None, raw: str, upload: Uploader | None 
     if match:
         return {LINK_KEY: {"job": match["job"], "field": match["field"]}}
     if klass is None:
-        return _guess(raw)
+        return _guess(name, raw)
     if klass == "string":
         return raw
     if klass == "int":
         if not INT_PATTERN.match(raw.strip()):
             raise _expected(name, "an int", raw)
-        return int(raw)
+        try:
+            return int(raw)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise _expected(name, "an int of at most 4300 digits", raw) from None
     if klass == "float":
         return _float(name, raw)
     if klass == "boolean":
         return _boolean(name, raw)
     if klass == "hash":
-        value = _loads(raw)
+        value = _loads(name, raw)
         if not isinstance(value, dict):
             raise _expected(name, "a hash (a JSON object)", raw)
         return value
-    if klass == "file" and not _looks_like_id(raw) and Path(raw).expanduser().is_file():
-        path = Path(raw).expanduser()
+    path = _local_file(raw) if klass == "file" and not _looks_like_id(raw) else None
+    if path is not None:
         return _link(upload(path) if upload is not None else NOT_UPLOADED)
     return _data_link(name, klass, raw)
+
+
+def _local_file(raw: str) -> Path | None:
+    """The local file `raw` names, if it names one; a value no path can be (too long, ~nobody) names none."""
+    try:
+        path = Path(raw).expanduser()
+        return path if path.is_file() else None
+    except (OSError, RuntimeError, ValueError):
+        return None
 
 
 def _looks_like_id(raw: str) -> bool:
@@ -109,10 +122,10 @@ def _split(pair: str) -> tuple[str, str | None, str]:
     key, equals, raw = pair.partition("=")
     name, colon, klass = key.partition(":")
     if not equals or not NAME_PATTERN.match(name):
-        raise UsageError(f"-i {pair!r}: expected NAME=VALUE or NAME:CLASS=VALUE")
+        raise UsageError(f"-i {_shown(pair)}: expected NAME=VALUE or NAME:CLASS=VALUE")
     if colon and klass.removeprefix("array:") not in SCALAR_CLASSES:
         known = ", ".join(sorted(SCALAR_CLASSES))
-        raise UsageError(f"-i {name}: unknown class {klass!r} (classes: {known}, and array:<class>)")
+        raise UsageError(f"-i {name}: unknown class {_shown(klass)} (classes: {known}, and array:<class>)")
     return name, klass if colon else None, raw
 
 
@@ -123,12 +136,11 @@ def _spec_classes(input_spec: list[dict[str, Any]] | None) -> dict[str, str | No
             for p in input_spec if isinstance(p, Mapping)}
 
 
-def _guess(raw: str) -> Any:
+def _guess(name: str, raw: str) -> Any:
     if PROJECT_OBJECT_PATTERN.match(raw) or (is_id(raw) and id_class(raw) in DATA_CLASSES):
         return _link(raw)
-    try:
-        value = json.loads(raw)
-    except ValueError:
+    value = _loads(name, raw)
+    if value is None:
         return raw
     # Like dx: only numbers, lists and objects count as JSON; "true" or '"x"' stay strings.
     is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -173,12 +185,20 @@ def _link(raw: str) -> dict[str, Any]:
     return {LINK_KEY: raw}
 
 
-def _loads(raw: str) -> Any:
+def _loads(name: str, raw: str) -> Any:
+    """`raw` as JSON, None when it is not JSON; UsageError when it is nested deeper than can be read."""
     try:
         return json.loads(raw)
     except ValueError:
         return None
+    except RecursionError:
+        raise UsageError(f"-i {name}: the value is JSON nested too deeply ({_shown(raw)})") from None
+
+
+def _shown(raw: str) -> str:
+    """A value as a message shows it: quoted, and cut short when long."""
+    return repr(raw) if len(raw) <= SHOWN_CHARS else f"{raw[:SHOWN_CHARS]!r}... ({len(raw)} characters)"
 
 
 def _expected(name: str, what: str, raw: str) -> UsageError:
-    return UsageError(f"-i {name}: expected {what}, got {raw!r}")
+    return UsageError(f"-i {name}: expected {what}, got {_shown(raw)}")

@@ -202,6 +202,8 @@ def json_value(flag: str, text: str, kinds: tuple[type, ...], what: str) -> Any:
         value = json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{flag}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise UsageError(f"{flag}: not valid JSON (nested too deeply)") from None
     if not isinstance(value, kinds):
         raise UsageError(f"{flag}: expected {what}, got {type(value).__name__}")
     return value

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from runner.errors import Problem, SpecError
@@ -14,6 +15,7 @@ from runner.spec._checks import Checker, is_int, join, show
 from runner.spec.io_spec import IOParam, read_io_spec
 from runner.spec.links import check_details_links
 from runner.spec.run_spec import ExecDepend, RunSpec, read_run_spec, read_system_requirements
+from runner.spec.source_folder import MAX_TEXT_BYTES, FolderRefusal, check_bundled_trees, read_regular_file
 
 MAX_TREE_TURNAROUND_SECONDS = 2592000
 HTTPS_PORTS = (443, 8080, 8081)
@@ -73,27 +75,31 @@ class Dxapp:
     tree_turnaround_time_threshold: int | None
     details: Any
     raw: Mapping[str, Any] = field(compare=False, default_factory=dict)
+    # dxapp.json as read and validated: a build stores these bytes rather than read the file again.
+    source: bytes = field(compare=False, repr=False, default=b"")
     warnings: tuple[Problem, ...] = field(compare=False, default=())
 
 
 def load_dxapp(folder: str | Path, region: str = DEFAULT_REGION) -> Dxapp:
-    """Read and validate `folder/dxapp.json`; raise SpecError listing every problem found."""
+    """Read and validate `folder/dxapp.json` and what a build reads beside it; SpecError lists all problems."""
     folder = Path(folder)
     source = str(folder / "dxapp.json")
     checker = Checker()
     try:
-        raw_bytes = (folder / "dxapp.json").read_bytes()
-    except FileNotFoundError:
-        raise SpecError(source, [Problem("", f"no dxapp.json in {folder}")]) from None
-    except OSError as exc:
-        raise SpecError(source, [Problem("", f"cannot read dxapp.json: {exc.strerror or exc}")]) from None
+        raw_bytes = read_regular_file(folder, "dxapp.json", MAX_DXAPP_BYTES)
+    except FolderRefusal as exc:
+        raise SpecError(source, [Problem("dxapp.json", str(exc))]) from None
+    if raw_bytes is None:
+        raise SpecError(source, [Problem("", f"no dxapp.json in {folder}")])
     raw = parse_json_document(raw_bytes, checker)
-    if checker.problems:
+    unparsed = bool(checker.problems)
+    check_bundled_trees(folder, checker)
+    if unparsed:
         raise SpecError(source, checker.problems)
     dxapp = build_dxapp(raw, checker, folder=folder, region=region)
     if dxapp is None or checker.problems:
         raise SpecError(source, checker.problems)
-    return dxapp
+    return dataclasses.replace(dxapp, source=raw_bytes)
 
 
 def _reject_constant(name: str) -> Any:
@@ -151,6 +157,8 @@ def build_dxapp(raw: Any, checker: Checker, *, folder: Path | None = None, regio
     if not isinstance(details, Mapping | list):
         checker.wrong_type("details", "a mapping or an array", details)
     check_details_links(details, "details", checker)
+    description = description or _read_optional_text(folder, "Readme.md", checker)
+    notes = notes or _read_optional_text(folder, "Readme.developer.md", checker)
     if pieces is None:
         return None
     run_spec = _finish_run_spec(pieces, regional, region, folder, checker)
@@ -159,8 +167,7 @@ def build_dxapp(raw: Any, checker: Checker, *, folder: Path | None = None, regio
     return Dxapp(
         name=name or (folder.resolve().name if folder is not None else "applet"),
         title=title or "", summary=summary or "",
-        description=description or _read_optional_text(folder, "Readme.md"),
-        developer_notes=notes or _read_optional_text(folder, "Readme.developer.md"),
+        description=description, developer_notes=notes,
         dxapi=dxapi, version=version, input_spec=inputs, output_spec=outputs, run_spec=run_spec,
         access=access, https_app=https_app, regional_options=regional, ignore_reuse=ignore_reuse,
         tree_turnaround_time_threshold=threshold, details=details, raw=raw, warnings=tuple(checker.warnings),
@@ -192,30 +199,39 @@ def _finish_run_spec(
 def _read_code(file: str, folder: Path | None, checker: Checker) -> str | None:
     if folder is None:
         return None
-    root = folder.resolve()
-    path = (folder / file).resolve()
-    if root not in path.parents:
+    if PurePosixPath(file).is_absolute() or ".." in PurePosixPath(file).parts:
         checker.problem("runSpec.file", f"{file!r} must be a path inside the applet folder")
         return None
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        data = read_regular_file(folder, file, MAX_TEXT_BYTES)
+    except FolderRefusal as exc:
+        checker.problem("runSpec.file", f"{file!r} {exc}")
+        return None
+    if data is None:
         checker.problem("runSpec.file", f"{file!r} does not exist in {folder}")
-    except IsADirectoryError:
-        checker.problem("runSpec.file", f"{file!r} is a folder; expected the entry-point script")
+        return None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         checker.problem("runSpec.file", f"{file!r} is not UTF-8 text")
-    except OSError as exc:
-        checker.problem("runSpec.file", f"cannot read {file!r}: {exc.strerror or exc}")
     return None
 
 
-def _read_optional_text(folder: Path | None, name: str) -> str:
+def _read_optional_text(folder: Path | None, name: str, checker: Checker) -> str:
+    """A readme's text; "" when there is none. One that may not be read (a link out, a FIFO) is a problem."""
     if folder is None:
         return ""
     try:
-        return (folder / name).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        data = read_regular_file(folder, name, MAX_TEXT_BYTES)
+    except FolderRefusal as exc:
+        checker.problem(name, str(exc))
+        return ""
+    if data is None:
+        return ""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        checker.problem(name, f"is not UTF-8 text (byte {exc.start})")
         return ""
 
 
