@@ -305,17 +305,17 @@ class DockerBackend(Backend):
             raise failure(what, exc) from exc
 
     def _remove_now(self, handle: str) -> None:
-        self._pending_removals.discard(handle)
         try:
             self.client.api.remove_container(handle, force=True, v=True)
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:
-            if exc.status_code == 409 and "in progress" in _reason(exc):
-                return
-            raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
+            if exc.status_code != 409 or "in progress" not in _reason(exc):
+                raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
         except DockerFailure as exc:
             raise failure(f"removing container {handle[:12]}", exc) from exc
+        # Only once it is gone: a retry that fails while Docker is still away keeps it pending.
+        self._pending_removals.discard(handle)
 
     # -- finding and removing containers by label ---------------------------------------------------
 

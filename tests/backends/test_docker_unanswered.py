@@ -16,6 +16,7 @@ import pytest
 
 from runner.backends import _outage
 from runner.backends import docker as docker_backend
+from runner.backends._outage import RETRY_REMOVAL_S
 from runner.backends.base import LABEL_HOME, BackendError
 from runner.backends.docker import DockerBackend
 from runner.build.images import DEFAULT_RELEASE, prepare_images
@@ -71,6 +72,7 @@ async def test_a_running_job_fails_naming_docker_and_its_container_goes_once_doc
         await asyncio.sleep(0.1)
     assert not [t.name for t in threading.enumerate() if t.name.startswith("logs-")], "log followers must end"
     assert not await gone(client, spec.job_id), "while Docker is away its container cannot be removed"
+    await asyncio.sleep(RETRY_REMOVAL_S * 2.5)  # an outage longer than a retry: retries that fail keep it pending
 
     proxy.restore()
     for _ in range(GIVE_UP_S * 10):
