@@ -8,17 +8,17 @@ field the job did not output, is a failure: InputError before running, OutputErr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.engine.references import ReferencedJob, resolve
+from runner.engine.references import ReferencedJob, references_in, resolve
 from runner.spec.ids import id_class
 from runner.spec.io_spec import IOParam, value_matches_class
 from runner.spec.job_states import JobState
 from runner.spec.links import data_link_id, job_ref
 from runner.store.db import Database
-from runner.store.jobs import JobNotFound, find_jobs, get_job
+from runner.store.jobs import child_states, job_outcomes
 from runner.store.objects import ObjectNotFound, get_object
 
 
@@ -31,13 +31,16 @@ class Readiness:
     failure: str | None = None
 
 
-def referenced_job(db: Database, job_id: str) -> ReferencedJob | None:
-    """A job as reference resolution needs it (None when there is no such job)."""
-    try:
-        job = get_job(db, job_id)
-    except JobNotFound:
-        return None
-    return ReferencedJob(JobState(job["state"]), job.get("output"))
+def referenced_jobs(db: Database, job_ids: Iterable[str]) -> dict[str, ReferencedJob]:
+    """The jobs among `job_ids` that exist, as reference resolution needs them, read in one query."""
+    return {job_id: ReferencedJob(JobState(state), output)
+            for job_id, (state, output) in job_outcomes(db, job_ids).items()}
+
+
+def _lookup(db: Database, value: Any) -> Callable[[str], ReferencedJob | None]:
+    """A lookup for `resolve` that read every job referenced in `value` at once."""
+    jobs = referenced_jobs(db, [ref.job for ref in references_in(value)])
+    return jobs.get
 
 
 def data_ids(value: Any) -> list[str]:
@@ -66,10 +69,11 @@ def _object_waits(db: Database, ids: Iterable[str], what: str) -> tuple[list[str
     return waiting, None
 
 
-def _job_waits(db: Database, ids: Iterable[str]) -> tuple[list[str], str | None]:
+def _job_waits(db: Database, ids: list[str]) -> tuple[list[str], str | None]:
     waiting = []
+    jobs = referenced_jobs(db, ids)
     for job_id in ids:
-        job = referenced_job(db, job_id)
+        job = jobs.get(job_id)
         if job is None:
             return [], f"the job {job_id} in dependsOn does not exist"
         if job.state in (JobState.FAILED, JobState.TERMINATED):
@@ -90,7 +94,8 @@ def input_readiness(db: Database, job: Mapping[str, Any]) -> Readiness:
     objects_waiting, failure = _object_waits(db, dict.fromkeys(objects), "the input object")
     if failure:
         return Readiness(failure=failure)
-    resolution = resolve(job.get("originalInput") or {}, lambda j: referenced_job(db, j))
+    original = job.get("originalInput") or {}
+    resolution = resolve(original, _lookup(db, original))
     if resolution.failures:
         return Readiness(failure="; ".join(resolution.failures))
     waiting = list(dict.fromkeys([*jobs_waiting, *objects_waiting, *sorted(resolution.waiting_on)]))
@@ -99,9 +104,9 @@ def input_readiness(db: Database, job: Mapping[str, Any]) -> Readiness:
 
 def output_readiness(db: Database, job: Mapping[str, Any]) -> Readiness:
     """Whether `job`, back from running, can be done: children ended, output references resolved."""
-    children = find_jobs(db, parent=job["id"])
-    unfinished = [c["id"] for c in children if not JobState(c["state"]).is_terminal]
-    resolution = resolve(job.get("_rawOutput") or {}, lambda j: referenced_job(db, j))
+    unfinished = [child for child, state in child_states(db, job["id"]).items() if not JobState(state).is_terminal]
+    raw = job.get("_rawOutput") or {}
+    resolution = resolve(raw, _lookup(db, raw))
     if resolution.failures:
         return Readiness(failure="; ".join(resolution.failures))
     closing = [] if resolution.waiting_on else [i for i in data_ids(resolution.value) if _state(db, i) == "closing"]

@@ -201,7 +201,7 @@ class Engine:
         moved = True
         while moved and not self._closing:
             moved = False
-            for job in find_jobs(self.db, states=WAITING_STATES):
+            for job in find_jobs(self.db, states=WAITING_STATES, transitions=False):
                 moved |= self._progress(job)
         if not self._closing:
             self._admit()
@@ -262,7 +262,7 @@ class Engine:
         return True
 
     def _admit(self) -> None:
-        runnable = [j for j in find_jobs(self.db, states=(S.RUNNABLE,)) if j["id"] not in self._running]
+        runnable = [j for j in find_jobs(self.db, states=(S.RUNNABLE,), transitions=False) if j["id"] not in self._running]
         if not runnable:
             return
         by_id = {j["id"]: j for j in runnable}

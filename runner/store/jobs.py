@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runner.errors import RunnerError
 from runner.spec.job_states import JobState, check_transition
 from runner.store.db import Database, dumps, now_ms
+
+# SQLite allows 32766 host parameters in a statement; stay well below.
+_IN_CHUNK = 500
 
 
 class JobNotFound(RunnerError):
@@ -84,9 +87,10 @@ def transition(
 
 
 def find_jobs(
-    db: Database, *, root: str | None = None, parent: str | None = None, states: tuple[JobState, ...] = ()
+    db: Database, *, root: str | None = None, parent: str | None = None, states: tuple[JobState, ...] = (),
+    transitions: bool = True,
 ) -> list[dict[str, Any]]:
-    """Jobs matching every filter given, oldest first."""
+    """Jobs matching every filter given, oldest first; without `transitions`, `stateTransitions` is empty."""
     clauses, params = [], []
     if root is not None:
         clauses.append("root = ?")
@@ -99,7 +103,29 @@ def find_jobs(
         params.extend(s.value for s in states)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = db.query(f"SELECT * FROM jobs {where} ORDER BY created, rowid", tuple(params))
-    return [_row_to_job(r, _transitions(db, r["id"])) for r in rows]
+    return [_row_to_job(r, _transitions(db, r["id"]) if transitions else []) for r in rows]
+
+
+def job_outcomes(db: Database, job_ids: Iterable[str]) -> dict[str, tuple[str, Any]]:
+    """`{id: (state, output)}` of the jobs that exist among `job_ids`: one light query, no transitions.
+
+    What resolving references and waiting on children needs, for trees of hundreds of jobs.
+    """
+    wanted = list(dict.fromkeys(job_ids))
+    found: dict[str, tuple[str, Any]] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start:start + _IN_CHUNK]
+        rows = db.query(f"SELECT id, state, json_extract(doc, '$.output') AS output FROM jobs "
+                        f"WHERE id IN ({', '.join('?' for _ in chunk)})", tuple(chunk))
+        for row in rows:
+            output = row["output"]
+            found[row["id"]] = (row["state"], json.loads(output) if isinstance(output, str) else output)
+    return found
+
+
+def child_states(db: Database, parent: str) -> dict[str, str]:
+    """`{id: state}` of the children of `parent`, without reading their documents."""
+    return {r["id"]: r["state"] for r in db.query("SELECT id, state FROM jobs WHERE parent = ?", (parent,))}
 
 
 def find_subtree(db: Database, top: str) -> list[dict[str, Any]]:
