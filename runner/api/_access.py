@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.engine.references import references_in
-from runner.errors import InvalidAuthentication, PermissionDenied
+from runner.errors import InvalidAuthentication, PermissionDenied, ResourceNotFound
 from runner.store.jobs import JobNotFound, get_job
 from runner.store.objects import ObjectNotFound, get_object
 from runner.store.tokens import lookup_token
@@ -188,7 +188,10 @@ def require_references(db: Database, caller: Caller, value: Any, where: str) -> 
 
 
 def require_job(db: Database, caller: Caller, job_id: str) -> dict[str, Any]:
-    """The job `job_id` once the caller may act on it; ResourceNotFound (via JobNotFound) when there is none."""
-    job = get_job(db, job_id)
+    """The job `job_id` once the caller may act on it; ResourceNotFound when there is none."""
+    try:
+        job = get_job(db, job_id)
+    except JobNotFound:
+        raise ResourceNotFound(f"the job {job_id} does not exist") from None
     caller.require_act_on(db, job)
     return job
