@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import launcher
-from runner.engine.logs import LOG_FILE
+from runner.engine.logs import LOG_FILE, write_file
 
 WORK = "work"
 JOB_INPUT = launcher.JOB_INPUT
@@ -82,13 +82,7 @@ def write_json(path: Path, value: Any) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.unlink(missing_ok=True)
     data = (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-    finally:
-        os.close(fd)
+    write_file(temporary, data, os.O_EXCL)
     temporary.replace(path)
 
 

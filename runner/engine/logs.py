@@ -104,13 +104,7 @@ class JobLog:
         # Opened per write with O_APPEND: several JobLog objects (or processes) may append to one file,
         # and one write() of whole lines keeps their lines from interleaving; nothing is left open.
         # O_NOFOLLOW: in a job folder of an older layout a job could have replaced job.log with a link.
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-        finally:
-            os.close(fd)
+        write_file(self.path, data, os.O_APPEND)
 
     def close(self) -> None:
         """Refuse further appends."""
@@ -246,3 +240,14 @@ async def wait_for_news(queue: asyncio.Queue[tuple[str, LogEntry]], timeout_s: f
         return
     while not queue.empty():
         queue.get_nowait()
+
+
+def write_file(path: Path, data: bytes, mode_flags: int) -> None:
+    """Write all of `data` to `path`, opened with O_WRONLY|O_CREAT|O_NOFOLLOW and `mode_flags` (never via a link)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | mode_flags, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
