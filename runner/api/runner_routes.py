@@ -52,8 +52,6 @@ async def build(call: Call) -> dict[str, Any]:
     folder = call.body.get("folder")
     if not isinstance(folder, str) or not Path(folder).is_absolute() or "\0" in folder:
         raise InvalidInput("`folder` must be the absolute path of an applet source folder")
-    if not (Path(folder) / "dxapp.json").is_file():
-        raise InvalidInput(f"{folder} has no dxapp.json")
     built, applet = await build_folder(call, Path(folder), project)
     return {"id": applet["id"], "name": applet["name"], "project": applet["project"], "imageBuilt": built.image_built,
             "image": built.image_tag, "notes": list(built.notes)}

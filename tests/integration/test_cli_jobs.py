@@ -134,3 +134,12 @@ def test_watch_get_stdout_prints_the_job_stdout(engine: EngineClient, engine_hom
     result = runner_cli(engine_home, "watch", hello_job, "--get-stderr", "--no-follow")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [line.rstrip("\n") for line in logged]
+
+
+def test_building_a_folder_whose_dxapp_json_is_a_fifo_says_so(engine_home: Path, engine: EngineClient,
+                                                               tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "dxapp.json")
+    built = runner_cli(engine_home, "build", str(tmp_path))
+    assert built.returncode == 3, built.stderr
+    assert "dxapp.json: is a FIFO (named pipe); a build reads only regular files" in built.stderr
+    assert "Traceback" not in built.stderr
