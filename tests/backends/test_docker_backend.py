@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,10 @@ import pytest
 
 from runner.backends.base import LABEL_HOME, LABEL_JOB, LABEL_TREE, ContainerExit, ContainerSpec
 from runner.backends.docker import CAP_DROP, DockerBackend
-from runner.build.images import DEFAULT_RELEASE, prepare_images
-from runner.config import ensure_runner_home
 from runner.spec.ids import new_id
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="module")
-def image(client: docker.DockerClient) -> str:
-    return prepare_images(client, DEFAULT_RELEASE, ensure_runner_home(), progress=lambda message: None).runtime_tag
-
-
-@pytest.fixture
-def backend(client: docker.DockerClient, tmp_path: Path) -> Iterator[DockerBackend]:
-    backend = DockerBackend(client, tmp_path / "home")
-    yield backend
-    for row in client.api.containers(all=True, filters={"label": [f"{LABEL_HOME}={backend.home}"]}):
-        client.api.remove_container(row["Id"], force=True)
 
 
 def job_spec(image: str, *command: str, tree_id: str | None = None, **limits: Any) -> ContainerSpec:
