@@ -216,11 +216,6 @@ def update_object(db: Database, object_id: str, *, state: str | None = None, nam
     return get_object(db, object_id, project_hint=project)
 
 
-def rename_object(db: Database, object_id: str, container_id: str, name: str) -> dict[str, Any]:
-    """Rename the object in one container."""
-    return update_object(db, object_id, name=name, project=container_id)
-
-
 def find_objects(db: Database, *, container: str | None = None, folder: str | None = None,
                  klass: str | None = None, name: str | None = None, recurse: bool = False,
                  ids: Iterable[str] | None = None, state: str | None = None) -> list[dict[str, Any]]:
