@@ -12,12 +12,12 @@ from runner.api._fields import select, wanted_fields
 from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
-from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
-from runner.store.objects import ObjectNotFound, get_object, object_containers
+from runner.store.objects import get_object, object_containers
 
 routes = Routes()
 
@@ -209,7 +209,7 @@ def check_dependencies(call: Call, ids: list[str]) -> None:
                 get_object(call.db, item)
                 if not any(caller.may_read(c) for c in object_containers(call.db, item)):
                     raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to {item}")
-        except (JobNotFound, ObjectNotFound):
+        except (NotFound, JobNotFound):
             raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
 
 

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from runner.errors import RunnerError
+from runner.errors import NotFound, RunnerError
 from runner.spec.ids import new_id
 from runner.store.db import Database, dumps, now_ms
 
@@ -26,11 +26,11 @@ VIEW_SQL = ("SELECT o.id, o.class, o.state, o.created, o.modified, o.doc, m.cont
             "m.doc AS mdoc FROM memberships m JOIN objects o ON o.id = m.object")
 
 
-class ObjectNotFound(RunnerError):
+class ObjectNotFound(NotFound):
     """No container or data object has that ID (or the object is not in the container named)."""
 
 
-class FolderNotFound(RunnerError):
+class FolderNotFound(NotFound):
     """A folder does not exist and `parents` was not asked for."""
 
 
