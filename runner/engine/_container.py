@@ -11,8 +11,8 @@ from typing import Any
 from runner import launcher
 from runner.backends.base import ContainerSpec, Mount
 from runner.engine.job_files import JOB_INPUT, work_folder
+from runner.home_files import API_SOCKET_NAME
 
-API_SOCKET_NAME = "engine.sock"
 DEBUG_REASONS = ("AppError", "AppInternalError", "ExecutionError")
 
 
