@@ -2,20 +2,20 @@
 
     RunnerError                      base of everything raised on purpose
     ├── SpecError                    a dxapp.json (or other spec) is invalid; carries every Problem
-    ├── FolderRefusal                (spec.source_folder) a path in an applet folder that a build does not read
-    ├── IllegalTransition            (spec.job_states) a move between two states the lifecycle does not connect
+    ├── FolderRefusal                (spec.source_folder) a path in an applet folder a build does not read
+    ├── IllegalTransition            (spec.job_states) a move the job lifecycle does not allow
     ├── UsageError                   bad input on the command line (exit 3)
     ├── EnvironmentProblem           the host lacks something (Docker, debootstrap, network); says the fix
     ├── ImageBuildError              building a base, runtime or applet image failed
     ├── StoreError                   (store.db) the database file cannot be opened or is not one of ours
     ├── NotFound                     the store has no such thing; the API server answers ResourceNotFound
-    │   ├── ObjectNotFound           (store.objects) no such container or data object (or not in that container)
+    │   ├── ObjectNotFound           (store.objects) no such container or data object (or not in it)
     │   └── FolderNotFound           (store.objects) no such folder
     ├── JobNotFound                  (store.jobs) no job has that ID
     ├── FolderConflict               (store.objects) the folder exists, is not empty, or is the root
-    ├── FileStateError               (store.files) the file's state does not allow it (a part for a closed file)
+    ├── FileStateError               (store.files) the file's state does not allow it (closed, open)
     ├── JobFileError                 (engine.job_files) a document a job left in work/ cannot be used
-    ├── BackendError                 (backends.base) a container could not be made, started, watched or removed
+    ├── BackendError                 (backends.base) a container could not be made, run or removed
     └── ApiError                     an API call failed; `dx_type` is the DNAnexus error type name
         ├── InvalidInput             422: the request's input is wrong (details: field, reason, expected)
         ├── InvalidType              422: an object of the wrong class was given
@@ -25,7 +25,7 @@
         ├── InvalidAuthentication    401: no token, an unknown one, or a job's token after the job ended
         ├── InvalidJSON              400: the body is not a JSON object
         ├── ServiceUnavailable       503: the engine is shutting down (clients retry)
-        └── DiskFull                 (store._disk) 422: no space left under $RUNNER_HOME for what the call wrote
+        └── DiskFull                 (store._disk) 422: no space left under $RUNNER_HOME
 
 A class defined elsewhere names its module in parentheses. The launcher's own exceptions stay outside the
 tree: it runs inside job containers on the standard library alone.

@@ -47,7 +47,8 @@ def _drawn_parents() -> dict[str, str | None]:
 
 def test_every_runner_error_is_drawn_under_its_own_base() -> None:
     drawn = _drawn_parents()
-    defined = {cls.__name__: cls for cls in _exceptions_defined_in_runner().values() if issubclass(cls, RunnerError)}
+    defined = {cls.__name__: cls for cls in _exceptions_defined_in_runner().values()
+               if issubclass(cls, RunnerError)}
     assert sorted(defined) == sorted(drawn)
     for name, cls in defined.items():
         parent = drawn[name]
@@ -56,6 +57,7 @@ def test_every_runner_error_is_drawn_under_its_own_base() -> None:
 
 
 def test_every_other_exception_is_in_the_tree_but_the_launchers() -> None:
-    outside = {name for name, cls in _exceptions_defined_in_runner().items() if not issubclass(cls, RunnerError)}
+    outside = {name for name, cls in _exceptions_defined_in_runner().items()
+               if not issubclass(cls, RunnerError)}
     assert outside == OUTSIDE_BY_DESIGN | OUTSIDE_FOR_NOW
 

@@ -26,6 +26,7 @@ from runner.spec.ids import is_id
 from runner.spec.io_spec import read_io_spec
 from runner.spec.links import data_link_id
 from runner.spec.run_input import check_run_input
+from runner.spec.run_options import DEBUG_ON_CHOICES, RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database
 from runner.store.jobs import get_job
@@ -39,7 +40,6 @@ DESCRIBE_DEFAULTS = (
     "developerNotes", "ignoreReuse", "inputSpec", "outputSpec", "httpsApp", "treeTurnaroundTimeThreshold",
 )
 DESCRIBE_EXTRA = ("properties", "details")
-DEBUG_ON_CHOICES = ("AppError", "AppInternalError", "ExecutionError", "All")
 GET_FIELDS = ("project", "folder", "name", "types", "tags", "properties", "details", "hidden", "title", "summary",
               "description", "developerNotes", "dxapi", "inputSpec", "outputSpec", "runSpec", "access",
               "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
@@ -212,8 +212,8 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         if problems:
             raise InvalidInput(str(problems[0]))
     rank = body.get("rank", 0)
-    if isinstance(rank, bool) or not isinstance(rank, int) or not -1024 <= rank <= 1023:
-        raise InvalidInput("Expected key 'rank' of input to be an integer in range [-1024, 1023]")
+    if isinstance(rank, bool) or not isinstance(rank, int) or not rank_in_range(rank):
+        raise InvalidInput(f"Expected key 'rank' of input to be an integer in range {RANK_RANGE}")
     depends = check.depends_on(body)
     check_dependencies(call, depends)
     reuse = body.get("reuse")

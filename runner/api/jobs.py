@@ -15,6 +15,7 @@ from runner.engine.submit import SubjobRequest
 from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
+from runner.spec.run_options import RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
 from runner.store.objects import get_object, object_containers
@@ -69,7 +70,7 @@ def public_view(job: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("startedRunning", "stoppedRunning", *FAILURE_FIELDS):
         if view.get(key) is None:
             view.pop(key, None)
-    if job.get("state") in ("done", "failed", "terminated"):
+    if JobState(job["state"]).is_terminal:
         view["dependsOn"] = []
     return view
 
@@ -137,8 +138,8 @@ async def update(call: Call) -> dict[str, Any]:
         rank = call.body["rank"]
         if isinstance(rank, bool) or not isinstance(rank, int):
             raise InvalidInput("Expected key 'rank' of input to be an integer")
-        if not -1024 <= rank <= 1023:
-            raise InvalidInput("Expected key 'rank' of input to be in range [-1024, 1023]")
+        if not rank_in_range(rank):
+            raise InvalidInput(f"Expected key 'rank' of input to be in range {RANK_RANGE}")
         if job["rootExecution"] != job["id"]:
             raise InvalidInput("Not a root execution")
         if JobState(job["state"]).is_terminal:

@@ -15,10 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runner.errors import NotFound, RunnerError
-from runner.spec.ids import new_id
+from runner.spec.ids import CONTAINER_CLASSES, new_id
 from runner.store.db import Database, dumps, now_ms
 
-CONTAINER_CLASSES = ("project", "container")
 # Metadata kept per container: a clone starts with a copy, then each copy changes on its own.
 MEMBERSHIP_FIELDS = ("tags", "properties", "hidden")
 RESERVED = ("id", "class", "project", "folder", "name", "state", "created", "modified")
