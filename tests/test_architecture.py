@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import pkgutil
 import shutil
@@ -62,3 +63,32 @@ def test_each_new_contract_bites(tmp_path: Path) -> None:
                    "runner.backends._bad -> runner.engine.scheduler", "runner.engine._bad -> runner.tui",
                    "runner.engine._bad -> textual", "runner.api._bad -> runner.dev"):
         assert broken in result.stdout, result.stdout
+
+
+def _private_imports_across_packages() -> set[tuple[str, str]]:
+    """(importing file, imported module) for each import of another package's private module."""
+    found: set[tuple[str, str]] = set()
+    for path in sorted((REPO_ROOT / "runner").rglob("*.py")):
+        relative = path.relative_to(REPO_ROOT)
+        package = ".".join(relative.with_suffix("").parts[:2])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "runner" and len(parts) > 2 and parts[2].startswith("_") \
+                        and ".".join(parts[:2]) != package:
+                    found.add((str(relative), ".".join(parts[:3])))
+    return found
+
+
+# runner/engine/driver.py belongs to another change in flight; it reads stored_io_spec instead with it.
+PRIVATE_IMPORTS_FOR_NOW = {("runner/engine/driver.py", "runner.spec._checks")}
+
+
+def test_no_package_imports_another_packages_private_modules() -> None:
+    assert _private_imports_across_packages() == PRIVATE_IMPORTS_FOR_NOW

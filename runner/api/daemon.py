@@ -41,8 +41,7 @@ from runner.backends.docker import DockerBackend
 from runner.backends.docker_host import connect
 from runner.backends.gpus import host_capacity, host_gpus
 from runner.backends.networks import ensure_job_network, network_gateway
-from runner.engine._container import Reachability
-from runner.engine._resume import Restart, live_jobs
+from runner.engine import Reachability, Restart, live_jobs
 from runner.engine.driver import Engine
 from runner.engine.scheduler import Resources
 from runner.errors import RunnerError
@@ -194,7 +193,7 @@ async def serve(home: Path, port: int) -> None:
         await runner_app.setup()
         local = web.TCPSite(runner_app, "127.0.0.1", port)
         await local.start()
-        bound = local._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        bound = int(runner_app.addresses[0][1])  # the only site started yet: its port, when `port` was 0
         engine.reach = Reachability(port=bound, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
         await web.TCPSite(runner_app, gateway, bound).start()
         await web.UnixSite(runner_app, str(socket_dir / API_SOCKET_NAME)).start()
