@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes.util
+import ctypes
 import os
 import re
 from pathlib import Path
@@ -16,8 +16,10 @@ from runner.backends.gpus import GpuInfo, host_capacity, host_gpus
 
 
 def _driver_gpus() -> int:
-    """How many GPUs the host's NVIDIA driver offers: its /dev/nvidiaN nodes, when its NVML library is there."""
-    if ctypes.util.find_library("nvidia-ml") is None:
+    """How many GPUs the host's NVIDIA driver offers: its /dev/nvidiaN nodes, when its NVML library loads."""
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")  # the name pynvml loads
+    except OSError:
         return 0
     return sum(1 for node in Path("/dev").iterdir() if re.fullmatch(r"nvidia[0-9]+", node.name))
 
