@@ -54,6 +54,8 @@ def test_each_new_contract_bites(tmp_path: Path) -> None:
         "backends/_bad.py": "from runner.engine import scheduler\n",
         "engine/_bad.py": "import runner.tui\nimport textual\n",
         "api/_bad.py": "import runner.dev\n",
+        "build/_bad.py": "from runner.store import db\n",
+        "store/_bad.py": "import runner.backends.base\n",
     }
     for name, text in bad.items():
         (tmp_path / "runner" / name).write_text(text, encoding="utf-8")
@@ -61,7 +63,8 @@ def test_each_new_contract_bites(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     for broken in ("runner.tui._bad -> runner.engine.driver", "runner.dev._bad -> docker",
                    "runner.backends._bad -> runner.engine.scheduler", "runner.engine._bad -> runner.tui",
-                   "runner.engine._bad -> textual", "runner.api._bad -> runner.dev"):
+                   "runner.engine._bad -> textual", "runner.api._bad -> runner.dev",
+                   "runner.build._bad -> runner.store.db", "runner.store._bad -> runner.backends.base"):
         assert broken in result.stdout, result.stdout
 
 
