@@ -1,1 +1,1 @@
-"""The terminal UI (textual): job trees, logs and actions, built on the engine's client and event stream alone."""
+"""The terminal UI (textual): job trees, logs and actions, built on the engine's client and events alone."""

@@ -129,7 +129,8 @@ def test_stop_signals_an_engine_that_ignores_shutdown(home: Path, fake_engine: l
     assert engine_status(home).running is False
 
 
-def test_exit_already_running_waits_for_the_engine_holding_the_lock(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exit_already_running_waits_for_the_engine_holding_the_lock(home: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     locked = [sys.executable, "-c", f"raise SystemExit({EXIT_ALREADY_RUNNING})"]
     monkeypatch.setattr(engine_process, "daemon_command", lambda h: locked)
     with subprocess.Popen([sys.executable, str(FAKE_DAEMON), "--home", str(home), "--delay", "1"]) as other:

@@ -66,7 +66,7 @@ def test_a_refused_hold_is_not_held(engine_stub: dict[str, Any], capfd: pytest.C
 
 def test_an_unlisted_failure_is_not_announced(engine_stub: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
                                              capfd: pytest.CaptureFixture[str]) -> None:
-    engine_stub["status"] = 422  # were it held by mistake, the refusal ends the hold instead of hanging the test
+    engine_stub["status"] = 422  # were it held by mistake, the refusal ends the hold instead of a hang
     for name, value in {**engine_stub["env"], ENV_DEBUG_ON: "AppInternalError"}.items():
         monkeypatch.setenv(name, value)
     hold_if_listed({"error": {"type": "AppError", "message": "m"}})
