@@ -6,9 +6,10 @@
     ├── DockerBackend        backends/docker.py, one Docker container per job
     └── FakeBackend          backends/fake.py, scripted and in-process, for the engine's unit tests
 
-Beyond running jobs, a backend declares in `capabilities` what else it can do (a `Capability`); each such
-method has a default here that raises a BackendError naming the backend and what it cannot do, so callers
-ask `Capability.X in backend.capabilities` or just call, never probe with getattr.
+Beyond running jobs, a backend declares in `capabilities` what else it can do (a `Capability`). The methods
+have defaults here for a backend that cannot: `find_job()` finds nothing, `reap_orphans()` and
+`exec_shell_argv()` raise a BackendError naming the backend and what it cannot do; so callers ask
+`Capability.X in backend.capabilities` or just call, and never probe with getattr.
 """
 
 from __future__ import annotations
