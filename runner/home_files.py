@@ -9,13 +9,13 @@
     engine.alive   touched every few seconds while it runs: how long an outage lasted
     api/engine.sock  the Unix socket jobs without network access reach the engine through
 
-The daemon is `python -m runner.api.daemon --home H`; it exits with EXIT_ALREADY_RUNNING when another
+The daemon is `python -m runner.daemon --home H`; it exits with EXIT_ALREADY_RUNNING when another
 daemon holds the home's lock. Both the daemon and the client that starts it read these names from here.
 """
 
 from __future__ import annotations
 
-DAEMON_MODULE = "runner.api.daemon"
+DAEMON_MODULE = "runner.daemon"
 ENGINE_LOCK = "engine.lock"
 ENGINE_JSON = "engine.json"
 CREDENTIALS = "credentials"

@@ -14,5 +14,8 @@
     system.py          /system/resolveDataObjects, findDataObjects, describeDataObjects (_describers.py)
     runner_routes.py   /runner/ping, build, shutdown, logs, jwks
     identity.py        job identity tokens (JWT, RS256)
-    daemon.py          the engine process: `python -m runner.api.daemon --home H`
 """
+
+from runner.api._routes import Services
+
+__all__ = ["Services"]

@@ -189,7 +189,7 @@ def _unresponsive_daemon(home: Path) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return None
-    return pid if b"runner.api.daemon" in cmdline else None
+    return pid if DAEMON_MODULE.encode() in cmdline else None
 
 
 def _spawn(command: list[str], log_path: Path) -> int:

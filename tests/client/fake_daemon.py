@@ -1,4 +1,4 @@
-"""A stand-in for `python -m runner.api.daemon --home H`: the files and /runner routes the client uses.
+"""A stand-in for `python -m runner.daemon --home H`: the files and /runner routes the client uses.
 
 Options: --delay S (wait before listening), --ignore-shutdown (answer /runner/shutdown but keep running).
 """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.api.daemon import choose_port, last_heartbeat_ms
+from runner.daemon import choose_port, last_heartbeat_ms
 from runner.home_files import ENGINE_ALIVE, ENGINE_PORT
 
 HOSTS = ("127.0.0.1",)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runner.api.daemon import engine_lock
+from runner.daemon import engine_lock
 from runner.home_files import DAEMON_MODULE, ENGINE_LOCK, EXIT_ALREADY_RUNNING
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.api.daemon import MAX_SOCKET_PATH, api_socket_dir
+from runner.daemon import MAX_SOCKET_PATH, api_socket_dir
 from runner.home_files import API_SOCKET_NAME
 
 

@@ -1,4 +1,4 @@
-"""The engine daemon: `python -m runner.api.daemon --home H` (what `runner engine start` spawns).
+"""The engine daemon: `python -m runner.daemon --home H` (what `runner engine start` spawns).
 
 It holds `H/engine.lock` for its whole life (a second daemon exits with EXIT_ALREADY_RUNNING), opens the
 store, makes sure the user token and identity key exist, connects to Docker, and serves the API on
@@ -32,7 +32,7 @@ from typing import IO
 from aiohttp import web
 
 from runner import __version__
-from runner.api._routes import Services
+from runner.api import Services
 from runner.api.identity import IdentityKeys
 from runner.api.protocol_errors import ApiRunner
 from runner.api.routes import all_routes
@@ -228,7 +228,7 @@ async def serve(home: Path, port: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the daemon process."""
-    parser = argparse.ArgumentParser(prog="python -m runner.api.daemon")
+    parser = argparse.ArgumentParser(prog="python -m runner.daemon")
     parser.add_argument("--home", required=True, type=Path)
     parser.add_argument("--port", type=int, default=int(os.environ.get("RUNNER_ENGINE_PORT", "0")))
     args = parser.parse_args(argv)
