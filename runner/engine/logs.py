@@ -17,7 +17,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
@@ -39,6 +39,8 @@ class LogEntry:
     at_ms: int
     stream: str
     text: str
+    # Where the lines were written in job.log (start, end bytes); None when they were not.
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
 
 def format_time(at_ms: int) -> str:
@@ -87,8 +89,8 @@ class JobLog:
         with self._lock:
             if self._closed:
                 raise ValueError(f"{self.path} is closed")
-            self._write(data)
-        return LogEntry(at, stream, "\n".join(lines))
+            end = self._write(data)
+        return LogEntry(at, stream, "\n".join(lines), (end - len(data), end))
 
     def append_or_keep(self, stream: str, text: str) -> LogEntry:
         """`append()`; a line that cannot be written (disk full) still gives an entry for live followers."""
@@ -100,11 +102,11 @@ class JobLog:
             self._write_failed = True
             return LogEntry(now_ms(), stream, "\n".join(_lines(text)))
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> int:
         # Opened per write with O_APPEND: several JobLog objects (or processes) may append to one file,
         # and one write() of whole lines keeps their lines from interleaving; nothing is left open.
         # O_NOFOLLOW: in a job folder of an older layout a job could have replaced job.log with a link.
-        write_file(self.path, data, os.O_APPEND)
+        return write_file(self.path, data, os.O_APPEND)
 
     def close(self) -> None:
         """Refuse further appends."""
@@ -129,7 +131,13 @@ def _parse_line(raw: bytes) -> LogEntry | None:
     return LogEntry(at, parts[1], parts[2] if len(parts) == 3 else "")
 
 
-def read_entries(job_dir: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
+def read_range(job_dir: Path, start: int, end: int) -> list[LogEntry]:
+    """The log lines written at bytes `start`..`end` of the job's log (what a log event refers to)."""
+    entries, _ = read_entries(job_dir, start, end - start)
+    return entries
+
+
+def read_entries(job_dir: Path, offset: int = 0, size: int = -1) -> tuple[list[LogEntry], int]:
     """The complete lines of the job's log after byte `offset`, and the offset to read from next.
 
     A last line still being written (no newline yet) is left for the next read; lines that are not
@@ -145,7 +153,7 @@ def read_entries(job_dir: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return [], offset
         log.seek(offset)
-        data = log.read()
+        data = log.read(size)
     end = data.rfind(b"\n") + 1
     entries = [entry for raw in data[:end].split(b"\n")[:-1] if (entry := _parse_line(raw)) is not None]
     return entries, offset + end
@@ -189,6 +197,8 @@ class LogHub:
 
     def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
         self._maxsize = maxsize
+        # Called first with every entry written to a job.log: the engine records its log event there.
+        self.recorder: Callable[[str, LogEntry], None] | None = None
         self._subscribers: list[_Subscriber] = []
         self._lock = threading.Lock()
 
@@ -209,7 +219,12 @@ class LogHub:
             self._subscribers = [s for s in self._subscribers if s is not queue]
 
     def publish(self, job_id: str, entry: LogEntry) -> None:
-        """Hand `entry` to every subscriber that follows `job_id`; callable from any thread."""
+        """Record `entry`'s log event, then hand it to every subscriber that follows `job_id`; from any thread."""
+        if self.recorder is not None and entry.span is not None:
+            try:
+                self.recorder(job_id, entry)
+            except Exception as exc:  # noqa: BLE001 - a line the store cannot index is still in job.log
+                log.warning("cannot record the log event of %s: %s", job_id, exc)
         with self._lock:
             subscribers = list(self._subscribers)
         subscribers = [s for s in subscribers if s.accepts(job_id)]
@@ -242,12 +257,16 @@ async def wait_for_news(queue: asyncio.Queue[tuple[str, LogEntry]], timeout_s: f
         queue.get_nowait()
 
 
-def write_file(path: Path, data: bytes, mode_flags: int) -> None:
-    """Write all of `data` to `path`, opened with O_WRONLY|O_CREAT|O_NOFOLLOW and `mode_flags` (never via a link)."""
+def write_file(path: Path, data: bytes, mode_flags: int) -> int:
+    """Write all of `data` to `path`, opened with O_WRONLY|O_CREAT|O_NOFOLLOW and `mode_flags` (never via a link).
+
+    Returns the file offset after the data (with O_APPEND: where the data ends in the file).
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | mode_flags, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        return os.lseek(fd, 0, os.SEEK_CUR)
     finally:
         os.close(fd)
