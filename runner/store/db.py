@@ -78,6 +78,7 @@ MIGRATIONS: tuple[str, ...] = (
         doc TEXT NOT NULL
     );
     CREATE INDEX events_by_root ON events (root, seq);
+    CREATE INDEX events_by_job ON events (job, kind);
     CREATE INDEX events_by_time ON events (time);
     """,
 )

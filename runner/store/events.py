@@ -104,6 +104,12 @@ def _event(row: sqlite3.Row) -> Event | LogRef:
     return event_from_json(document)
 
 
+def created_seq(db: Database, job: str) -> int | None:
+    """The sequence number of `job`'s job.created event (None once pruned, or for a job older than events)."""
+    rows = db.query("SELECT seq FROM events WHERE job = ? AND kind = 'job.created'", (job,))
+    return int(rows[0]["seq"]) if rows else None
+
+
 def last_seq(db: Database) -> int:
     """The sequence number of the newest event ever stored (0 before the first), pruned or not."""
     rows = db.query("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
