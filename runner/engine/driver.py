@@ -2,8 +2,8 @@
 
 One loop wakes on every change (a job created, a container ended, a terminate request) and advances
 every waiting job until nothing moves, then lets the scheduler admit runnable jobs. Each running try is
-its own task around `Backend.run()`. Every state change goes through the store's `transition()` and is
-published to the log hub, so that `runner watch` and the TUI see it.
+its own task around `Backend.run()`. Every state change goes through the store's `transition()`, which
+writes its event (`runner.engine.events` streams it to `runner watch`, the dx websocket and the TUI).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from runner.engine._readiness import input_readiness, output_problem, output_rea
 from runner.engine._resume import Restart, resume_jobs, resumed_outcome
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
-from runner.engine.logs import JobLog, LogEntry, LogHub
+from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
@@ -193,7 +193,6 @@ class Engine:
 
     def _transition(self, job_id: str, state: JobState, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
         job = transition(self.db, job_id, state, changes)
-        self.hub.publish(job_id, LogEntry(now_ms(), "state", state.value))
         if state.is_terminal:
             revoke_job_tokens(self.db, job_id)
         return job

@@ -1,4 +1,4 @@
-"""Each job's log, `$RUNNER_HOME/jobs/<job-id>/job.log`, and the in-process fan-out for following logs live.
+"""Each job's log, `$RUNNER_HOME/jobs/<job-id>/job.log`, and the hub that records a log event for its lines.
 
 The file has one line per log line, `<UTC time, ms, Z> <stream> <text>`:
 
@@ -10,7 +10,6 @@ where the stream is stdout, stderr or runner (the runner's own messages about th
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import os
@@ -27,7 +26,6 @@ from runner.store.db import now_ms
 log = logging.getLogger(__name__)
 LOG_FILE = "job.log"
 STREAMS = frozenset({"stdout", "stderr", "runner"})
-QUEUE_SIZE = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -159,102 +157,23 @@ def read_entries(job_dir: Path, offset: int = 0, size: int = -1) -> tuple[list[L
     return entries, offset + end
 
 
-_Item = tuple[str, LogEntry]
-
-
-class _Subscriber(asyncio.Queue[_Item]):
-    """A bounded queue that drops its oldest items when full and reports the gap at its head."""
-
-    def __init__(self, accepts: Callable[[str], bool], maxsize: int) -> None:
-        super().__init__(maxsize)
-        self.accepts = accepts
-        self.dropped: dict[str, list[int]] = {}  # job ID -> [count, time of the last one dropped]
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self.loop = None
-
-    def offer(self, item: _Item) -> None:
-        """Enqueue without blocking, dropping the oldest item if the queue is full."""
-        if self.full():
-            job_id, oldest = asyncio.Queue._get(self)  # the real head, not a pending notice
-            count = self.dropped.setdefault(job_id, [0, oldest.at_ms])
-            count[0] += 1
-            count[1] = oldest.at_ms
-        self.put_nowait(item)
-
-    def _get(self) -> _Item:
-        # The dropped lines were older than everything still queued, so the notice goes first.
-        if self.dropped:
-            job_id = next(iter(self.dropped))
-            count, at = self.dropped.pop(job_id)
-            return job_id, LogEntry(at, "runner", f"({count} log lines dropped)")
-        return super()._get()
-
-
 class LogHub:
-    """Fans log entries out to subscribers (the API's log streams); publishing never blocks."""
+    """Where lines written to a job's job.log are announced: the recorder stores their log event.
 
-    def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
-        self._maxsize = maxsize
-        # Called first with every entry written to a job.log: the engine records its log event there.
-        self.recorder: Callable[[str, LogEntry], None] | None = None
-        self._subscribers: list[_Subscriber] = []
-        self._lock = threading.Lock()
+    The event stream (`runner.engine.events`) fans the events out; the hub keeps no followers of its own.
+    """
 
-    def subscribe(self, job_ids: Callable[[str], bool]) -> asyncio.Queue[tuple[str, LogEntry]]:
-        """A queue of `(job_id, entry)` for every entry published for a job `job_ids` accepts.
-
-        Call it on the event loop that reads the queue: entries published from other threads are handed
-        to that loop.
-        """
-        queue = _Subscriber(job_ids, self._maxsize)
-        with self._lock:
-            self._subscribers.append(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[tuple[str, LogEntry]]) -> None:
-        """Stop feeding `queue` (nothing happens if it is not subscribed)."""
-        with self._lock:
-            self._subscribers = [s for s in self._subscribers if s is not queue]
+    def __init__(self, recorder: Callable[[str, LogEntry], None] | None = None) -> None:
+        self.recorder = recorder
 
     def publish(self, job_id: str, entry: LogEntry) -> None:
-        """Record `entry`'s log event, then hand it to every subscriber that follows `job_id`; from any thread."""
-        if self.recorder is not None and entry.span is not None:
-            try:
-                self.recorder(job_id, entry)
-            except Exception as exc:  # noqa: BLE001 - a line the store cannot index is still in job.log
-                log.warning("cannot record the log event of %s: %s", job_id, exc)
-        with self._lock:
-            subscribers = list(self._subscribers)
-        subscribers = [s for s in subscribers if s.accepts(job_id)]
-        if not subscribers:
+        """Record the log event of `entry` (nothing for lines that were not written); callable from any thread."""
+        if self.recorder is None or entry.span is None:
             return
         try:
-            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        for queue in subscribers:
-            if queue.loop is None or queue.loop is current:
-                queue.offer((job_id, entry))
-            else:
-                try:
-                    queue.loop.call_soon_threadsafe(queue.offer, (job_id, entry))
-                except RuntimeError:
-                    pass  # the subscriber's loop has closed: nobody is reading that queue any more
-
-
-async def wait_for_news(queue: asyncio.Queue[tuple[str, LogEntry]], timeout_s: float) -> None:
-    """Wait until something is published to `queue` (or `timeout_s` passes), then take everything queued.
-
-    Followers re-read the log files and the store when woken, so one wake-up serves a whole burst of lines.
-    """
-    try:
-        await asyncio.wait_for(queue.get(), timeout=timeout_s)
-    except asyncio.TimeoutError:
-        return
-    while not queue.empty():
-        queue.get_nowait()
+            self.recorder(job_id, entry)
+        except Exception as exc:  # noqa: BLE001 - a line the store cannot index is still in job.log
+            log.warning("cannot record the log event of %s: %s", job_id, exc)
 
 
 def write_file(path: Path, data: bytes, mode_flags: int) -> int:
