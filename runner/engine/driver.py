@@ -37,7 +37,7 @@ from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import read_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
-from runner.store.events import record_now
+from runner.store.events import record_if_possible
 from runner.store.jobs import find_jobs, get_job, transition, update_job
 from runner.store.objects import get_object
 from runner.store.tokens import revoke_job_tokens
@@ -86,7 +86,7 @@ class Engine:
         Their containers are watched again, collected, or reported gone; their job tokens stay valid.
         """
         self.restart = restart or Restart()
-        record_now(self.db, EngineStarted(seq=0, time=now_ms(), pid=os.getpid(), version=__version__))
+        record_if_possible(self.db, EngineStarted(seq=0, time=now_ms(), pid=os.getpid(), version=__version__))
         self._pruner = asyncio.create_task(prune_periodically(self.db, self.home))
         await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
@@ -104,10 +104,7 @@ class Engine:
     async def close(self) -> None:
         """Stop every running job (they end terminated) and the loop; then end the event streams."""
         self._closing = True
-        try:
-            record_now(self.db, EngineStopping(seq=0, time=now_ms(), reason="the engine was asked to stop"))
-        except Exception:  # noqa: BLE001 - a full disk must not keep the engine from stopping
-            log.exception("cannot record engine.stopping")
+        record_if_possible(self.db, EngineStopping(seq=0, time=now_ms(), reason="the engine was asked to stop"))
         for running in list(self._running.values()):
             running.stop.set()
         tasks = [r.task for r in self._running.values() if r.task is not None]

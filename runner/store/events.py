@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 from runner.spec.events import EVENT_CLASSES, STORED_KINDS, Event, JobEvent, LogLines, event_from_json
 from runner.store.db import Database, dumps, now_ms
 
+log = logging.getLogger(__name__)
 _COLUMNS = ("seq", "time", "kind", "job", "root")
 PAGE = 1000
 
@@ -72,6 +74,14 @@ def record_now(db: Database, event: Event) -> Event:
     """Store an event that accompanies no other change (engine started, an applet built) in its own transaction."""
     with db.transaction() as conn:
         return record(db, conn, event)
+
+
+def record_if_possible(db: Database, event: Event) -> None:
+    """`record_now()` for an event that must not turn what it reports into an error (a full disk): logged."""
+    try:
+        record_now(db, event)
+    except Exception as exc:  # noqa: BLE001 - the change it reports stands; only the event is lost
+        log.warning("cannot record the %s event: %s", event.kind, exc)
 
 
 def read_after(db: Database, since: int, *, root: str | None = None, kinds: Iterable[str] | None = None,

@@ -20,6 +20,7 @@ from runner.backends.base import LABEL_HOME
 from runner.client.api import EngineClient
 from runner.client.engine_process import connect, engine_status, start_engine, stop_engine
 from runner.client.events import EventQuery, follow_events
+from runner.errors import InvalidInput
 from runner.spec import events as ev
 from tests.integration.helpers import SAMPLE_APPS, wait_terminal
 
@@ -77,10 +78,13 @@ def _kill(home: Path) -> None:
     os.waitpid(status.pid, 0)  # our child (start_engine spawned it): reap it
 
 
-def test_a_follower_loses_and_repeats_nothing_across_a_stop_and_a_crash_of_the_engine(home: Path) -> None:
+def test_a_follower_loses_and_repeats_nothing_across_a_stop_and_a_crash_of_the_engine(home: Path,
+                                                                                    tmp_path: Path) -> None:
     follower = _Follower(home)
     follower.start()
     with connect(home, start=False) as engine:
+        with pytest.raises(InvalidInput):
+            engine.call("/runner/build", {"folder": str(tmp_path)})  # no dxapp.json: applet.failed
         first = _hello(engine, "before")
     stop_engine(home)
     start_engine(home)
@@ -99,6 +103,8 @@ def test_a_follower_loses_and_repeats_nothing_across_a_stop_and_a_crash_of_the_e
     assert follower.events == stored
     kinds = [e.kind for e in stored]
     assert kinds.count("engine.started") == 3 and kinds.count("engine.stopping") == 1
+    assert [e.folder for e in stored if isinstance(e, ev.AppletFailed)] == [str(tmp_path)]
+    assert {e.name for e in stored if isinstance(e, ev.AppletBuilt)} == {"hello_bash"} and kinds.count("applet.built") == 3
     for job, description in described.items():
         states = [e.to_state for e in stored if isinstance(e, ev.JobStateChanged) and e.job == job]
         assert states == [t["newState"] for t in description["stateTransitions"]]
