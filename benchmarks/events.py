@@ -1,4 +1,4 @@
-"""The event stream under load: a 2,000-job tree receiving 200 state changes a second for 10 s, three followers.
+"""The event stream under load: a 2,000-job tree getting 200 state changes a second for 10 s, three followers.
 
     python3 benchmarks/events.py [--jobs 2000] [--rate 200] [--seconds 10] [--followers 3] [--write]
 
@@ -175,15 +175,17 @@ def main() -> int:
     lines = [
         f"\n### {stamp}, event stream, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n",
         "| benchmark | measured | target |", "| --- | --- | --- |",
-        (f"| (c) {args.jobs}-job tree, {args.rate:g} state changes/s for {args.seconds:g} s, {args.followers} "
-         f"followers: events delivered (each) | {m['delivered_min']} of {m['published']}, {m['gaps']} gaps | "
+        (f"| (c) {args.jobs}-job tree, {args.rate:g} state changes/s for {args.seconds:g} s, "
+         f"{args.followers} followers: events delivered (each) | {m['delivered_min']} of {m['published']}, "
+         f"{m['gaps']} gaps | "
          "all, no gap |"),
         (f"| (c) delivered per follower | {m['rate_min']:.0f}-{m['rate_max']:.0f} events/s (published "
          f"{args.rate:g}/s) | = the rate published |"),
-        f"| (c) lag, publish to receipt | median {m['lag_median_ms']:.1f} ms, p99 {m['lag_p99_ms']:.1f} ms | |",
+        (f"| (c) lag, publish to receipt | median {m['lag_median_ms']:.1f} ms, "
+         f"p99 {m['lag_p99_ms']:.1f} ms | |"),
         f"| (c) engine CPU | mean {m['cpu_mean']:.0f} %, max {m['cpu_max']:.0f} % of one core | |",
-        (f"| (c) engine memory (RSS) | {m['rss_start_mb']:.1f} MiB when publishing began, {m['rss_end_mb']:.1f} "
-         f"MiB at the end (max {m['rss_max_mb']:.1f}) | flat (end within 10 %) |"),
+        (f"| (c) engine memory (RSS) | {m['rss_start_mb']:.1f} MiB when publishing began, "
+         f"{m['rss_end_mb']:.1f} MiB at the end (max {m['rss_max_mb']:.1f}) | flat (end within 10 %) |"),
     ]
     print("\n".join(lines))
     if args.write:

@@ -110,8 +110,8 @@ class TreeStream:
         found: list[TreeEvent] = []
         for job in members:
             entries, _ = read_entries(self.feed.home / "jobs" / job["id"])
-            found.extend(LogLines(seq=0, time=e.at_ms, job=job["id"], root=job["rootExecution"], stream=e.stream,
-                                  text=e.text) for e in entries)
+            found.extend(LogLines(seq=0, time=e.at_ms, job=job["id"], root=job["rootExecution"],
+                                  stream=e.stream, text=e.text) for e in entries)
         found.sort(key=lambda event: event.time)
         return found
 
@@ -122,7 +122,8 @@ class TreeStream:
             return
         for event in batch:
             if isinstance(event, Gap):  # this reader fell behind: the events it missed are still stored
-                for stored in self.feed.read(self._last, root=root, kinds=KINDS, limit=event.last - self._last):
+                missed = self.feed.read(self._last, root=root, kinds=KINDS, limit=event.last - self._last)
+                for stored in missed:
                     if (accepted := self._accept(stored)) is not None:
                         yield accepted
                 continue

@@ -117,7 +117,8 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
         raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
     applet = register_applet(call.db, built, project, name=name, suite=suite)
-    record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"], project=project))
+    record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"],
+                                            project=project))
     return built, applet
 
 

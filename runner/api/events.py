@@ -61,11 +61,13 @@ def _retention_gap(feed: EventFeed, since: int) -> Gap | None:
     """The gap between `since` and the oldest event still kept, if any were pruned."""
     newest = last_seq(feed.db)
     if since > newest:
-        raise InvalidInput(f"since={since} is after the newest event ({newest}): it is not from this engine's store")
+        raise InvalidInput(f"since={since} is after the newest event ({newest}): it is not from this "
+                           "engine's store")
     oldest = first_seq(feed.db)
     first_kept = oldest if oldest is not None else newest + 1
     if since + 1 < first_kept:
-        return Gap(seq=first_kept - 1, time=now_ms(), first=since + 1, last=first_kept - 1, reason="retention")
+        return Gap(seq=first_kept - 1, time=now_ms(), first=since + 1, last=first_kept - 1,
+                   reason="retention")
     return None
 
 
@@ -98,7 +100,8 @@ async def events(request: web.Request) -> web.StreamResponse:
     feed = request.app[SERVICES].engine.events
     gap = _retention_gap(feed, query.since)
     subscription = feed.subscribe(query.root, query.kinds)
-    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson", "Cache-Control": "no-store"})
+    headers = {"Content-Type": "application/x-ndjson", "Cache-Control": "no-store"}
+    response = web.StreamResponse(headers=headers)
     try:
         await response.prepare(request)
         sender = _Sender(response, query.since)

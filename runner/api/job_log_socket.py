@@ -106,7 +106,8 @@ async def _stream(ws: web.WebSocketResponse, services: Services, top: str, messa
 
 def _lines_of(events: list[TreeEvent]) -> list[tuple[LogLines, str]]:
     """Each log line of `events` (a log event may hold several) with its event."""
-    return [(event, line) for event in events if isinstance(event, LogLines) for line in event.text.split("\n")]
+    return [(event, line) for event in events if isinstance(event, LogLines)
+            for line in event.text.split("\n")]
 
 
 def _reason(error: ApiError) -> str:

@@ -122,7 +122,8 @@ def _records(stream: TreeStream, event: LogLines | JobStateChanged) -> bytes:
 async def logs(request: web.Request) -> web.StreamResponse:
     """NDJSON records of a job's (and its descendants') log lines and states; `follow=1` until they end.
 
-    Only for a job the caller may act on (as /job-xxxx/describe). A filter of the event stream (`_tree_stream`).
+    Only for a job the caller may act on (as /job-xxxx/describe). A filter of the event stream
+    (`_tree_stream`).
     """
     services = request.app[SERVICES]
     top = request.query.get("job", "")

@@ -1,4 +1,4 @@
-"""The engine's event stream as typed events: `follow_events(client)` resumes by itself after an engine restart.
+"""The engine's event stream as typed events: `follow_events(client)` resumes by itself after a restart.
 
 It reads `GET /runner/events` and yields `runner.spec.events` dataclasses. When the connection is refused,
 reset or ends while following (the engine stopped, crashed or restarts), it connects again with
@@ -110,4 +110,5 @@ def _event(line: bytes) -> Event:
     try:
         return event_from_json(json.loads(line))
     except ValueError as exc:
-        raise ApiError(f"{ROUTE}: the engine sent a line that is not an event ({exc}): {line[:200]!r}") from None
+        raise ApiError(f"{ROUTE}: the engine sent a line that is not an event ({exc}): {line[:200]!r}") \
+            from None

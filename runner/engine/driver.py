@@ -104,7 +104,8 @@ class Engine:
     async def close(self) -> None:
         """Stop every running job (they end terminated) and the loop; then end the event streams."""
         self._closing = True
-        record_if_possible(self.db, EngineStopping(seq=0, time=now_ms(), reason="the engine was asked to stop"))
+        stopping = EngineStopping(seq=0, time=now_ms(), reason="the engine was asked to stop")
+        record_if_possible(self.db, stopping)
         for running in list(self._running.values()):
             running.stop.set()
         tasks = [r.task for r in self._running.values() if r.task is not None]

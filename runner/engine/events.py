@@ -134,7 +134,8 @@ class EventFeed:
     def read(self, since: int, *, root: str | None = None, kinds: Iterable[str] | None = None,
              limit: int = PAGE) -> list[Event]:
         """Stored events after `since` (log events with their lines read back from job.log)."""
-        return [self._resolved(item) for item in read_after(self.db, since, root=root, kinds=kinds, limit=limit)]
+        stored = read_after(self.db, since, root=root, kinds=kinds, limit=limit)
+        return [self._resolved(item) for item in stored]
 
     def _resolved(self, item: Event | LogRef) -> Event:
         if not isinstance(item, LogRef):

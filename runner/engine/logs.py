@@ -167,7 +167,7 @@ class LogHub:
         self.recorder = recorder
 
     def publish(self, job_id: str, entry: LogEntry) -> None:
-        """Record the log event of `entry` (nothing for lines that were not written); callable from any thread."""
+        """Record the log event of `entry` (none for lines that were not written); from any thread."""
         if self.recorder is None or entry.span is None:
             return
         try:

@@ -1,4 +1,4 @@
-"""The engine's events: one frozen dataclass per kind, and their JSON form (one object per line of the stream).
+"""The engine's events: one frozen dataclass per kind, and their JSON form (one object a line of the stream).
 
 Every event has `seq` (its place in the engine's one sequence, increasing across restarts), `time` (ms since
 the epoch) and `kind`; job events also carry `job` and `root`. The dataclasses live in `spec` because the
@@ -204,7 +204,7 @@ def event_from_json(document: Any) -> Event:
 
 
 def kind_matcher(patterns: tuple[str, ...]) -> frozenset[str]:
-    """The kinds that `patterns` name: exact kinds, or prefixes such as `job.*`; ValueError for one naming none."""
+    """The kinds `patterns` name: exact kinds, or prefixes such as `job.*`; ValueError for one naming none."""
     chosen: set[str] = set()
     for pattern in patterns:
         if pattern.endswith("*"):

@@ -39,7 +39,8 @@ class LogRef:
 
     def lines(self, text: str) -> LogLines:
         """The log event, given the text of its lines."""
-        return LogLines(seq=self.seq, time=self.time, job=self.job, root=self.root, stream=self.stream, text=text)
+        return LogLines(seq=self.seq, time=self.time, job=self.job, root=self.root, stream=self.stream,
+                        text=text)
 
 
 def record(db: Database, conn: sqlite3.Connection, event: Event) -> Event:
@@ -71,7 +72,7 @@ def record_log(db: Database, job: str, stream: str, at_ms: int, span: tuple[int,
 
 
 def record_now(db: Database, event: Event) -> Event:
-    """Store an event that accompanies no other change (engine started, an applet built) in its own transaction."""
+    """Store an event that goes with no other change (engine started, applet built) in a transaction."""
     with db.transaction() as conn:
         return record(db, conn, event)
 

@@ -84,7 +84,8 @@ def _merge_doc(db: Database, conn: sqlite3.Connection, job_id: str, changes: Map
     if visible:
         record(db, conn, JobUpdated(seq=0, time=at, job=job_id, root=row["root"], changes=visible))
     if output_changed:
-        record(db, conn, JobOutput(seq=0, time=at, job=job_id, root=row["root"], output=dict(new_output or {})))
+        output = dict(new_output or {})
+        record(db, conn, JobOutput(seq=0, time=at, job=job_id, root=row["root"], output=output))
     return row, doc
 
 

@@ -1,4 +1,4 @@
-"""`follow_events`: typed events from the real route, and what it does when the connection breaks or is refused.
+"""`follow_events`: typed events from the real route, and what it does when a connection breaks or is refused.
 
 The engine restarted for real mid-stream is tests/integration/test_events.py; here the route is served by a
 real server over a real store (`serve_in_thread`), and broken connections by a canned server.
@@ -35,7 +35,8 @@ def _client(served: Served) -> EngineClient:
 def test_the_stored_events_come_typed_and_in_order(served: Served) -> None:
     with _client(served) as client:
         events = list(follow_events(client, EventQuery(follow=False)))
-        tree = list(follow_events(client, EventQuery(root=served.world.job_a, kinds=("job.created",), follow=False)))
+        query = EventQuery(root=served.world.job_a, kinds=("job.created",), follow=False)
+        tree = list(follow_events(client, query))
     assert [e.seq for e in events] == list(range(1, last_seq(served.world.db) + 1))
     assert all(isinstance(e, (ev.JobCreated, ev.JobStateChanged)) for e in events)
     assert [e.job for e in tree if isinstance(e, ev.JobCreated)] == [
@@ -48,7 +49,7 @@ def test_bad_parameters_raise_the_engines_invalid_input(served: Served) -> None:
 
 
 def _events_route(server: CannedServer, answers: list[tuple[list[int], bool]]) -> None:
-    """Each request gets the next answer: job.state events of those seqs, then a clean end or a cut connection."""
+    """Each request gets the next answer: job.state events of those seqs, then (if asked) a cut connection."""
 
     @server.route("GET", "/runner/events")
     async def events(request: web.Request) -> web.StreamResponse:
@@ -98,5 +99,6 @@ def test_a_line_that_is_not_an_event_is_an_api_error(server: CannedServer) -> No
         return web.Response(body=b'{"kind": "job.exploded", "seq": 1, "time": 1}\n',
                             content_type="application/x-ndjson")
 
-    with EngineClient(server.url, "t") as client, pytest.raises(ApiError, match="unknown event kind 'job.exploded'"):
+    with EngineClient(server.url, "t") as client, \
+            pytest.raises(ApiError, match="unknown event kind 'job.exploded'"):
         list(follow_events(client, EventQuery(follow=False)))

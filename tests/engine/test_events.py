@@ -1,4 +1,4 @@
-"""The engine's events: what a job tree run on the fake backend emits, and the live feed's bounded subscriptions."""
+"""The engine's events: what a tree run on the fake backend emits; the live feed's bounded subscriptions."""
 
 from __future__ import annotations
 
@@ -37,7 +37,10 @@ async def test_a_tree_emits_created_state_output_and_log_events_that_agree_with_
     root = h.run()
     await h.ended(root)
     received: list[ev.Event] = []
-    while not any(isinstance(e, ev.JobStateChanged) and e.job == root and e.to_state == "failed" for e in received):
+    def ended(e: ev.Event, job: str) -> bool:
+        return isinstance(e, ev.JobStateChanged) and e.job == job and e.to_state == "failed"
+
+    while not any(ended(e, root) for e in received):
         batch = await subscription.next(1.0)
         assert batch is not None
         received.extend(batch)
@@ -49,7 +52,8 @@ async def test_a_tree_emits_created_state_output_and_log_events_that_agree_with_
         assert all(e.root == root for e in received if isinstance(e, ev.JobEvent))
     created = [e for e in received if isinstance(e, ev.JobCreated)]
     assert [(e.job, e.parent, e.function) for e in created] == [(root, None, "main"), (child, root, "child")]
-    failed = next(e for e in received if isinstance(e, ev.JobStateChanged) and e.job == child and e.to_state == "failed")
+    failed = next(e for e in received if ended(e, child))
+    assert isinstance(failed, ev.JobStateChanged)
     assert (failed.reason, failed.message) == ("AppError", "child broke")
     logs = [(e.job, e.stream, e.text) for e in received if isinstance(e, ev.LogLines)]
     assert (root, "stdout", "hello") in logs and (root, "stderr", "careful") in logs
@@ -71,7 +75,8 @@ async def test_a_full_subscription_counts_what_it_cannot_hold_into_one_gap_then_
     batch = await subscription.next(1.0)
     assert batch is not None
     assert [e.seq for e in batch[:3]] == [1, 2, 3]
-    assert isinstance(batch[3], ev.Gap) and (batch[3].first, batch[3].last, batch[3].reason) == (4, 10, "slow")
+    gap = batch[3]
+    assert isinstance(gap, ev.Gap) and (gap.first, gap.last, gap.reason) == (4, 10, "slow")
     subscription.offer([_beat(11)])
     assert [e.seq for e in await subscription.next(1.0) or []] == [11]
 

@@ -153,11 +153,12 @@ def test_the_hub_records_the_lines_written_with_their_byte_range(tmp_path: Path)
         ("job-1", "one", first.span), ("job-1", "two\nthree", second.span)]
     assert first.span is not None and second.span is not None and first.span[1] == second.span[0]
     assert second.span[1] == len((tmp_path / "job.log").read_bytes())
-    assert [(e.stream, e.text) for e in read_range(tmp_path, *second.span)] == [("stderr", "two"), ("stderr", "three")]
+    written = [(e.stream, e.text) for e in read_range(tmp_path, *second.span)]
+    assert written == [("stderr", "two"), ("stderr", "three")]
 
 
-def test_a_recorder_that_fails_is_logged_and_the_line_stays_in_the_log(tmp_path: Path,
-                                                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_a_recorder_that_fails_is_logged_and_the_line_stays_in_the_log(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     def broken(job_id: str, entry: LogEntry) -> None:
         raise OSError("disk full")
 
@@ -168,7 +169,7 @@ def test_a_recorder_that_fails_is_logged_and_the_line_stays_in_the_log(tmp_path:
 
 
 def test_a_line_that_cannot_be_written_still_gives_an_entry(tmp_path: Path,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+                                                           caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "job-1" / "job.log").mkdir(parents=True)  # any OSError on write: a full disk, say
     log = JobLog(tmp_path / "job-1")
     first, second = log.append_or_keep("stdout", "one"), log.append_or_keep("stderr", "two\nthree")

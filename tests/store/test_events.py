@@ -1,4 +1,4 @@
-"""The event kinds and the outbox in a real SQLite file: each change writes its event in its own transaction."""
+"""The event kinds, and the outbox in a real SQLite file: each change writes its event in its transaction."""
 
 from __future__ import annotations
 
