@@ -2,7 +2,7 @@
 
 The store records each event in the transaction of its change (`runner.store.events`); once committed, the
 database hands it here, and every subscription whose filter accepts it gets it. A subscription holds at
-most `maxsize` events: when its reader falls behind, the events it cannot hold are counted into one
+most `maxsize` events (and `QUEUE_TEXT_BYTES` of log text): when its reader falls behind, the events it cannot hold are counted into one
 `Gap` (first..last) instead, so a slow reader costs a bounded amount of memory and is told what it missed.
 Readers join late and catch up from the store first (`read()`); log events are read back from job.log.
 """
@@ -19,12 +19,14 @@ from typing import Any
 
 from runner.config import current_settings
 from runner.engine.logs import LogEntry, read_range
-from runner.spec.events import Event, Gap, JobEvent
+from runner.spec.events import Event, Gap, JobEvent, LogLines
 from runner.store.db import Database, now_ms
 from runner.store.events import PAGE, LogRef, prune, read_after, record_log
 
 log = logging.getLogger(__name__)
 QUEUE_SIZE = 10_000
+# What a subscription's queued log text may add up to: long log lines must not make 10,000 events large.
+QUEUE_TEXT_BYTES = 16 << 20
 PRUNE_EVERY_S = 600.0
 
 
@@ -36,6 +38,7 @@ class Subscription:
         self.loop, self.root, self.kinds, self.maxsize = loop, root, kinds, maxsize
         self._items: deque[Event | list[int]] = deque()  # a list is a gap being counted: [first, last]
         self._queued = 0
+        self._text_bytes = 0
         self._news = asyncio.Event()
         self.seen = 0  # the newest sequence number offered, accepted or not
         self.closed = False
@@ -52,9 +55,11 @@ class Subscription:
             self.seen = max(self.seen, event.seq)
             if not self.accepts(event):
                 continue
-            if self._queued < self.maxsize:
+            size = len(event.text) if isinstance(event, LogLines) else 0
+            if self._queued < self.maxsize and self._text_bytes + size <= QUEUE_TEXT_BYTES:
                 self._items.append(event)
                 self._queued += 1
+                self._text_bytes += size
             elif self._items and isinstance(self._items[-1], list):
                 self._items[-1][1] = event.seq
             else:
@@ -84,6 +89,7 @@ class Subscription:
             else:
                 taken.append(item)
                 self._queued -= 1
+        self._text_bytes = 0
         return taken
 
 

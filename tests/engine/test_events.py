@@ -9,7 +9,7 @@ import pytest
 
 from runner.backends.base import ContainerSpec
 from runner.backends.fake import FakeJob
-from runner.engine.events import EventFeed, Subscription, prune_now
+from runner.engine.events import QUEUE_TEXT_BYTES, EventFeed, Subscription, prune_now
 from runner.spec import events as ev
 from runner.store.db import Database
 from runner.store.events import first_seq, read_after
@@ -79,6 +79,17 @@ async def test_a_full_subscription_counts_what_it_cannot_hold_into_one_gap_then_
     assert isinstance(gap, ev.Gap) and (gap.first, gap.last, gap.reason) == (4, 10, "slow")
     subscription.offer([_beat(11)])
     assert [e.seq for e in await subscription.next(1.0) or []] == [11]
+
+
+async def test_long_log_lines_fill_a_subscription_by_their_size_not_their_count() -> None:
+    subscription = Subscription(asyncio.get_running_loop(), None, None, maxsize=10_000)
+    big = "x" * (QUEUE_TEXT_BYTES // 3 + 1)
+    subscription.offer([ev.LogLines(seq=n, time=n, job="job-r", root="job-r", stream="stdout", text=big)
+                        for n in range(1, 6)])
+    batch = await subscription.next(1.0) or []
+    assert [e.kind for e in batch] == ["log", "log", "gap"] and batch[2].seq == 5
+    subscription.offer([ev.LogLines(seq=6, time=6, job="job-r", root="job-r", stream="stdout", text=big)])
+    assert [e.seq for e in await subscription.next(1.0) or []] == [6]  # the queue was emptied: room again
 
 
 async def test_filters_apply_before_the_queue_and_seen_counts_everything_offered() -> None:
