@@ -2,8 +2,9 @@
 
 The store records each event in the transaction of its change (`runner.store.events`); once committed, the
 database hands it here, and every subscription whose filter accepts it gets it. A subscription holds at
-most `maxsize` events (and `QUEUE_TEXT_BYTES` of log text): when its reader falls behind, the events it cannot hold are counted into one
-`Gap` (first..last) instead, so a slow reader costs a bounded amount of memory and is told what it missed.
+most `maxsize` events and `QUEUE_TEXT_BYTES` of log text: when its reader falls behind, the events it
+cannot hold are counted into one `Gap` (first..last) instead, so a slow reader costs a bounded amount of
+memory and is told what it missed.
 Readers join late and catch up from the store first (`read()`); log events are read back from job.log.
 """
 
