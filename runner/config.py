@@ -55,6 +55,9 @@ class Settings:
     # An open file of the user with no activity (creation, a part, a change) for this long is removed with its
     # parts: an upload abandoned by its client (or cut by an engine crash) would otherwise stay open for ever.
     open_file_ttl_hours: float = 24.0
+    # Retention of the event stream's store (GET /runner/events): the newest events kept, and for how long.
+    events_max_count: int = 200_000
+    events_max_age_days: float = 7.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +78,11 @@ def parse_value(key: str, value: Any) -> Any:
     """`value` (a TOML value or a command-line word) as the type of `key`; SettingError if it is not one."""
     if key not in setting_keys():
         raise SettingError(f"unknown setting {key!r} (known: {', '.join(setting_keys())})")
-    if isinstance(getattr(Settings(), key), float):
+    default = getattr(Settings(), key)
+    if isinstance(default, float):
         return _positive_number(key, value)
+    if isinstance(default, int) and not isinstance(default, bool):
+        return _positive_integer(key, value)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
@@ -96,6 +102,13 @@ def _positive_number(key: str, value: Any) -> float:
     if number is None or not math.isfinite(number) or number <= 0:
         raise SettingError(f"{key} must be a number greater than 0, not {value!r}")
     return number
+
+
+def _positive_integer(key: str, value: Any) -> int:
+    number = _positive_number(key, value)
+    if not number.is_integer():
+        raise SettingError(f"{key} must be a whole number greater than 0, not {value!r}")
+    return int(number)
 
 
 def config_path(home: Path | None = None) -> Path:

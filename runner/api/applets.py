@@ -20,14 +20,23 @@ from runner.api.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
-from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound, SpecError
+from runner.errors import (
+    InvalidInput,
+    InvalidState,
+    PermissionDenied,
+    ResourceNotFound,
+    RunnerError,
+    SpecError,
+)
+from runner.spec.events import AppletBuilt, AppletFailed
 from runner.spec.ids import is_id
 from runner.spec.io_spec import stored_io_spec
 from runner.spec.links import data_link_id
 from runner.spec.run_input import check_run_input
 from runner.spec.run_options import DEBUG_ON_CHOICES, RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
-from runner.store.db import Database
+from runner.store.db import Database, now_ms
+from runner.store.events import record_if_possible
 from runner.store.jobs import get_job
 from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object, update_object
 
@@ -100,10 +109,16 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
     notes: list[str] = []
     try:
         built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
-    except SpecError as exc:
-        raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
+    except RunnerError as exc:
+        record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc)))
+        if isinstance(exc, SpecError):
+            raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
+        raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
-    return built, register_applet(call.db, built, project, name=name, suite=suite)
+    applet = register_applet(call.db, built, project, name=name, suite=suite)
+    record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"],
+                                            project=project))
+    return built, applet
 
 
 def _applet(call: Call) -> dict[str, Any]:

@@ -18,14 +18,13 @@ from aiohttp import WSMsgType, web
 
 from runner.api._access import caller_of, require_job
 from runner.api._routes import SERVICES, Access, Routes, Services
-from runner.engine.logs import LogEntry, read_entries, wait_for_news
+from runner.api._tree_stream import TreeEvent, TreeStream
 from runner.errors import ApiError, InvalidAuthentication, InvalidInput, ResourceNotFound
-from runner.spec.job_states import JobState
-from runner.store.jobs import JobNotFound, find_subtree, get_job
+from runner.spec.events import LogLines
+from runner.store.jobs import JobNotFound
 
 routes = Routes()
 
-POLL_S = 0.5
 OPEN_TIMEOUT_S = 30
 DEFAULT_RECENT = 1024 * 256
 # The job log's streams as DNAnexus log sources and levels.
@@ -45,10 +44,10 @@ def _options(message: Mapping[str, Any]) -> tuple[int, bool, bool, set[str] | No
         set(levels) if levels is not None else None
 
 
-def _message(job: Mapping[str, Any], entry: LogEntry, line: int) -> dict[str, Any]:
-    source, level = SOURCES.get(entry.stream, ("SYSTEM", "INFO"))
-    return {"timestamp": entry.at_ms, "source": source, "level": level, "job": job["id"],
-            "jobTry": job.get("try", 0), "line": line, "msg": entry.text}
+def _message(job: Mapping[str, Any], event: LogLines, text: str, line: int) -> dict[str, Any]:
+    source, level = SOURCES.get(event.stream, ("SYSTEM", "INFO"))
+    return {"timestamp": event.time, "source": source, "level": level, "job": job["id"],
+            "jobTry": job.get("try", 0), "line": line, "msg": text}
 
 
 async def _opening(ws: web.WebSocketResponse) -> dict[str, Any]:
@@ -79,33 +78,36 @@ def _authorize(request: web.Request, services: Services, message: Mapping[str, A
 
 async def _stream(ws: web.WebSocketResponse, services: Services, top: str, message: Mapping[str, Any]) -> None:
     recent, recurse, tail, levels = _options(message)
-    offsets: dict[str, int] = {}
+    stream = TreeStream(services.engine.events, top, recurse)
     sent = 0
-    first = True
-    queue = services.engine.hub.subscribe(lambda job_id: True)
+
+    async def send(lines: list[tuple[LogLines, str]]) -> None:
+        nonlocal sent
+        for event, line in lines:
+            sent += 1
+            out = _message(stream.jobs[event.job], event, line, sent)
+            if levels is None or out["level"] in levels:
+                await ws.send_str(json.dumps(out))
+
     try:
-        while not ws.closed:
-            jobs = find_subtree(services.db, top) if recurse else [get_job(services.db, top)]
-            batch: list[tuple[int, dict[str, Any], LogEntry]] = []
-            for job in jobs:
-                entries, offsets[job["id"]] = read_entries(services.home / "jobs" / job["id"], offsets.get(job["id"], 0))
-                batch.extend((entry.at_ms, job, entry) for entry in entries)
-            batch.sort(key=lambda item: item[0])
-            if first:
-                batch, first = batch[len(batch) - recent:] if recent else [], False
-            for _, job, entry in batch:
-                sent += 1
-                out = _message(job, entry, sent)
-                if levels is None or out["level"] in levels:
-                    await ws.send_str(json.dumps(out))
-            if not tail or all(JobState(j["state"]).is_terminal for j in jobs):
-                break
-            await wait_for_news(queue, POLL_S)
+        backlog = _lines_of(stream.open())
+        await send(backlog[len(backlog) - recent:] if recent else [])
+        if tail:
+            async for event in stream.live():
+                if ws.closed:
+                    break
+                await send(_lines_of([event]))
     finally:
-        services.engine.hub.unsubscribe(queue)
+        stream.close()
     if not ws.closed:
         await ws.send_str(json.dumps({"timestamp": 0, "source": "SYSTEM", "level": "INFO", "job": top,
                                       "line": sent + 1, "msg": "END_LOG"}))
+
+
+def _lines_of(events: list[TreeEvent]) -> list[tuple[LogLines, str]]:
+    """Each log line of `events` (a log event may hold several) with its event."""
+    return [(event, line) for event in events if isinstance(event, LogLines)
+            for line in event.text.split("\n")]
 
 
 def _reason(error: ApiError) -> str:

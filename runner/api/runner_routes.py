@@ -15,16 +15,16 @@ from runner import __version__
 from runner.api._access import require_job
 from runner.api._objects import container_arg
 from runner.api._routes import SERVICES, Access, Call, Routes, Services
+from runner.api._tree_stream import TreeStream
 from runner.api.applets import build_folder
 from runner.api.server import CALLER, json_response
 from runner.backends.base import BackendError
-from runner.engine.logs import read_entries, wait_for_news
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
+from runner.spec.events import JobStateChanged, LogLines
 from runner.spec.job_states import JobState
-from runner.store.jobs import JobNotFound, find_subtree, get_job
+from runner.store.jobs import JobNotFound, get_job
 
 routes = Routes()
-POLL_S = 0.5
 
 
 @routes.raw("GET", "/runner/ping", Access.ANY)
@@ -110,11 +110,20 @@ def _record(kind: str, job: Mapping[str, Any], **fields: Any) -> bytes:
     return (json.dumps(payload) + "\n").encode()
 
 
+def _records(stream: TreeStream, event: LogLines | JobStateChanged) -> bytes:
+    job = stream.jobs[event.job]
+    if isinstance(event, JobStateChanged):
+        return _record("state", job, t=event.time, state=event.to_state)
+    return b"".join(_record("log", job, t=event.time, stream=event.stream, line=line)
+                    for line in event.text.split("\n"))
+
+
 @routes.raw("GET", "/runner/logs", Access.ANY)
 async def logs(request: web.Request) -> web.StreamResponse:
     """NDJSON records of a job's (and its descendants') log lines and states; `follow=1` until they end.
 
-    Only for a job the caller may act on (as /job-xxxx/describe).
+    Only for a job the caller may act on (as /job-xxxx/describe). A filter of the event stream
+    (`_tree_stream`).
     """
     services = request.app[SERVICES]
     top = request.query.get("job", "")
@@ -122,35 +131,13 @@ async def logs(request: web.Request) -> web.StreamResponse:
         require_job(services.db, request[CALLER], top)
     except JobNotFound:
         raise ResourceNotFound(f"the job {top!r} does not exist") from None
-    tree = request.query.get("tree", "1") != "0"
-    follow = request.query.get("follow", "1") != "0"
+    stream = TreeStream(services.engine.events, top, recurse=request.query.get("tree", "1") != "0")
     response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
     await response.prepare(request)
-    offsets: dict[str, int] = {}
-    states: dict[str, str] = {}
-    queue = services.engine.hub.subscribe(lambda job_id: True)
-    try:
-        while True:
-            jobs = find_subtree(services.db, top) if tree else [get_job(services.db, top)]
-            for job in jobs:
-                await _send_new(response, services.home, job, offsets, states)
-            ended = all(JobState(j["state"]).is_terminal for j in jobs)
-            if ended or not follow:
-                head = next(j for j in jobs if j["id"] == top)
-                await response.write((json.dumps({"kind": "end", "job": top, "state": head["state"]}) + "\n").encode())
-                break
-            await wait_for_news(queue, POLL_S)
-    finally:
-        services.engine.hub.unsubscribe(queue)
+    async for event in stream.events(follow=request.query.get("follow", "1") != "0"):
+        await response.write(_records(stream, event))
+    if stream.stopped and not stream.ended():
+        return response  # the engine stops: no end record, the client says the stream ended before the job
+    state = get_job(services.db, top)["state"]
+    await response.write((json.dumps({"kind": "end", "job": top, "state": state}) + "\n").encode())
     return response
-
-
-async def _send_new(response: web.StreamResponse, home: Path, job: Mapping[str, Any], offsets: dict[str, int],
-                    states: dict[str, str]) -> None:
-    entries, offsets[job["id"]] = read_entries(home / "jobs" / job["id"], offsets.get(job["id"], 0))
-    chunks = [_record("log", job, t=e.at_ms, stream=e.stream, line=e.text) for e in entries]
-    if states.get(job["id"]) != job["state"]:
-        states[job["id"]] = job["state"]
-        chunks.append(_record("state", job, t=job["modified"], state=job["state"]))
-    if chunks:
-        await response.write(b"".join(chunks))

@@ -2,8 +2,8 @@
 
 One loop wakes on every change (a job created, a container ended, a terminate request) and advances
 every waiting job until nothing moves, then lets the scheduler admit runnable jobs. Each running try is
-its own task around `Backend.run()`. Every state change goes through the store's `transition()` and is
-published to the log hub, so that `runner watch` and the TUI see it.
+its own task around `Backend.run()`. Every state change goes through the store's `transition()`, which
+writes its event (`runner.engine.events` streams it to `runner watch`, the dx websocket and the TUI).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner import __version__
 from runner.backends.base import Backend, BackendError, Found
 from runner.config import current_settings
 from runner.engine import _tree
@@ -24,15 +26,18 @@ from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine._resume import Restart, resume_jobs, resumed_outcome
 from runner.engine._try import new_try_outcome
-from runner.engine.logs import JobLog, LogEntry, LogHub
+from runner.engine.events import EventFeed, prune_periodically, record_log_entry
+from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
 from runner.spec._checks import Checker
+from runner.spec.events import EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import read_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
+from runner.store.events import record_if_possible
 from runner.store.jobs import find_jobs, get_job, transition, update_job
 from runner.store.objects import get_object
 from runner.store.tokens import revoke_job_tokens
@@ -64,6 +69,9 @@ class Engine:
                  hub: LogHub | None = None) -> None:
         self.db, self.backend, self.home, self.reach, self.capacity = db, backend, home, reach, capacity
         self.hub = hub or LogHub()
+        self.events = EventFeed(db, home)
+        self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
+        self._pruner: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: dict[str, _RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -78,6 +86,8 @@ class Engine:
         Their containers are watched again, collected, or reported gone; their job tokens stay valid.
         """
         self.restart = restart or Restart()
+        record_if_possible(self.db, EngineStarted(seq=0, time=now_ms(), pid=os.getpid(), version=__version__))
+        self._pruner = asyncio.create_task(prune_periodically(self.db, self.home))
         await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
@@ -92,16 +102,20 @@ class Engine:
                                                           resumed_outcome(self, job, running, found)))
 
     async def close(self) -> None:
-        """Stop every running job (they end terminated) and the loop."""
+        """Stop every running job (they end terminated) and the loop; then end the event streams."""
         self._closing = True
+        stopping = EngineStopping(seq=0, time=now_ms(), reason="the engine was asked to stop")
+        record_if_possible(self.db, stopping)
         for running in list(self._running.values()):
             running.stop.set()
         tasks = [r.task for r in self._running.values() if r.task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._loop_task is not None:
-            self._loop_task.cancel()
-            await asyncio.gather(self._loop_task, return_exceptions=True)
+        for task in (self._loop_task, self._pruner):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self.events.close()
 
     def wake(self) -> None:
         """Ask the loop to look at the jobs again."""
@@ -177,7 +191,6 @@ class Engine:
 
     def _transition(self, job_id: str, state: JobState, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
         job = transition(self.db, job_id, state, changes)
-        self.hub.publish(job_id, LogEntry(now_ms(), "state", state.value))
         if state.is_terminal:
             revoke_job_tokens(self.db, job_id)
         return job

@@ -1,4 +1,4 @@
-"""Each job's log, `$RUNNER_HOME/jobs/<job-id>/job.log`, and the in-process fan-out for following logs live.
+"""Each job's log, `$RUNNER_HOME/jobs/<job-id>/job.log`, and the hub that records a log event for its lines.
 
 The file has one line per log line, `<UTC time, ms, Z> <stream> <text>`:
 
@@ -10,14 +10,13 @@ where the stream is stdout, stderr or runner (the runner's own messages about th
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import logging
 import os
 import stat
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Self
@@ -27,7 +26,6 @@ from runner.store.db import now_ms
 log = logging.getLogger(__name__)
 LOG_FILE = "job.log"
 STREAMS = frozenset({"stdout", "stderr", "runner"})
-QUEUE_SIZE = 10_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 
@@ -39,6 +37,8 @@ class LogEntry:
     at_ms: int
     stream: str
     text: str
+    # Where the lines were written in job.log (start, end bytes); None when they were not.
+    span: tuple[int, int] | None = field(default=None, compare=False)
 
 
 def format_time(at_ms: int) -> str:
@@ -87,8 +87,8 @@ class JobLog:
         with self._lock:
             if self._closed:
                 raise ValueError(f"{self.path} is closed")
-            self._write(data)
-        return LogEntry(at, stream, "\n".join(lines))
+            end = self._write(data)
+        return LogEntry(at, stream, "\n".join(lines), (end - len(data), end))
 
     def append_or_keep(self, stream: str, text: str) -> LogEntry:
         """`append()`; a line that cannot be written (disk full) still gives an entry for live followers."""
@@ -100,11 +100,11 @@ class JobLog:
             self._write_failed = True
             return LogEntry(now_ms(), stream, "\n".join(_lines(text)))
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes) -> int:
         # Opened per write with O_APPEND: several JobLog objects (or processes) may append to one file,
         # and one write() of whole lines keeps their lines from interleaving; nothing is left open.
         # O_NOFOLLOW: in a job folder of an older layout a job could have replaced job.log with a link.
-        write_file(self.path, data, os.O_APPEND)
+        return write_file(self.path, data, os.O_APPEND)
 
     def close(self) -> None:
         """Refuse further appends."""
@@ -129,7 +129,13 @@ def _parse_line(raw: bytes) -> LogEntry | None:
     return LogEntry(at, parts[1], parts[2] if len(parts) == 3 else "")
 
 
-def read_entries(job_dir: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
+def read_range(job_dir: Path, start: int, end: int) -> list[LogEntry]:
+    """The log lines written at bytes `start`..`end` of the job's log (what a log event refers to)."""
+    entries, _ = read_entries(job_dir, start, end - start)
+    return entries
+
+
+def read_entries(job_dir: Path, offset: int = 0, size: int = -1) -> tuple[list[LogEntry], int]:
     """The complete lines of the job's log after byte `offset`, and the offset to read from next.
 
     A last line still being written (no newline yet) is left for the next read; lines that are not
@@ -145,109 +151,41 @@ def read_entries(job_dir: Path, offset: int = 0) -> tuple[list[LogEntry], int]:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return [], offset
         log.seek(offset)
-        data = log.read()
+        data = log.read(size)
     end = data.rfind(b"\n") + 1
     entries = [entry for raw in data[:end].split(b"\n")[:-1] if (entry := _parse_line(raw)) is not None]
     return entries, offset + end
 
 
-_Item = tuple[str, LogEntry]
-
-
-class _Subscriber(asyncio.Queue[_Item]):
-    """A bounded queue that drops its oldest items when full and reports the gap at its head."""
-
-    def __init__(self, accepts: Callable[[str], bool], maxsize: int) -> None:
-        super().__init__(maxsize)
-        self.accepts = accepts
-        self.dropped: dict[str, list[int]] = {}  # job ID -> [count, time of the last one dropped]
-        try:
-            self.loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            self.loop = None
-
-    def offer(self, item: _Item) -> None:
-        """Enqueue without blocking, dropping the oldest item if the queue is full."""
-        if self.full():
-            job_id, oldest = asyncio.Queue._get(self)  # the real head, not a pending notice
-            count = self.dropped.setdefault(job_id, [0, oldest.at_ms])
-            count[0] += 1
-            count[1] = oldest.at_ms
-        self.put_nowait(item)
-
-    def _get(self) -> _Item:
-        # The dropped lines were older than everything still queued, so the notice goes first.
-        if self.dropped:
-            job_id = next(iter(self.dropped))
-            count, at = self.dropped.pop(job_id)
-            return job_id, LogEntry(at, "runner", f"({count} log lines dropped)")
-        return super()._get()
-
-
 class LogHub:
-    """Fans log entries out to subscribers (the API's log streams); publishing never blocks."""
+    """Where lines written to a job's job.log are announced: the recorder stores their log event.
 
-    def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
-        self._maxsize = maxsize
-        self._subscribers: list[_Subscriber] = []
-        self._lock = threading.Lock()
+    The event stream (`runner.engine.events`) fans the events out; the hub keeps no followers of its own.
+    """
 
-    def subscribe(self, job_ids: Callable[[str], bool]) -> asyncio.Queue[tuple[str, LogEntry]]:
-        """A queue of `(job_id, entry)` for every entry published for a job `job_ids` accepts.
-
-        Call it on the event loop that reads the queue: entries published from other threads are handed
-        to that loop.
-        """
-        queue = _Subscriber(job_ids, self._maxsize)
-        with self._lock:
-            self._subscribers.append(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[tuple[str, LogEntry]]) -> None:
-        """Stop feeding `queue` (nothing happens if it is not subscribed)."""
-        with self._lock:
-            self._subscribers = [s for s in self._subscribers if s is not queue]
+    def __init__(self, recorder: Callable[[str, LogEntry], None] | None = None) -> None:
+        self.recorder = recorder
 
     def publish(self, job_id: str, entry: LogEntry) -> None:
-        """Hand `entry` to every subscriber that follows `job_id`; callable from any thread."""
-        with self._lock:
-            subscribers = list(self._subscribers)
-        subscribers = [s for s in subscribers if s.accepts(job_id)]
-        if not subscribers:
+        """Record the log event of `entry` (none for lines that were not written); from any thread."""
+        if self.recorder is None or entry.span is None:
             return
         try:
-            current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            current = None
-        for queue in subscribers:
-            if queue.loop is None or queue.loop is current:
-                queue.offer((job_id, entry))
-            else:
-                try:
-                    queue.loop.call_soon_threadsafe(queue.offer, (job_id, entry))
-                except RuntimeError:
-                    pass  # the subscriber's loop has closed: nobody is reading that queue any more
+            self.recorder(job_id, entry)
+        except Exception as exc:  # noqa: BLE001 - a line the store cannot index is still in job.log
+            log.warning("cannot record the log event of %s: %s", job_id, exc)
 
 
-async def wait_for_news(queue: asyncio.Queue[tuple[str, LogEntry]], timeout_s: float) -> None:
-    """Wait until something is published to `queue` (or `timeout_s` passes), then take everything queued.
+def write_file(path: Path, data: bytes, mode_flags: int) -> int:
+    """Write all of `data` to `path`, opened with O_WRONLY|O_CREAT|O_NOFOLLOW and `mode_flags` (never via a link).
 
-    Followers re-read the log files and the store when woken, so one wake-up serves a whole burst of lines.
+    Returns the file offset after the data (with O_APPEND: where the data ends in the file).
     """
-    try:
-        await asyncio.wait_for(queue.get(), timeout=timeout_s)
-    except asyncio.TimeoutError:
-        return
-    while not queue.empty():
-        queue.get_nowait()
-
-
-def write_file(path: Path, data: bytes, mode_flags: int) -> None:
-    """Write all of `data` to `path`, opened with O_WRONLY|O_CREAT|O_NOFOLLOW and `mode_flags` (never via a link)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | mode_flags, 0o644)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]
+        return os.lseek(fd, 0, os.SEEK_CUR)
     finally:
         os.close(fd)

@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,17 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE objects;
     ALTER TABLE data_objects RENAME TO objects;
     """,
+    # The event outbox (runner.store.events): AUTOINCREMENT so that a sequence number is never given twice,
+    # even after the newest events were pruned.
+    """
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, kind TEXT NOT NULL, job TEXT, root TEXT,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX events_by_root ON events (root, seq);
+    CREATE INDEX events_by_job ON events (job, kind);
+    CREATE INDEX events_by_time ON events (time);
+    """,
 )
 
 
@@ -103,6 +114,13 @@ class Database:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store {path}: {exc}") from exc
         self._lock = threading.RLock()
+        # Called with what the transaction that just committed published (`publish_after_commit`).
+        self.listeners: list[Callable[[list[Any]], None]] = []
+        self._published: list[Any] = []
+
+    def publish_after_commit(self, item: Any) -> None:
+        """Hand `item` to the listeners once the open transaction commits (never, if it rolls back)."""
+        self._published.append(item)
 
     def _migrate(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
@@ -119,14 +137,20 @@ class Database:
         """
         with self._lock, disk_full_as_error(self.path.parent):
             self._conn.execute("BEGIN IMMEDIATE")
+            self._published = []
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
             except BaseException:
+                self._published = []
                 # SQLite may already have rolled back (a failed COMMIT on a full disk does).
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise
+            published, self._published = self._published, []
+            if published:
+                for listener in list(self.listeners):
+                    listener(published)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         """Rows of a read-only statement."""

@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from runner.errors import RunnerError
+from runner.spec.events import JobCreated, JobOutput, JobStateChanged, JobUpdated
 from runner.spec.job_states import JobState, check_transition
 from runner.store.db import Database, dumps, now_ms
+from runner.store.events import record
 
 # SQLite allows 32766 host parameters in a statement; stay well below.
 _IN_CHUNK = 500
@@ -41,6 +43,11 @@ def insert_job(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
             "INSERT INTO jobs (id, root, parent, state, created, modified, doc) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (job["id"], job["rootExecution"], job.get("parentJob"), JobState.IDLE.value, created, created, dumps(doc)),
         )
+        record(db, conn, JobCreated(
+            seq=0, time=created, job=job["id"], root=job["rootExecution"], parent=job.get("parentJob"),
+            name=str(job.get("name") or ""), executable=str(job.get("applet") or ""),
+            function=str(job.get("function") or "main"), instance_type=str(job.get("instanceType") or ""),
+            resources=dict(job.get("_resources") or {}), rank=int(job.get("rank") or 0), created=created))
     return get_job(db, job["id"])
 
 
@@ -57,18 +64,29 @@ def update_job(db: Database, job_id: str, changes: Mapping[str, Any]) -> dict[st
     if "state" in changes:
         raise ValueError("a job's state changes only through transition()")
     with db.transaction() as conn:
-        _merge_doc(conn, job_id, changes)
+        _merge_doc(db, conn, job_id, changes)
     return get_job(db, job_id)
 
 
-def _merge_doc(conn: sqlite3.Connection, job_id: str, changes: Mapping[str, Any]) -> sqlite3.Row:
+def _merge_doc(db: Database, conn: sqlite3.Connection, job_id: str, changes: Mapping[str, Any]
+               ) -> tuple[sqlite3.Row, dict[str, Any]]:
+    """Merge `changes` into the job's document, recording job.updated / job.output for what describe shows."""
     row: sqlite3.Row | None = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
     if row is None:
         raise JobNotFound(f"no job {job_id}")
     doc = json.loads(row["doc"])
+    visible = {k: v for k, v in changes.items() if k in JobUpdated.FIELDS and doc.get(k) != v}
+    new_output = changes.get("output")
+    output_changed = isinstance(new_output, dict) and doc.get("output") != new_output
     doc.update(changes)
-    conn.execute("UPDATE jobs SET doc = ?, modified = ? WHERE id = ?", (dumps(doc), now_ms(), job_id))
-    return row
+    at = now_ms()
+    conn.execute("UPDATE jobs SET doc = ?, modified = ? WHERE id = ?", (dumps(doc), at, job_id))
+    if visible:
+        record(db, conn, JobUpdated(seq=0, time=at, job=job_id, root=row["root"], changes=visible))
+    if output_changed:
+        output = dict(new_output or {})
+        record(db, conn, JobOutput(seq=0, time=at, job=job_id, root=row["root"], output=output))
+    return row, doc
 
 
 def transition(
@@ -77,12 +95,17 @@ def transition(
     """Move a job to `new_state` (rejecting illegal moves), record when, and merge `changes` atomically."""
     at = now_ms()
     with db.transaction() as conn:
-        row = _merge_doc(conn, job_id, changes or {})
+        row, doc = _merge_doc(db, conn, job_id, changes or {})
         check_transition(job_id, JobState(row["state"]), new_state)
         seq = conn.execute("SELECT COUNT(*) FROM transitions WHERE job = ?", (job_id,)).fetchone()[0]
         conn.execute("INSERT INTO transitions (job, seq, state, set_at) VALUES (?, ?, ?, ?)",
                      (job_id, seq, new_state.value, at))
         conn.execute("UPDATE jobs SET state = ?, modified = ? WHERE id = ?", (new_state.value, at, job_id))
+        failed = new_state is JobState.FAILED
+        record(db, conn, JobStateChanged(
+            seq=0, time=at, job=job_id, root=row["root"], from_state=row["state"], to_state=new_state.value,
+            try_=int(doc.get("try") or 0), reason=doc.get("failureReason") if failed else None,
+            message=doc.get("failureMessage") if failed else None))
     return get_job(db, job_id)
 
 

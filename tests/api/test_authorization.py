@@ -108,6 +108,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("GET", "/runner/jwks"): Row(Access.PUBLIC, EVERYONE),
     ("GET", "/runner/shell"): Row(Access.USER, USER),
     ("GET", "/runner/logs"): Row(Access.ANY, WRITES_WA),
+    ("GET", "/runner/events"): Row(Access.USER, USER),
     ("GET", "/{job_id}/getLog/websocket"): Row(Access.ANY_IN_MESSAGE, WRITES_WA),
     # Signed URLs: the signature authorizes, whatever token comes with them (dxpy sends none).
     ("GET", "/runner/download/{file_id}/{name}"): Row(Access.SIGNED, EVERYONE),
@@ -129,6 +130,7 @@ async def attempt(api: Api, key: tuple[str, str], row: Row, caller: str) -> tupl
     if path.startswith("/runner/upload/"):
         return await api.send("PUT", await api.signed_url("upload", world.file_w, {"index": 1}), caller, b"part")
     query = f"?job={world.job_a}&follow=0" if path in ("/runner/logs", "/runner/shell") else ""
+    query = "?follow=false" if path == "/runner/events" else query
     return await api.send(method, path + query, caller)
 
 

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from runner.api import job_log_socket, jobs
 from runner.api._routes import Services
 from runner.api.server import make_app
+from runner.engine.events import EventFeed, record_log_entry
 from runner.engine.logs import JobLog, LogHub
 from runner.spec.ids import new_id
 from runner.spec.job_states import JobState
@@ -76,8 +77,9 @@ async def log_env(tmp_path: Path) -> AsyncIterator[LogEnv]:
     _run(db, root)
     _run(db, child)
     hub = LogHub()
-    services = Services(db=db, home=home, engine=SimpleNamespace(hub=hub),  # type: ignore[arg-type]
-                        default_project=project)
+    hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
+    engine = SimpleNamespace(hub=hub, events=EventFeed(db, home))
+    services = Services(db=db, home=home, engine=engine, default_project=project)  # type: ignore[arg-type]
     async with TestClient(TestServer(make_app(services, jobs.routes.merge(job_log_socket.routes)))) as client:
         env = LogEnv(client, db, home, root, child, issue_user_token(db), hub)
         env.log(root, "stdout", "root says hi")

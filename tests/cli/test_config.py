@@ -16,6 +16,8 @@ from runner.config import load_settings
 def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RUNNER_REUSE", raising=False)
     monkeypatch.delenv("RUNNER_OPEN_FILE_TTL_HOURS", raising=False)
+    monkeypatch.delenv("RUNNER_EVENTS_MAX_COUNT", raising=False)
+    monkeypatch.delenv("RUNNER_EVENTS_MAX_AGE_DAYS", raising=False)
 
 
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
@@ -25,7 +27,8 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     assert tomllib.loads((runner_home / "config.toml").read_text()) == {"reuse": True}
     assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "true\n"
     listed = CliRunner().invoke(cli, ["config", "list"]).output
-    assert listed == f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
+    assert listed == (f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
+                      "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n")
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

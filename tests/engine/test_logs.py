@@ -1,14 +1,13 @@
-"""Job logs: timestamped lines in job.log, read back by offset, and fanned out live through the hub."""
+"""Job logs: timestamped lines in job.log, read back by offset or byte range, and recorded through the hub."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from pathlib import Path
 
 import pytest
 
-from runner.engine.logs import JobLog, LogEntry, LogHub, format_time, parse_time, read_entries, wait_for_news
+from runner.engine.logs import JobLog, LogEntry, LogHub, format_time, parse_time, read_entries, read_range
 
 AT = 1_795_255_200_123  # 2026-11-21T10:00:00.123Z
 
@@ -143,148 +142,34 @@ def test_lines_not_in_the_format_are_skipped(tmp_path: Path) -> None:
 # -- the hub -------------------------------------------------------------------------------------------
 
 
-def _entry(i: int, stream: str = "stdout") -> LogEntry:
-    return LogEntry(AT + i, stream, f"line {i}")
+def test_the_hub_records_the_lines_written_with_their_byte_range(tmp_path: Path) -> None:
+    recorded: list[tuple[str, LogEntry]] = []
+    hub, log = LogHub(lambda job_id, entry: recorded.append((job_id, entry))), JobLog(tmp_path)
+    first, second = log.append("stdout", "one"), log.append("stderr", "two\nthree")
+    hub.publish("job-1", first)
+    hub.publish("job-1", second)
+    hub.publish("job-1", LogEntry(AT, "stdout", "never written"))
+    assert [(job, entry.text, entry.span) for job, entry in recorded] == [
+        ("job-1", "one", first.span), ("job-1", "two\nthree", second.span)]
+    assert first.span is not None and second.span is not None and first.span[1] == second.span[0]
+    assert second.span[1] == len((tmp_path / "job.log").read_bytes())
+    written = [(e.stream, e.text) for e in read_range(tmp_path, *second.span)]
+    assert written == [("stderr", "two"), ("stderr", "three")]
 
 
-def _drain(queue: asyncio.Queue[tuple[str, LogEntry]]) -> list[tuple[str, LogEntry]]:
-    items = []
-    while not queue.empty():
-        items.append(queue.get_nowait())
-    return items
+def test_a_recorder_that_fails_is_logged_and_the_line_stays_in_the_log(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def broken(job_id: str, entry: LogEntry) -> None:
+        raise OSError("disk full")
+
+    entry = JobLog(tmp_path).append("stdout", "kept")
+    LogHub(broken).publish("job-1", entry)
+    assert "cannot record the log event of job-1: disk full" in caplog.text
+    assert [e.text for e in read_entries(tmp_path)[0]] == ["kept"]
 
 
-@pytest.mark.asyncio
-async def test_subscribers_get_only_the_jobs_they_follow() -> None:
-    hub = LogHub()
-    one = hub.subscribe(lambda job_id: job_id == "job-1")
-    every = hub.subscribe(lambda job_id: True)
-    hub.publish("job-1", _entry(1))
-    hub.publish("job-2", _entry(2))
-    assert _drain(one) == [("job-1", _entry(1))]
-    assert _drain(every) == [("job-1", _entry(1)), ("job-2", _entry(2))]
-
-
-@pytest.mark.asyncio
-async def test_a_waiting_subscriber_is_woken() -> None:
-    hub = LogHub()
-    queue = hub.subscribe(lambda job_id: True)
-    waiter = asyncio.create_task(queue.get())
-    await asyncio.sleep(0)
-    hub.publish("job-1", _entry(1))
-    assert await asyncio.wait_for(waiter, 1) == ("job-1", _entry(1))
-
-
-@pytest.mark.asyncio
-async def test_an_unsubscribed_queue_gets_nothing_more() -> None:
-    hub = LogHub()
-    queue = hub.subscribe(lambda job_id: True)
-    hub.publish("job-1", _entry(1))
-    hub.unsubscribe(queue)
-    hub.unsubscribe(queue)  # a second time is harmless
-    hub.publish("job-1", _entry(2))
-    assert _drain(queue) == [("job-1", _entry(1))]
-
-
-@pytest.mark.asyncio
-async def test_a_full_queue_drops_the_oldest_and_says_how_many() -> None:
-    hub = LogHub(maxsize=5)
-    slow = hub.subscribe(lambda job_id: True)
-    for i in range(8):
-        hub.publish("job-1", _entry(i))
-    items = _drain(slow)
-    assert items[0] == ("job-1", LogEntry(AT + 2, "runner", "(3 log lines dropped)"))
-    assert items[1:] == [("job-1", _entry(i)) for i in range(3, 8)]
-
-
-@pytest.mark.asyncio
-async def test_drops_are_counted_per_job_and_reported_once() -> None:
-    hub = LogHub(maxsize=3)
-    slow = hub.subscribe(lambda job_id: True)
-    for i, job_id in enumerate(["job-a", "job-b", "job-a", "job-c", "job-c", "job-c"]):
-        hub.publish(job_id, _entry(i))
-    first = [await slow.get() for _ in range(2)]
-    assert first == [("job-a", LogEntry(AT + 2, "runner", "(2 log lines dropped)")),
-                     ("job-b", LogEntry(AT + 1, "runner", "(1 log lines dropped)"))]
-    assert _drain(slow) == [("job-c", _entry(i)) for i in (3, 4, 5)]
-    hub.publish("job-c", _entry(6))
-    assert _drain(slow) == [("job-c", _entry(6))]
-
-
-@pytest.mark.asyncio
-async def test_the_default_queue_holds_10000_before_dropping() -> None:
-    hub = LogHub()
-    slow = hub.subscribe(lambda job_id: True)
-    fast = hub.subscribe(lambda job_id: True)
-    for i in range(10_001):
-        hub.publish("job-1", _entry(i))
-        if i % 100 == 0:
-            _drain(fast)
-    assert slow.maxsize == 10_000
-    first = await slow.get()
-    assert first[1].text == "(1 log lines dropped)"
-    assert (await slow.get())[1] == _entry(1)
-    assert all(item[1].stream == "stdout" for item in _drain(fast))
-
-
-@pytest.mark.asyncio
-async def test_publishing_from_another_thread_reaches_the_loop() -> None:
-    hub = LogHub()
-    queue = hub.subscribe(lambda job_id: True)
-
-    def publish() -> None:
-        for i in range(3):
-            hub.publish("job-1", _entry(i))
-
-    thread = threading.Thread(target=publish)
-    thread.start()
-    got = [await asyncio.wait_for(queue.get(), 2) for _ in range(3)]
-    thread.join()
-    assert got == [("job-1", _entry(i)) for i in range(3)]
-
-
-def test_publishing_to_a_subscriber_whose_loop_closed_is_harmless() -> None:
-    hub = LogHub()
-
-    async def subscribe() -> asyncio.Queue[tuple[str, LogEntry]]:
-        return hub.subscribe(lambda job_id: True)
-
-    async def publish() -> None:
-        hub.publish("job-1", _entry(2))
-
-    queue = asyncio.run(subscribe())
-    hub.publish("job-1", _entry(1))  # from no loop
-    asyncio.run(publish())  # from another loop
-    assert queue.empty()
-
-
-def test_a_subscriber_made_outside_a_loop_is_fed_directly() -> None:
-    hub = LogHub()
-    queue = hub.subscribe(lambda job_id: True)
-    hub.publish("job-1", _entry(1))
-    assert queue.get_nowait() == ("job-1", _entry(1))
-
-
-@pytest.mark.asyncio
-async def test_one_wake_up_takes_a_whole_burst_of_lines() -> None:
-    hub = LogHub()
-    queue = hub.subscribe(lambda job_id: True)
-    for n in range(5):
-        hub.publish("job-a", LogEntry(n, "stdout", f"line {n}"))
-    await wait_for_news(queue, timeout_s=5)
-    assert queue.empty()
-    hub.unsubscribe(queue)
-
-
-@pytest.mark.asyncio
-async def test_waiting_for_news_gives_up_after_the_timeout() -> None:
-    queue = LogHub().subscribe(lambda job_id: True)
-    await wait_for_news(queue, timeout_s=0.01)
-    assert queue.empty()
-
-
-def test_a_line_that_cannot_be_written_still_reaches_live_followers(tmp_path: Path,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_line_that_cannot_be_written_still_gives_an_entry(tmp_path: Path,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "job-1" / "job.log").mkdir(parents=True)  # any OSError on write: a full disk, say
     log = JobLog(tmp_path / "job-1")
     first, second = log.append_or_keep("stdout", "one"), log.append_or_keep("stderr", "two\nthree")
