@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from runner.errors import RunnerError
+
 APP_DIR_NAME = "applet-runner"
 CONFIG_FILE = "config.toml"
 ENV_PREFIX = "RUNNER_"
@@ -42,7 +44,7 @@ def ensure_runner_home() -> Path:
     return home
 
 
-class SettingError(ValueError):
+class SettingError(RunnerError):
     """A setting's key is unknown or its value is not one the key accepts."""
 
 

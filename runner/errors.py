@@ -5,13 +5,14 @@
     ├── FolderRefusal                (spec.source_folder) a path in an applet folder a build does not read
     ├── IllegalTransition            (spec.job_states) a move the job lifecycle does not allow
     ├── UsageError                   bad input on the command line (exit 3)
+    ├── SettingError                 (config) an unknown setting, a bad value, an unreadable config.toml
     ├── EnvironmentProblem           the host lacks something (Docker, debootstrap, network); says the fix
     ├── ImageBuildError              building a base, runtime or applet image failed
     ├── StoreError                   (store.db) the database file cannot be opened or is not one of ours
     ├── NotFound                     the store has no such thing; the API server answers ResourceNotFound
     │   ├── ObjectNotFound           (store.objects) no such container or data object (or not in it)
-    │   └── FolderNotFound           (store.objects) no such folder
-    ├── JobNotFound                  (store.jobs) no job has that ID
+    │   ├── FolderNotFound           (store.objects) no such folder
+    │   └── JobNotFound              (store.jobs) no job has that ID
     ├── FolderConflict               (store.objects) the folder exists, is not empty, or is the root
     ├── FileStateError               (store.files) the file's state does not allow it (closed, open)
     ├── JobFileError                 (engine.job_files) a document a job left in work/ cannot be used

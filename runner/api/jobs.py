@@ -210,7 +210,7 @@ def check_dependencies(call: Call, ids: list[str]) -> None:
                 get_object(call.db, item)
                 if not any(caller.may_read(c) for c in object_containers(call.db, item)):
                     raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to {item}")
-        except (NotFound, JobNotFound):
+        except NotFound:
             raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
 
 

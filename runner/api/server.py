@@ -29,7 +29,6 @@ from runner.errors import (
     ResourceNotFound,
 )
 from runner.spec.ids import id_class, is_id
-from runner.store.jobs import JobNotFound
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +139,7 @@ async def dispatch(request: web.Request) -> web.Response:
         result = await route.handler(Call(services, caller, body, request, object_id))
     except ApiError as exc:
         return error_response(exc)
-    except (NotFound, JobNotFound) as exc:
+    except NotFound as exc:
         return error_response(ResourceNotFound(str(exc)))
     return json_response(result)
 
@@ -159,7 +158,7 @@ def guarded(route: RawRoute) -> RawHandler:
             return await route.handler(request)
         except ApiError as exc:
             return error_response(exc)
-        except (NotFound, JobNotFound) as exc:
+        except NotFound as exc:
             return error_response(ResourceNotFound(str(exc)))
 
     return handler

@@ -27,7 +27,6 @@ from runner.spec.run_options import (
 )
 
 # The name runner/cli/run.py imports (its import moves to runner.spec.run_options with the next change there).
-DEBUG_CHOICES = DEBUG_ON_CHOICES
 
 PROJECT_PATTERN = re.compile(r"^(?:project|container)-[0-9A-Za-z]{24}$")
 INSTANCE_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")

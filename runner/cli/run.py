@@ -11,7 +11,7 @@ import click
 
 from runner.cli import _client
 from runner.cli._inputs import Uploader, parse_inputs
-from runner.cli._run_options import DEBUG_CHOICES, RunOptions, read_input_file, request_fields
+from runner.cli._run_options import RunOptions, read_input_file, request_fields
 from runner.cli.batch import BatchPlan, read_batch_tsv, run_batch
 from runner.cli.build import build_applet, check_folder
 from runner.cli.watch import EXIT_INTERRUPTED, exit_code, print_records
@@ -19,8 +19,10 @@ from runner.client.api import EngineClient
 from runner.client.files import upload_file
 from runner.errors import ApiError, EnvironmentProblem, UsageError
 from runner.spec.ids import is_id
+from runner.spec.job_states import TERMINAL_STATES
+from runner.spec.run_options import DEBUG_ON_CHOICES
 
-FINAL_STATES = frozenset({"done", "failed", "terminated"})
+FINAL_STATES = frozenset(state.value for state in TERMINAL_STATES)
 
 
 def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
@@ -68,7 +70,7 @@ def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
               help="A job or data object to wait for before starting; repeatable.")
 @click.option("--delay-workspace-destruction", is_flag=True, help="Keep the job's workspace after it ends.")
 @click.option("--debug-on", multiple=True, metavar="ERROR",
-              help=f"Keep the job's container after this error ({', '.join(DEBUG_CHOICES)}); repeatable.")
+              help=f"Keep the job's container after this error ({', '.join(DEBUG_ON_CHOICES)}); repeatable.")
 @click.option("--allow-ssh", multiple=True, is_flag=False, flag_value="*", metavar="[ADDRESS]",
               help="Allow SSH from ADDRESS (an IP or CIDR block; alone: '*', this client); repeatable.")
 @click.option("--ignore-reuse", is_flag=True, help="Do not reuse the results of an earlier identical job.")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import __version__
-from runner.backends.base import Backend, BackendError, Found
+from runner.backends.base import Backend, Found
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._container import Reachability, debug_on
@@ -31,10 +31,9 @@ from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
-from runner.spec._checks import Checker
 from runner.spec.events import EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
-from runner.spec.io_spec import read_io_spec
+from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
@@ -176,10 +175,7 @@ class Engine:
 
     def shell_argv(self, job_id: str) -> list[str]:
         """The command line that opens an interactive shell in the job's container (blocking: run it in a thread)."""
-        exec_argv = getattr(self.backend, "exec_shell_argv", None)
-        if not callable(exec_argv):
-            raise BackendError(f"the {type(self.backend).__name__} cannot open a shell in a job")
-        return [str(part) for part in exec_argv(job_id)]
+        return self.backend.exec_shell_argv(job_id)
 
     # -- used by _tree -------------------------------------------------------------------------------
 
@@ -389,6 +385,5 @@ def _request(job: Mapping[str, Any]) -> Resources:
 
 
 def _output_spec(applet: Mapping[str, Any]) -> Any:
-    raw = applet.get("outputSpec")
-    return read_io_spec(raw, "outputSpec", Checker(), is_input=False) if raw is not None else None
+    return stored_io_spec(applet, "outputSpec")
 

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from runner.errors import RunnerError
+from runner.errors import NotFound
 from runner.spec.events import JobCreated, JobOutput, JobStateChanged, JobUpdated
 from runner.spec.job_states import JobState, check_transition
 from runner.store.db import Database, dumps, now_ms
@@ -17,7 +17,7 @@ from runner.store.events import record
 _IN_CHUNK = 500
 
 
-class JobNotFound(RunnerError):
+class JobNotFound(NotFound):
     """No job has that ID."""
 
 
