@@ -31,7 +31,7 @@ from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
-from runner.spec.events import EngineStarted, EngineStopping
+from runner.spec.events import BackendDown, BackendUp, EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
@@ -63,6 +63,7 @@ class Engine:
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
         self.restart = Restart()
+        backend.on_health = self._backend_health
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -102,6 +103,11 @@ class Engine:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.events.close()
+
+    def _backend_health(self, answering: bool, detail: str) -> None:
+        """The backend stopped or started answering: an engine.backend_down / engine.backend_up event."""
+        event = BackendUp(seq=0, time=now_ms()) if answering else BackendDown(seq=0, time=now_ms(), message=detail)
+        record_if_possible(self.db, event)
 
     def wake(self) -> None:
         """Ask the loop to look at the jobs again."""
