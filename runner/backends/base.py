@@ -17,6 +17,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,6 +27,9 @@ from typing import ClassVar, Literal, final
 from runner.errors import RunnerError
 
 LogSink = Callable[[str, str], None]
+# (answering, detail): the backend stopped answering (False, why) or answers again (True, "").
+HealthSink = Callable[[bool, str], None]
+_HEALTH_LOCK = threading.Lock()
 ExitHook = Callable[[], None]
 ContainerState = Literal["created", "running", "exited"]
 log = logging.getLogger(__name__)
@@ -134,6 +138,18 @@ class Backend(abc.ABC):
     stop_grace_s: float = STOP_GRACE_S
     log_drain_s: float = LOG_DRAIN_S
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Told of each change of whether the backend answers (the engine records engine.backend_down / _up).
+    on_health: HealthSink | None = None
+    _answering: bool = True
+
+    def report_health(self, answering: bool, detail: str = "") -> None:
+        """Tell `on_health`, once per change, that the backend stopped or started answering (any thread)."""
+        with _HEALTH_LOCK:
+            if answering == self._answering:
+                return
+            self._answering = answering
+        if self.on_health is not None:
+            self.on_health(answering, detail)
 
     @final
     async def run(

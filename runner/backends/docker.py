@@ -139,7 +139,7 @@ class DockerBackend(Backend):
         try:
             await asyncio.to_thread(self.client.api.start, handle)
         except DockerFailure as exc:
-            raise failure(f"starting container {handle[:12]}", exc) from exc
+            raise self._failure(f"starting container {handle[:12]}", exc) from exc
 
     async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
         self._streaming.add(handle)
@@ -175,7 +175,7 @@ class DockerBackend(Backend):
         except docker.errors.NotFound:
             pass
         except DockerFailure as exc:
-            raise failure(f"stopping container {handle[:12]}", exc) from exc
+            raise self._failure(f"stopping container {handle[:12]}", exc) from exc
 
     async def _remove(self, handle: str) -> None:
         self._streaming.discard(handle)
@@ -198,6 +198,13 @@ class DockerBackend(Backend):
 
     # -- blocking parts, run in threads -------------------------------------------------------------
 
+    def _failure(self, what: str, exc: BaseException) -> BackendError:
+        """`failure()` for `what`; when Docker did not answer at all, the engine is told it went away."""
+        error = failure(what, exc)
+        if unreachable(exc):
+            self.report_health(False, str(error))
+        return error
+
     def _create_now(self, spec: ContainerSpec) -> Created:
         labels = {**spec.labels, LABEL_JOB: spec.job_id, LABEL_TREE: spec.tree_id, LABEL_HOME: self.home}
         try:
@@ -214,7 +221,8 @@ class DockerBackend(Backend):
         except docker.errors.ImageNotFound as exc:
             raise BackendError(f"image {spec.image} is not on this Docker engine; build the applet") from exc
         except DockerFailure as exc:
-            raise failure(f"creating the container of {spec.job_id}", exc) from exc
+            raise self._failure(f"creating the container of {spec.job_id}", exc) from exc
+        self.report_health(True)
         return Created(str(created["Id"]), disk_limit if spec.disk_bytes else None)
 
     def _create_container(self, spec: ContainerSpec, labels: dict[str, str], host_config: Any) -> Any:
@@ -275,7 +283,7 @@ class DockerBackend(Backend):
                 return Finished(137, False, None, None)
             except DockerFailure as exc:
                 if not unreachable(exc):
-                    raise failure(what, exc) from exc
+                    raise self._failure(what, exc) from exc
                 # No answer yet: the job may simply still run. Go on waiting only if Docker answers at all.
                 self._answers_or_raise(what)
         code = int(status.get("StatusCode", -1))
@@ -284,7 +292,7 @@ class DockerBackend(Backend):
         except docker.errors.NotFound:
             return Finished(code, False, None, None)
         except DockerFailure as exc:
-            raise failure(f"inspecting container {handle[:12]}", exc) from exc
+            raise self._failure(f"inspecting container {handle[:12]}", exc) from exc
         finished = Finished(
             exit_code=int(state.get("ExitCode", code)),
             oom_killed=bool(state.get("OOMKilled")),
@@ -298,14 +306,16 @@ class DockerBackend(Backend):
     def _killed_by_docker_or_raise(self, handle: str, code: int) -> None:
         problem = fresh_ping_problem(self._socket_path) if self._socket_path else None
         if problem is not None:
-            raise BackendError(f"{STOPPED_ANSWERING}: container {handle[:12]} was stopped (exit code {code}) "
-                               f"and Docker no longer answers ({problem})")
+            error = BackendError(f"{STOPPED_ANSWERING}: container {handle[:12]} was stopped (exit code {code}) "
+                                 f"and Docker no longer answers ({problem})")
+            self.report_health(False, str(error))
+            raise error
 
     def _answers_or_raise(self, what: str) -> None:
         try:
             self.client.api.ping()
         except DockerFailure as exc:
-            raise failure(what, exc) from exc
+            raise self._failure(what, exc) from exc
 
     def _remove_now(self, handle: str) -> None:
         try:
@@ -316,9 +326,10 @@ class DockerBackend(Backend):
             if exc.status_code != 409 or "in progress" not in _reason(exc):
                 raise BackendError(f"removing container {handle[:12]} failed: {_reason(exc)}") from exc
         except DockerFailure as exc:
-            raise failure(f"removing container {handle[:12]}", exc) from exc
+            raise self._failure(f"removing container {handle[:12]}", exc) from exc
         # Only once it is gone: a retry that fails while Docker is still away keeps it pending.
         self._pending_removals.discard(handle)
+        self.report_health(True)
 
     # -- finding and removing containers by label ---------------------------------------------------
 
@@ -331,7 +342,7 @@ class DockerBackend(Backend):
         try:
             rows = self.client.api.containers(all=True, filters={"label": wanted})
         except DockerFailure as exc:
-            raise failure("listing the runner's containers", exc) from exc
+            raise self._failure("listing the runner's containers", exc) from exc
         found = []
         for row in rows:
             labels = row.get("Labels") or {}

@@ -5,6 +5,7 @@ package imports the engine's private modules.
 """
 
 from runner.engine._container import Reachability
-from runner.engine._resume import Restart, live_jobs
+from runner.engine._host import Restart
+from runner.engine._resume import live_jobs
 
 __all__ = ["Reachability", "Restart", "live_jobs"]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.backends.base import Found
+from runner.engine._host import EngineHost, Restart, RunningTry
 from runner.engine._outcome import Outcome, seconds_text
 from runner.engine._try import watched_outcome
 from runner.engine.logs import read_entries
@@ -24,28 +24,13 @@ from runner.store.db import now_ms
 from runner.store.jobs import find_jobs
 from runner.store.tokens import revoke_job_tokens
 
-if TYPE_CHECKING:
-    from runner.engine.driver import Engine, _RunningTry
-
 log = logging.getLogger(__name__)
 S = JobState
 LIVE_STATES = (S.RUNNING, S.DEBUG_HOLD, S.TERMINATING)
 JOB_STREAMS = ("stdout", "stderr")
 
 
-@dataclass(frozen=True, slots=True)
-class Restart:
-    """What a starting engine knows of the one before it.
-
-    `away_since_ms`: the previous engine's last heartbeat; `port_moved_from`: its port, when this engine
-    could not listen on it again (networked jobs were told that port and cannot reach this engine).
-    """
-
-    away_since_ms: int | None = None
-    port_moved_from: int | None = None
-
-
-def live_jobs(engine: Engine) -> list[dict[str, Any]]:
+def live_jobs(engine: EngineHost) -> list[dict[str, Any]]:
     """The jobs the store says have a container: running, held for debugging, or terminating."""
     return find_jobs(engine.db, states=LIVE_STATES)
 
@@ -75,31 +60,31 @@ def away_text(restart: Restart, at_ms: int) -> str:
     return f" (the engine was away for about {seconds_text(max(0, at_ms - restart.away_since_ms) / 1000)})"
 
 
-async def resume_jobs(engine: Engine, restart: Restart) -> None:
+async def resume_jobs(engine: EngineHost, restart: Restart) -> None:
     """Re-attach, collect or end every live job of the store; a re-attached try runs as its own task."""
     for job in live_jobs(engine):
         found = await engine.backend.find_job(job["id"])
         if found is not None:
-            engine._resume(job, found)
+            engine.follow_again(job, found)
         elif job["state"] == S.TERMINATING.value:
-            engine._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()})
-            engine._say(job["id"], "terminated (its container was gone after the engine restarted)")
+            engine.transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()})
+            engine.say(job["id"], "terminated (its container was gone after the engine restarted)")
         else:
             message = f"its container was gone after the engine restarted{away_text(restart, now_ms())}"
-            engine._say(job["id"], message)
+            engine.say(job["id"], message)
             revoke_job_tokens(engine.db, job["id"])
-            engine._finish_try(job["id"], Outcome(failure_reason="AppInternalError", failure_message=message))
+            engine.finish_try(job["id"], Outcome(failure_reason="AppInternalError", failure_message=message))
 
 
-async def resumed_outcome(engine: Engine, job: dict[str, Any], running: _RunningTry, found: Found) -> Outcome:
+async def resumed_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry, found: Found) -> Outcome:
     """How the try of `job` that a previous engine started ends, watched from now on."""
     job_dir = engine.home / "jobs" / job["id"]
     already = lines_logged(job_dir, int(job.get("startedRunning") or 0))
     left_s = time_left_s(job, found, now_ms())
-    engine._say(job["id"], f"the engine restarted: its container is {found.state}; following it again"
+    engine.say(job["id"], f"the engine restarted: its container is {found.state}; following it again"
                            + (f", {seconds_text(left_s)} of its timeout left" if left_s is not None else ""))
     outcome = await watched_outcome(engine, job, running, left_s, lambda timeout, on_log: engine.backend.resume(
-        found, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine._release(running),
+        found, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine.release(running),
         already=already))
     moved = engine.restart.port_moved_from
     if moved is not None and job.get("networkAccess") and outcome.failure_reason is not None:

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from runner.engine._host import EngineHost
 from runner.engine._readiness import data_ids
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.jobs import find_jobs, get_job
 from runner.store.objects import clone_objects, object_containers
-
-if TYPE_CHECKING:
-    from runner.engine.driver import Engine
 
 S = JobState
 log = logging.getLogger(__name__)
@@ -31,17 +29,17 @@ def failure_from(job: Mapping[str, Any], reason: str, message: str) -> dict[str,
             "failureReason": reason, "failureMessage": message}
 
 
-def _fail_one(engine: Engine, job_id: str, fields: dict[str, Any]) -> None:
+def _fail_one(engine: EngineHost, job_id: str, fields: dict[str, Any]) -> None:
     state = JobState(get_job(engine.db, job_id)["state"])
     if state.is_terminal or state is S.TERMINATING:
         return
     if state in (S.RUNNING, S.DEBUG_HOLD):
         engine.stop_container(job_id)
         fields = {**fields, "stoppedRunning": now_ms()}
-    engine._transition(job_id, S.FAILED, fields)
+    engine.transition(job_id, S.FAILED, fields)
 
 
-def fail(engine: Engine, job: Mapping[str, Any], reason: str, message: str) -> None:
+def fail(engine: EngineHost, job: Mapping[str, Any], reason: str, message: str) -> None:
     """Fail `job` and its ancestors (with failureFrom naming it); terminate the rest of its tree."""
     cause = failure_from(job, reason, message)
     fields = {"failureReason": reason, "failureMessage": message, "failureFrom": cause}
@@ -54,22 +52,22 @@ def fail(engine: Engine, job: Mapping[str, Any], reason: str, message: str) -> N
              message=f"{job['id']} ({job.get('name')}) failed: {reason}: {message}")
 
 
-def end_tree(engine: Engine, root_id: str, *, reason: str, message: str) -> None:
+def end_tree(engine: EngineHost, root_id: str, *, reason: str, message: str) -> None:
     """Terminate every job of the tree rooted at `root_id` that has not ended yet."""
     for job in find_jobs(engine.db, root=root_id):
         state = JobState(job["state"])
         if state.is_terminal or state is S.TERMINATING:
             continue
         fields = {"failureReason": reason, "failureMessage": message}
-        engine._transition(job["id"], S.TERMINATING, fields)
+        engine.transition(job["id"], S.TERMINATING, fields)
         running = state in (S.RUNNING, S.DEBUG_HOLD)  # a held job's container is still up too
-        if running and job["id"] in engine._running:
+        if running and engine.has_try(job["id"]):
             engine.stop_container(job["id"])
         else:  # nothing to wait for, also when a running job has no try in this engine (no container)
-            engine._transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()} if running else None)
+            engine.transition(job["id"], S.TERMINATED, {"stoppedRunning": now_ms()} if running else None)
 
 
-def end_after_error(engine: Engine, job_id: str, message: str) -> None:
+def end_after_error(engine: EngineHost, job_id: str, message: str) -> None:
     """The last resort when ending a try raised: the job still ends, failed (terminated if terminating).
 
     The tree fails as for any failure; if even that raises, this job alone is moved to its final state.
@@ -79,7 +77,7 @@ def end_after_error(engine: Engine, job_id: str, message: str) -> None:
     if state.is_terminal:
         return
     if state is S.TERMINATING:
-        engine._transition(job_id, S.TERMINATED, {"stoppedRunning": now_ms()})
+        engine.transition(job_id, S.TERMINATED, {"stoppedRunning": now_ms()})
         return
     try:
         fail(engine, job, "AppInternalError", message)
@@ -88,9 +86,9 @@ def end_after_error(engine: Engine, job_id: str, message: str) -> None:
         log.exception("failing the tree of %s failed", job_id)
     state = JobState(get_job(engine.db, job_id)["state"])
     if state is S.TERMINATING:
-        engine._transition(job_id, S.TERMINATED, {"stoppedRunning": now_ms()})
+        engine.transition(job_id, S.TERMINATED, {"stoppedRunning": now_ms()})
     elif not state.is_terminal:
-        engine._transition(job_id, S.FAILED, {"failureReason": "AppInternalError", "failureMessage": message,
+        engine.transition(job_id, S.FAILED, {"failureReason": "AppInternalError", "failureMessage": message,
                                               "stoppedRunning": now_ms()})
 
 

@@ -9,24 +9,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runner.backends.base import BackendError, ContainerExit, LogSink
 from runner.engine._container import container_spec, debug_on
+from runner.engine._host import EngineHost, RunningTry
 from runner.engine._outcome import Outcome, outcome_of, seconds_text
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog
 from runner.store.objects import get_object
 from runner.store.tokens import issue_job_token
 
-if TYPE_CHECKING:
-    from runner.engine.driver import Engine, _RunningTry
-
 # Runs the container with the timeout the backend is to apply (None: none) and a log sink.
 Watch = Callable[[float | None, LogSink], Awaitable[ContainerExit]]
 
 
-async def new_try_outcome(engine: Engine, job: dict[str, Any], running: _RunningTry) -> Outcome:
+async def new_try_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry) -> Outcome:
     """Prepare the job folder, create the try's container and watch it to its end."""
     applet = get_object(engine.db, job["applet"])
     job_dir = job_folder(engine.home, job["id"])
@@ -38,14 +36,14 @@ async def new_try_outcome(engine: Engine, job: dict[str, Any], running: _Running
     token = issue_job_token(engine.db, job["id"])
     spec = container_spec(job, applet, token, job_dir, engine.reach, engine.capacity.gpus)
     timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
-    engine._say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
+    engine.say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
                            f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
                            f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
     return await watched_outcome(engine, job, running, timeout_s, lambda timeout, on_log: engine.backend.run(
-        spec, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine._release(running)))
+        spec, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine.release(running)))
 
 
-async def watched_outcome(engine: Engine, job: dict[str, Any], running: _RunningTry, timeout_s: float | None,
+async def watched_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry, timeout_s: float | None,
                           watch: Watch) -> Outcome:
     """Run `watch` under the try's timeout (`timeout_s` left of it) and read how the try ended."""
     own_timer = bool(debug_on(job)) and timeout_s is not None
@@ -54,7 +52,7 @@ async def watched_outcome(engine: Engine, job: dict[str, Any], running: _Running
     def on_log(stream: str, line: str) -> None:
         engine.hub.publish(job["id"], job_log.append_or_keep(stream, line))
 
-    timer = asyncio.get_running_loop().call_later(timeout_s, engine._time_out, running) \
+    timer = asyncio.get_running_loop().call_later(timeout_s, engine.time_out, running) \
         if own_timer and timeout_s is not None else None
     try:
         exit = await watch(None if own_timer else timeout_s, on_log)

@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import os
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,17 @@ from runner.backends.base import Backend, Found
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._container import Reachability, debug_on
+from runner.engine._host import Restart, RunningTry
 from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
-from runner.engine._resume import Restart, resume_jobs, resumed_outcome
+from runner.engine._resume import resume_jobs, resumed_outcome
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
 from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
-from runner.spec.events import EngineStarted, EngineStopping
+from runner.spec.events import BackendDown, BackendUp, EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
@@ -48,19 +48,6 @@ WAITING_STATES = (S.IDLE, S.WAITING_ON_INPUT, S.WAITING_ON_OUTPUT)
 FINISH_RETRY_S = 2.0
 
 
-@dataclass(slots=True)
-class _RunningTry:
-    job_id: str
-    request: Resources
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
-    # Set once the container's process has ended: its resources are free while it is torn down.
-    released: bool = False
-    # held: the launcher holds the failed job for debugging (no timeout then); timed_out: the engine's timer fired.
-    held: bool = False
-    timed_out: bool = False
-
-
 class Engine:
     """Runs job trees: create jobs, advance their states, run and stop their containers."""
 
@@ -72,10 +59,11 @@ class Engine:
         self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
         self._pruner: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
-        self._running: dict[str, _RunningTry] = {}
+        self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
         self.restart = Restart()
+        backend.on_health = self._backend_health
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -91,9 +79,9 @@ class Engine:
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
 
-    def _resume(self, job: dict[str, Any], found: Found) -> None:
+    def follow_again(self, job: dict[str, Any], found: Found) -> None:
         """Watch the container a previous engine left for `job` as its running try (terminating: stop it)."""
-        running = _RunningTry(job["id"], _request(job), held=job["state"] == S.DEBUG_HOLD.value)
+        running = RunningTry(job["id"], _request(job), held=job["state"] == S.DEBUG_HOLD.value)
         if job["state"] == S.TERMINATING.value:
             running.stop.set()
         self._running[job["id"]] = running
@@ -116,6 +104,11 @@ class Engine:
                 await asyncio.gather(task, return_exceptions=True)
         self.events.close()
 
+    def _backend_health(self, answering: bool, detail: str) -> None:
+        """The backend stopped or started answering: an engine.backend_down / engine.backend_up event."""
+        event = BackendUp(seq=0, time=now_ms()) if answering else BackendDown(seq=0, time=now_ms(), message=detail)
+        record_if_possible(self.db, event)
+
     def wake(self) -> None:
         """Ask the loop to look at the jobs again."""
         self._wake.set()
@@ -133,14 +126,14 @@ class Engine:
         default = current_settings(self.home).reuse if request.reuse is None else False
         reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
         job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker)
-        self._say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
+        self.say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
         self.wake()
         return job
 
     def new_subjob(self, applet: Mapping[str, Any], parent: Mapping[str, Any], request: SubjobRequest) -> dict[str, Any]:
         """Create a subjob of `parent` running `request.function`."""
         job = create_subjob(self.db, applet, parent, request)
-        self._say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
+        self.say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
                               f"instance type {job['instanceType']}")
         self.wake()
         return job
@@ -168,8 +161,8 @@ class Engine:
         if reason not in debug_on(job):
             return False
         running.held = True
-        self._transition(job_id, S.DEBUG_HOLD, {"failureReason": reason, "failureMessage": message})
-        self._say(job_id, f"held for debugging after {reason}: {message} (`runner ssh {job_id}` opens a shell; "
+        self.transition(job_id, S.DEBUG_HOLD, {"failureReason": reason, "failureMessage": message})
+        self.say(job_id, f"held for debugging after {reason}: {message} (`runner ssh {job_id}` opens a shell; "
                           "terminate the job to end it)")
         return True
 
@@ -177,7 +170,7 @@ class Engine:
         """The command line that opens an interactive shell in the job's container (blocking: run it in a thread)."""
         return self.backend.exec_shell_argv(job_id)
 
-    # -- used by _tree -------------------------------------------------------------------------------
+    # -- what the helpers ask of the engine (EngineHost: _tree, _try, _resume) ------------------------
 
     def stop_container(self, job_id: str) -> None:
         """Ask the container of a running job to stop (SIGTERM, then kill)."""
@@ -185,13 +178,17 @@ class Engine:
         if running is not None:
             running.stop.set()
 
-    def _transition(self, job_id: str, state: JobState, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def has_try(self, job_id: str) -> bool:
+        """Whether this engine watches a container for `job_id`."""
+        return job_id in self._running
+
+    def transition(self, job_id: str, state: JobState, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:
         job = transition(self.db, job_id, state, changes)
         if state.is_terminal:
             revoke_job_tokens(self.db, job_id)
         return job
 
-    def _say(self, job_id: str, text: str) -> None:
+    def say(self, job_id: str, text: str) -> None:
         entry = JobLog.for_job(self.home, job_id).append("runner", text)
         self.hub.publish(job_id, entry)
 
@@ -225,13 +222,13 @@ class Engine:
             return True
         if ready.waiting_on:
             if state is S.IDLE:
-                self._transition(job["id"], S.WAITING_ON_INPUT, {"dependsOn": ready.waiting_on})
+                self.transition(job["id"], S.WAITING_ON_INPUT, {"dependsOn": ready.waiting_on})
                 return True
             if ready.waiting_on != job.get("dependsOn"):
                 update_job(self.db, job["id"], {"dependsOn": ready.waiting_on})
             return False
         key = reuse_key(job, ready.value)
-        job = self._transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": [], "_reuseKey": key})
+        job = self.transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": [], "_reuseKey": key})
         source = find_reusable(self.db, key, job["id"]) if job.get("_reuse") else None
         if source is not None:
             self._reuse(job, source)
@@ -241,12 +238,12 @@ class Engine:
         """End `job` done with the output of the equal done job `source`, without running it."""
         output = dict(source.get("output") or {})
         at = now_ms()
-        self._transition(job["id"], S.RUNNING, {"startedRunning": at})
+        self.transition(job["id"], S.RUNNING, {"startedRunning": at})
         if job.get("_master"):
             _tree.clone_outputs(self.db, job, output)
-        self._transition(job["id"], S.DONE, {"output": output, "outputReusedFrom": source["id"],
+        self.transition(job["id"], S.DONE, {"output": output, "outputReusedFrom": source["id"],
                                               "stoppedRunning": at, "_reuseKey": None})
-        self._say(job["id"], f"done: reused the output of {source['id']} (same applet, entry point, input "
+        self.say(job["id"], f"done: reused the output of {source['id']} (same applet, entry point, input "
                               "and instance type)")
 
     def _progress_output(self, job: dict[str, Any]) -> bool:
@@ -266,8 +263,8 @@ class Engine:
                 _tree.fail(self, job, "OutputError", problem)
                 return True
             _tree.clone_outputs(self.db, job, output)
-        self._transition(job["id"], S.DONE, {"output": output, "dependsOn": []})
-        self._say(job["id"], "done")
+        self.transition(job["id"], S.DONE, {"output": output, "dependsOn": []})
+        self.say(job["id"], "done")
         return True
 
     def _admit(self) -> None:
@@ -281,18 +278,18 @@ class Engine:
             self._start(by_id[job_id])
 
     def _start(self, job: dict[str, Any]) -> None:
-        running = _RunningTry(job["id"], _request(job))
+        running = RunningTry(job["id"], _request(job))
         self._running[job["id"]] = running
-        job = self._transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
+        job = self.transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
         running.task = asyncio.create_task(self._run_try(job["id"], running, new_try_outcome(self, job, running)))
 
-    def _release(self, running: _RunningTry) -> None:
+    def release(self, running: RunningTry) -> None:
         running.released = True
         self.wake()
 
     # -- one try -------------------------------------------------------------------------------------
 
-    async def _run_try(self, job_id: str, running: _RunningTry, outcome_of_try: Awaitable[Outcome]) -> None:
+    async def _run_try(self, job_id: str, running: RunningTry, outcome_of_try: Awaitable[Outcome]) -> None:
         """Await how a try ends (a new container, or one a previous engine started), then end the try."""
         try:
             outcome = await outcome_of_try
@@ -310,7 +307,7 @@ class Engine:
         """Record how a try ended; on any failure the job still ends (failed). False when the store took nothing."""
         try:
             revoke_job_tokens(self.db, job_id)
-            self._finish_try(job_id, outcome)
+            self.finish_try(job_id, outcome)
             return True
         except Exception as exc:  # noqa: BLE001 - a job must never stay running without a container
             log.exception("ending the try of %s failed", job_id)
@@ -322,12 +319,12 @@ class Engine:
             log.exception("%s could not be ended after: %s; trying again in %g s", job_id, message, FINISH_RETRY_S)
             return False
 
-    def _time_out(self, running: _RunningTry) -> None:
+    def time_out(self, running: RunningTry) -> None:
         if not running.held and not running.stop.is_set():
             running.timed_out = True
             running.stop.set()
 
-    def _finish_try(self, job_id: str, outcome: Outcome) -> None:
+    def finish_try(self, job_id: str, outcome: Outcome) -> None:
         job = get_job(self.db, job_id)
         state = JobState(job["state"])
         if state.is_terminal:
@@ -335,24 +332,24 @@ class Engine:
         stopped_at = {"stoppedRunning": now_ms()}
         if state is S.TERMINATING or outcome.stopped:
             if state is not S.TERMINATING:
-                self._transition(job_id, S.TERMINATING, {"failureReason": "Terminated",
+                self.transition(job_id, S.TERMINATING, {"failureReason": "Terminated",
                                                          "failureMessage": "the engine was stopped"})
-            self._transition(job_id, S.TERMINATED, stopped_at)
-            self._say(job_id, "terminated")
+            self.transition(job_id, S.TERMINATED, stopped_at)
+            self.say(job_id, "terminated")
             return
         if state is S.DEBUG_HOLD:
             # The held container ended without a terminate: the job fails as it would have without the hold.
             reason, message = job.get("failureReason") or "AppInternalError", job.get("failureMessage") or ""
             _tree.fail(self, job, reason, message)
-            self._say(job_id, f"failed: {reason}: {message}")
+            self.say(job_id, f"failed: {reason}: {message}")
             return
         if outcome.succeeded:
             job = update_job(self.db, job_id, {**stopped_at, "_rawOutput": outcome.output})
             if not output_readiness(self.db, job).waiting_on:
                 self._progress_output(job)  # nothing to wait on: straight to done (or failed), as on DNAnexus
                 return
-            self._say(job_id, "the entry point finished; waiting on output")
-            self._transition(job_id, S.WAITING_ON_OUTPUT)
+            self.say(job_id, "the entry point finished; waiting on output")
+            self.transition(job_id, S.WAITING_ON_OUTPUT)
             return
         reason, message = outcome.failure_reason or "AppInternalError", outcome.failure_message or ""
         counts = dict(job.get("failureCounts") or {})
@@ -362,17 +359,17 @@ class Engine:
             return
         # The state first: if the log line cannot be written, the job has still ended as it should.
         _tree.fail(self, job, reason, message)
-        self._say(job_id, f"failed: {reason}: {message}")
+        self.say(job_id, f"failed: {reason}: {message}")
 
     def _restart(self, job: dict[str, Any], reason: str, message: str, counts: dict[str, int]) -> None:
         job_id = job["id"]
-        self._transition(job_id, S.RESTARTABLE, {"stoppedRunning": now_ms(), "failureReason": reason,
+        self.transition(job_id, S.RESTARTABLE, {"stoppedRunning": now_ms(), "failureReason": reason,
                                                   "failureMessage": message})
         previous = get_job(self.db, job_id)
         tries = list(job.get("_tries") or []) + [{k: v for k, v in previous.items() if k != "_tries"}]
         next_try = int(job.get("try") or 0) + 1
-        self._say(job_id, f"try {next_try - 1} failed ({reason}: {message}); restarting as try {next_try}")
-        self._transition(job_id, S.RUNNABLE, {
+        self.say(job_id, f"try {next_try - 1} failed ({reason}: {message}); restarting as try {next_try}")
+        self.transition(job_id, S.RUNNABLE, {
             "try": next_try, "tryCreated": now_ms(), "failureCounts": counts, "failureReason": None,
             "failureMessage": None, "startedRunning": None, "stoppedRunning": None, "_tries": tries,
             "_transitionsBefore": len(previous["stateTransitions"]),

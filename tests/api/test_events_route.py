@@ -96,8 +96,8 @@ async def test_a_follower_gets_new_states_and_log_lines_live_and_log_lines_are_r
         output, state = await _next(stream), await _next(stream)
         assert (output["kind"], output["output"]) == ("job.output", {"n": 1})
         assert (state["kind"], state["job"], state["to"]) == ("job.state", w.job_a1, "done")
-        w.services.engine._say(w.job_b, "another tree: not sent")
-        w.services.engine._say(w.job_a, "first\nsecond")
+        w.services.engine.say(w.job_b, "another tree: not sent")
+        w.services.engine.say(w.job_a, "first\nsecond")
         line = await _next(stream)
         assert (line["kind"], line["job"], line["stream"]) == ("log", w.job_a, "runner")
         assert line["text"] == "first\nsecond"
@@ -131,7 +131,7 @@ async def test_a_reader_too_slow_is_told_what_it_missed_and_goes_on(api: Api) ->
     newest = last_seq(w.db)
     async with _follow(api, f"since={newest}&kinds=log") as stream:
         for n in range(50):  # written while the route cannot send: 4 fit its queue, the rest are a gap
-            w.services.engine._say(w.job_a, f"line {n}")
+            w.services.engine.say(w.job_a, f"line {n}")
         target = last_seq(w.db)
         seen: list[int] = []
         gaps: list[tuple[int, int]] = []
@@ -142,7 +142,7 @@ async def test_a_reader_too_slow_is_told_what_it_missed_and_goes_on(api: Api) ->
                 gaps.append((event["first"], event["last"]))
             elif event["kind"] == "log":
                 seen.append(event["seq"])
-        w.services.engine._say(w.job_a, "after the gap")
+        w.services.engine.say(w.job_a, "after the gap")
         after = await _next(stream, "log")
     assert len(seen) == 4 and len(gaps) == 1
     missed = [seq for first, last in gaps for seq in range(first, last + 1)]

@@ -24,8 +24,8 @@ async def test_a_tree_follower_picks_up_a_child_created_meanwhile_and_ends_with_
         child = new_id("job")
         insert_job(db, {**{k: v for k, v in get_job(db, w.job_a1).items() if k != "stateTransitions"},
                         "id": child, "name": "late child"})
-        engine._say(child, "hello from the late child")
-        engine._say(w.job_b, "another tree")
+        engine.say(child, "hello from the late child")
+        engine.say(w.job_b, "another tree")
         for state in (JobState.RUNNABLE, JobState.RUNNING, JobState.DONE):
             transition(db, child, state)
         transition(db, w.job_a, JobState.DONE)
@@ -39,7 +39,7 @@ async def test_a_tree_follower_picks_up_a_child_created_meanwhile_and_ends_with_
 
 async def test_a_tree_whose_events_aged_out_is_read_from_its_job_logs(api: Api) -> None:
     w = api.world
-    w.services.engine._say(w.job_a_done, "logged long ago")
+    w.services.engine.say(w.job_a_done, "logged long ago")
     prune(w.db, max_count=1, max_age_ms=-1)  # every event is gone, as after the retention age
     status, records = await api.send("GET", f"/runner/logs?job={w.job_a}&follow=0", "user")
     assert status == 200

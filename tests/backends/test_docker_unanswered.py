@@ -53,6 +53,8 @@ async def gone(client: docker.DockerClient, job_id: str) -> bool:
 
 async def test_a_running_job_fails_naming_docker_and_its_container_goes_once_docker_is_back(
         backend: DockerBackend, proxy: DockerProxy, image: str, client: docker.DockerClient) -> None:
+    health: list[tuple[bool, str]] = []
+    backend.on_health = lambda answering, detail: health.append((answering, detail))
     spec = job_spec(image, "bash", "-c", "while true; do echo tick; sleep 0.2; done")
     job = asyncio.create_task(run(backend, spec))
     await until_running(backend, spec.job_id)
@@ -75,6 +77,9 @@ async def test_a_running_job_fails_naming_docker_and_its_container_goes_once_doc
     assert await gone(client, spec.job_id), "once Docker answers again the container is removed"
     result, lines = await run(backend, job_spec(image, "bash", "-c", "echo back"))
     assert result.exit_code == 0 and lines["stdout"] == ["back"]
+    # The engine is told once that Docker went away (why) and once that it is back, not at every failed call.
+    assert [answering for answering, _ in health] == [False, True]
+    assert health[0][1].startswith("the Docker engine stopped answering: ")
 
 
 async def test_a_job_started_while_docker_is_away_fails_naming_docker(

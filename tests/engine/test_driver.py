@@ -202,6 +202,8 @@ async def test_terminate_ends_the_whole_tree(make: Make) -> None:
     root = h.run()
     await h.until(lambda: bool(child), "the child to be created")
     await h.in_state(child[0], "running")
+    # Running in the store comes just before the container exists: stop it once it does.
+    await h.until(lambda: child[0] in {spec.job_id for spec in h.backend.created}, "the child's container")
     h.engine.terminate(root)
     for job_id in (root, child[0]):
         job = await h.ended(job_id)

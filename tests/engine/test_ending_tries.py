@@ -137,7 +137,7 @@ async def test_when_failing_the_tree_raises_too_the_job_still_fails(
     def broken(*args: Any, **kwargs: Any) -> None:
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(h.engine, "_finish_try", broken)
+    monkeypatch.setattr(h.engine, "finish_try", broken)
     monkeypatch.setattr(_tree, "end_tree", broken)
     h.script = lambda spec: outputs(spec, {})
     job = await h.ended(h.run())
@@ -173,7 +173,7 @@ async def test_terminate_ends_terminated_when_ending_the_try_fails(
     def broken(job_id: str, outcome: Any) -> None:
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(h.engine, "_finish_try", broken)
+    monkeypatch.setattr(h.engine, "finish_try", broken)
     h.script = lambda spec: FakeJob(**FOREVER)
     job_id = h.run()
     await h.in_state(job_id, "running")

@@ -23,6 +23,8 @@ import pytest
 from runner.backends.base import LABEL_HOME
 from runner.client.api import EngineClient
 from runner.client.engine_process import connect, start_engine, stop_engine
+from runner.client.events import EventQuery, follow_events
+from runner.spec.events import BackendDown
 from tests.backends.docker_proxy import DockerProxy
 from tests.integration.helpers import REPO, TEST_APPLETS, tree_jobs, wait_terminal
 
@@ -87,6 +89,10 @@ def outage(home: Path, client: docker.DockerClient, stop: Callable[[], None], st
     done = wait_terminal(engine, again, timeout_s=180)
     assert done["state"] == "done", done.get("failureMessage")
     assert done["output"] == {"state_seen": "running"}
+    # Subscribers of the event stream were told: Docker went away (why), then came back.
+    health = [event for event in follow_events(engine, EventQuery(kinds=("engine.backend_*",), follow=False))]
+    assert [event.kind for event in health] == ["engine.backend_down", "engine.backend_up"], health
+    assert isinstance(health[0], BackendDown) and health[0].message.startswith("the Docker engine stopped answering")
     deadline = time.monotonic() + CLEANUP_S
     while _containers(client, home):
         assert time.monotonic() < deadline, f"containers left after Docker came back: {_containers(client, home)}"
