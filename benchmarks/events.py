@@ -38,7 +38,7 @@ STEPS = ("runnable", "running", "done")
 
 
 async def _serve(home: Path, jobs: int, rate: float, seconds: float) -> None:
-    from runner.api._routes import Services
+    from runner.api.core.routing import Services
     from runner.api.routes import all_routes
     from runner.api.server import make_app
     from runner.backends.fake import FakeBackend

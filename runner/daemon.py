@@ -33,8 +33,8 @@ from aiohttp import web
 
 from runner import __version__
 from runner.api import Services
-from runner.api.identity import IdentityKeys
-from runner.api.protocol_errors import ApiRunner
+from runner.api.core.protocol_errors import ApiRunner
+from runner.api.jobs.identity import IdentityKeys
 from runner.api.routes import all_routes
 from runner.api.server import make_app
 from runner.backends.docker import DockerBackend

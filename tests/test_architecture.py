@@ -56,6 +56,7 @@ def test_each_new_contract_bites(tmp_path: Path) -> None:
         "api/_bad.py": "import runner.dev\n",
         "build/_bad.py": "from runner.store import db\n",
         "store/_bad.py": "import runner.backends.base\n",
+        "api/core/_bad.py": "import runner.api.data.files\nimport runner.api.server\n",
     }
     for name, text in bad.items():
         (tmp_path / "runner" / name).write_text(text, encoding="utf-8")
@@ -64,16 +65,26 @@ def test_each_new_contract_bites(tmp_path: Path) -> None:
     for broken in ("runner.tui._bad -> runner.engine.driver", "runner.dev._bad -> docker",
                    "runner.backends._bad -> runner.engine.scheduler", "runner.engine._bad -> runner.tui",
                    "runner.engine._bad -> textual", "runner.api._bad -> runner.dev",
-                   "runner.build._bad -> runner.store.db", "runner.store._bad -> runner.backends.base"):
+                   "runner.build._bad -> runner.store.db", "runner.store._bad -> runner.backends.base",
+                   "runner.api.core._bad -> runner.api.data.files", "runner.api.core._bad -> runner.api.server"):
         assert broken in result.stdout, result.stdout
 
 
-def _private_imports_across_packages() -> set[tuple[str, str]]:
-    """(importing file, imported module) for each import of another package's private module."""
+def _is_module(root: Path, dotted: str) -> bool:
+    """Whether a dotted name is one of our modules or packages (not a name defined in one)."""
+    path = root.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _private_imports_across_packages(root: Path = REPO_ROOT) -> set[tuple[str, str]]:
+    """(importing file, imported module) for each import of a private module from outside its package.
+
+    A `_name` module is private to the package holding it and that package's subpackages, at any depth
+    (runner.api.data may not import runner.api.core._x)."""
     found: set[tuple[str, str]] = set()
-    for path in sorted((REPO_ROOT / "runner").rglob("*.py")):
-        relative = path.relative_to(REPO_ROOT)
-        package = ".".join(relative.with_suffix("").parts[:2])
+    for path in sorted((root / "runner").rglob("*.py")):
+        relative = path.relative_to(root)
+        package = ".".join(relative.parent.parts)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
@@ -83,9 +94,12 @@ def _private_imports_across_packages() -> set[tuple[str, str]]:
                 continue
             for name in names:
                 parts = name.split(".")
-                if parts[0] == "runner" and len(parts) > 2 and parts[2].startswith("_") \
-                        and ".".join(parts[:2]) != package:
-                    found.add((str(relative), ".".join(parts[:3])))
+                for depth in range(2, len(parts) if parts[0] == "runner" else 0):
+                    owner, module = ".".join(parts[:depth]), ".".join(parts[:depth + 1])
+                    private = parts[depth].startswith("_") and not parts[depth].startswith("__")
+                    if private and _is_module(root, module) \
+                            and package != owner and not package.startswith(owner + "."):
+                        found.add((str(relative), module))
     return found
 
 
@@ -95,3 +109,14 @@ PRIVATE_IMPORTS_FOR_NOW: set[tuple[str, str]] = set()
 
 def test_no_package_imports_another_packages_private_modules() -> None:
     assert _private_imports_across_packages() == PRIVATE_IMPORTS_FOR_NOW
+
+
+def test_a_private_module_is_private_to_its_package_at_any_depth(tmp_path: Path) -> None:
+    shutil.copytree(REPO_ROOT / "runner", tmp_path / "runner", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "runner" / "api" / "core" / "_helper.py").write_text("X = 1\n", encoding="utf-8")
+    (tmp_path / "runner" / "api" / "core" / "_inside.py").write_text("from runner.api.core import _helper\n",
+                                                                      encoding="utf-8")
+    (tmp_path / "runner" / "api" / "data" / "_outside.py").write_text(
+        "from runner.api.core import _helper\nfrom runner.api.core._helper import X\n", encoding="utf-8")
+    assert _private_imports_across_packages(tmp_path) == {
+        ("runner/api/data/_outside.py", "runner.api.core._helper")}

@@ -1,21 +1,29 @@
 """The engine's HTTP API: the DNAnexus API subset jobs and clients use, plus `/runner/...` routes.
 
-    server.py          the aiohttp application: body parsing, access checks, error rendering, dispatch
-    _routes.py         the route table (`/{class}/{method}` and `/{class}-xxxx/{method}`), each with its Access
-    _access.py         Access (what a route needs), Caller (a token's levels) and the object rules
-    _limits.py         the documented limits on bodies: size, depth, names, paths, arrays, storable strings
-    protocol_errors.py ApiRunner: malformed HTTP answered in the documented error shape
-    routes.py          every table merged: what the daemon mounts
-    jobs.py            /job/new, /job-xxxx/..., /system/findExecutions
-    applets.py         /applet/new and /applet-xxxx/... (with _batch.py for validateBatch)
-    files.py           /file/new, /file-xxxx/..., signed part uploads and downloads (_signing.py)
-    containers.py      /container-xxxx/... and /project-xxxx/..., /project/new
-    records.py         /record/new and /record-xxxx/...
-    system.py          /system/resolveDataObjects, findDataObjects, describeDataObjects (_describers.py)
-    runner_routes.py   /runner/ping, build, shutdown, logs, jwks
-    identity.py        job identity tokens (JWT, RS256)
+The map, by route family (each subpackage's own docstring says more):
+
+    server.py            the aiohttp application: body parsing, access checks, error rendering, dispatch
+    routes.py            all_routes(): every family's table merged, what the daemon mounts
+    core/                what every route uses
+      routing.py         Routes (`/{class}/{method}`, `/{class}-xxxx/{method}`, raw routes), Call, Services,
+                         once_per_nonce
+      access.py          Access (what a route needs), Caller (a token's levels) and the object rules
+      limits.py          the documented limits on bodies: size, depth, names, paths, arrays, storable strings
+      checks.py          typed readers of request bodies that name the field and what was expected
+      fields.py          the `fields` / `defaultFields` selection of describe calls
+      signing.py         signed, expiring URLs for part uploads and downloads
+      protocol_errors.py ApiRunner: malformed HTTP answered in the documented error shape
+    jobs/                jobs.py (/job/new, /job-xxxx/..., /system/findExecutions), identity.py (job identity
+                         tokens, JWT RS256), job_log_socket.py (GET /job-xxxx/getLog/websocket)
+    executables/         applets.py (/applet/new, /applet-xxxx/...), batch.py (validateBatch)
+    data/                files.py, containers.py (projects and containers), records.py, system.py (the
+                         /system/ searches), with objects.py, describers.py and metadata.py they share, and
+                         data_routes.py, their tables merged
+    runner/              /runner/...: runner_routes.py (ping, jwks, build, shutdown, debugHold, shell, logs),
+                         maintenance.py (fsck), events.py (GET /runner/events), tree_stream.py (one tree's
+                         logs and states, which /runner/logs and the log websocket follow)
 """
 
-from runner.api._routes import Services
+from runner.api.core.routing import Services
 
 __all__ = ["Services"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from runner.api import applets, events, job_log_socket, jobs, maintenance, runner_routes
-from runner.api._routes import Routes
-from runner.api.data_routes import data_routes
+from runner.api.core.routing import Routes
+from runner.api.data.data_routes import data_routes
+from runner.api.executables import applets
+from runner.api.jobs import job_log_socket, jobs
+from runner.api.runner import events, maintenance, runner_routes
 
 
 def all_routes() -> Routes:

@@ -2,7 +2,7 @@
 
 Every DNAnexus route is `POST /{class}/{method}` or `POST /{class}-xxxx/{method}`; the raw routes (GET and
 PUT) are wrapped. Before any handler runs, the request's caller is checked against the Access its route
-declared (`_access`), and a JSON body against the limits of `_limits`. A handler raises an ApiError for
+declared (`core.access`), and a JSON body against the limits of `core.limits`. A handler raises an ApiError for
 anything the caller got wrong; the store's not-found errors become ResourceNotFound; aiohttp's own answers
 (404, 405, 413, ...) get the same `{"error": {type, message, details}}` body; any other exception is a 500
 InternalError (which dxpy retries), logged with its traceback.
@@ -17,10 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from runner.api._access import Access, Caller, caller_of, require_access, require_job
-from runner.api._limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, check_body
-from runner.api._routes import SERVICES, Call, RawHandler, RawRoute, Routes, Services
-from runner.api._signing import check_signed
+from runner.api.core.access import Access, Caller, caller_of, require_access, require_job
+from runner.api.core.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, check_body
+from runner.api.core.routing import SERVICES, Call, RawHandler, RawRoute, Routes, Services
+from runner.api.core.signing import check_signed
 from runner.errors import (
     ApiError,
     InvalidInput,
@@ -63,7 +63,7 @@ def authenticate(services: Services, request: web.Request) -> Caller:
 
 
 async def read_body(request: web.Request) -> dict[str, Any]:
-    """The JSON object of a request (`{}` for an empty body), within the limits of `_limits`."""
+    """The JSON object of a request (`{}` for an empty body), within the limits of `core.limits`."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:

@@ -14,8 +14,8 @@ from typing import Any
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
 
-from runner.api._routes import Services
-from runner.api.data_routes import data_routes
+from runner.api.core.routing import Services
+from runner.api.data.data_routes import data_routes
 from runner.api.server import make_app
 from runner.spec.ids import new_id
 from runner.store.db import Database

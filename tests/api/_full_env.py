@@ -27,8 +27,8 @@ import pytest_asyncio
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
-from runner.api._routes import Services
-from runner.api.identity import KEY_FILE, IdentityKeys
+from runner.api.core.routing import Services
+from runner.api.jobs.identity import KEY_FILE, IdentityKeys
 from runner.api.routes import all_routes
 from runner.api.server import make_app
 from runner.backends.fake import FakeBackend

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from runner.api._access import Access
-from runner.api._routes import Routes
+from runner.api.core.access import Access
+from runner.api.core.routing import Routes
 from runner.api.routes import all_routes
 from tests.api._full_env import CALLERS, Api, World
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from runner.api import events as events_route
+from runner.api.runner import events as events_route
 from runner.spec.job_states import JobState
 from runner.store.events import first_seq, last_seq, prune
 from runner.store.jobs import transition

@@ -13,7 +13,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from runner.api.identity import IdentityKeys, identity_token
+from runner.api.jobs.identity import IdentityKeys, identity_token
 from runner.errors import EnvironmentProblem, InvalidInput
 
 NOW = 1_800_000_000.7

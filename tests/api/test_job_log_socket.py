@@ -16,8 +16,8 @@ import pytest_asyncio
 from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from runner.api import job_log_socket, jobs
-from runner.api._routes import Services
+from runner.api.core.routing import Services
+from runner.api.jobs import job_log_socket, jobs
 from runner.api.server import make_app
 from runner.engine.events import EventFeed, record_log_entry
 from runner.engine.logs import JobLog, LogHub

@@ -1,4 +1,4 @@
-"""The API's limits (runner.api._limits) and error bodies: every refusal is a 4xx naming the field, in the
+"""The API's limits (runner.api.core.limits) and error bodies: every refusal is a 4xx naming the field, in the
 documented `{"error": {type, message, details}}` shape, aiohttp's own answers included; never a 500."""
 
 from __future__ import annotations
@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from runner.api._limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, MAX_LIST_ITEMS, MAX_NAME_CHARS, MAX_PATH_CHARS
+from runner.api.core.limits import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_LIST_ITEMS,
+    MAX_NAME_CHARS,
+    MAX_PATH_CHARS,
+)
 from tests.api._full_env import Api
 
 pytestmark = pytest.mark.asyncio

@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
-from runner.api.protocol_errors import ApiRunner
+from runner.api.core.protocol_errors import ApiRunner
 from tests.api._full_env import build_world, make_world_app
 
 pytestmark = pytest.mark.asyncio

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from runner import launcher
-from runner.api.jobs import public_view
+from runner.api.jobs.jobs import public_view
 from runner.backends.base import ContainerSpec
 from runner.backends.fake import FakeBackend, FakeJob
 from runner.engine._container import Reachability

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from runner.api.jobs import public_view
+from runner.api.jobs.jobs import public_view
 from runner.backends.base import ContainerSpec, ContainerState
 from runner.backends.fake import FakeBackend, FakeJob
 from runner.engine._container import Reachability, container_spec

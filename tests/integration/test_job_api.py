@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from runner.api.identity import IdentityKeys
+from runner.api.jobs.identity import IdentityKeys
 from runner.client.api import EngineClient
 from runner.errors import InvalidAuthentication, InvalidInput, ResourceNotFound
 from tests.integration.helpers import (

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._describers import describe_object
-from runner.api._fields import select, wanted_fields
-from runner.api._objects import LOCAL_USER, container_arg, folder_arg, id_list
-from runner.api._routes import Access, Call, Routes
+from runner.api.core import checks as check
+from runner.api.core.fields import select, wanted_fields
+from runner.api.core.routing import Access, Call, Routes
+from runner.api.data.describers import describe_object
+from runner.api.data.objects import LOCAL_USER, container_arg, folder_arg, id_list
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
 from runner.spec.ids import CONTAINER_CLASSES
 from runner.store.files import file_blobs, release_blobs

@@ -10,13 +10,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._access import require_references
-from runner.api._describers import register
-from runner.api._fields import select, wanted_fields
-from runner.api._objects import container_arg, folder_arg, readable_object
-from runner.api._routes import Access, Call, Routes, once_per_nonce
-from runner.api.jobs import check_dependencies
+from runner.api.core import checks as check
+from runner.api.core.access import require_references
+from runner.api.core.fields import select, wanted_fields
+from runner.api.core.routing import Access, Call, Routes, once_per_nonce
+from runner.api.data.describers import register
+from runner.api.data.objects import container_arg, folder_arg, readable_object
+from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
@@ -291,7 +291,7 @@ async def run(call: Call) -> dict[str, Any]:
 @routes.on("applet", "validateBatch", Access.ANY)
 async def validate_batch(call: Call) -> dict[str, Any]:
     """/applet-xxxx/validateBatch: expand batch and common inputs into one input per run, checking each."""
-    from runner.api._batch import expand_batch
+    from runner.api.executables.batch import expand_batch
 
     applet = _applet(call)
     spec = stored_io_spec(applet, "inputSpec")

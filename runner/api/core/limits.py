@@ -6,7 +6,7 @@
 |                  |         | `files.MAX_PART_BYTES` (5 GiB)                                                      |
 | MAX_JSON_DEPTH   | 64      | nesting of arrays and objects, anywhere in a body                                   |
 | MAX_NAME_CHARS   | 1024    | `name`, `function`, each item of `tags` and `types` (property names: 100 bytes and  |
-|                  |         | values 700 bytes, as documented, in `_checks`)                                      |
+|                  |         | values 700 bytes, as documented, in `checks`)                                       |
 | MAX_PATH_CHARS   | 4096    | `folder`, `destination`, each item of `folders`, `scope.folder`                     |
 | MAX_LIST_ITEMS   | 10000   | the arrays `tags`, `types`, `objects`, `folders`, `dependsOn`, `allowSSH`, `id`     |
 | strings          | UTF-8   | no lone UTF-16 surrogate (JSON `"\\ud800"`) in any key or value: neither UTF-8 nor |

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from aiohttp import web
 
-from runner.api._routes import SERVICES, Access, Routes
+from runner.api.core.routing import SERVICES, Access, Routes
 from runner.engine.events import EventFeed
 from runner.errors import InvalidInput
 from runner.spec.events import Event, Gap, Heartbeat, kind_matcher

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from runner.api._routes import Services
+from runner.api.core.routing import Services
 from runner.errors import InvalidAuthentication
 
 SECRET_KEY = "url_secret"

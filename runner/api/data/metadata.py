@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._objects import details_arg, readable_object, writable_object
-from runner.api._routes import Access, Call, Routes
+from runner.api.core import checks as check
+from runner.api.core.routing import Access, Call, Routes
+from runner.api.data.objects import details_arg, readable_object, writable_object
 from runner.errors import InvalidInput, InvalidState
 from runner.store.objects import update_object
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.api import containers, files, records, system
-from runner.api._routes import Routes
+from runner.api.core.routing import Routes
+from runner.api.data import containers, files, records, system
 
 data_routes = Routes().merge(files.routes, containers.routes, records.routes, system.routes)

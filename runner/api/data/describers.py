@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runner.api._routes import Call
+from runner.api.core.routing import Call
 
 Describer = Callable[[Call, dict[str, Any], Mapping[str, Any]], dict[str, Any]]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._describers import register
-from runner.api._fields import select
-from runner.api._metadata import add_metadata_routes
-from runner.api._objects import (
+from runner.api.core import checks as check
+from runner.api.core.fields import select
+from runner.api.core.routing import Access, Call, Routes, once_per_nonce
+from runner.api.data.describers import register
+from runner.api.data.metadata import add_metadata_routes
+from runner.api.data.objects import (
     ASKED_FIELDS,
     BASE_FIELDS,
     base_view,
@@ -18,7 +19,6 @@ from runner.api._objects import (
     readable_object,
     writable_object,
 )
-from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.errors import InvalidState
 from runner.store.objects import update_object
 

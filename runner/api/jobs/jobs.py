@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._access import require_references
-from runner.api._fields import select, wanted_fields
-from runner.api._routes import Access, Call, Routes, once_per_nonce
-from runner.api.identity import IdentityKeys, identity_token
+from runner.api.core import checks as check
+from runner.api.core.access import require_references
+from runner.api.core.fields import select, wanted_fields
+from runner.api.core.routing import Access, Call, Routes, once_per_nonce
+from runner.api.jobs.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
 from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState

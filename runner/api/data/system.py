@@ -12,10 +12,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._describers import describe_object
-from runner.api._objects import folder_arg, links_in, readable_object
-from runner.api._routes import Access, Call, Routes
+from runner.api.core import checks as check
+from runner.api.core.routing import Access, Call, Routes
+from runner.api.data.describers import describe_object
+from runner.api.data.objects import folder_arg, links_in, readable_object
 from runner.errors import InvalidInput, PermissionDenied, ResourceNotFound
 from runner.spec.ids import is_id
 from runner.store.objects import find_objects, object_containers

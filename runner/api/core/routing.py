@@ -3,7 +3,7 @@
 Handlers are `async def handler(call: Call) -> dict` registered on a `Routes` table with
 `@routes.static("file", "new", Access.ANY)` (for `/file/new`) or `@routes.on("file", "describe", Access.ANY)`
 (for `/file-xxxx/describe`, with `call.object_id` set). Every registration names the route's `Access`
-(a required argument): the server checks it before the handler runs (see `_access`). Handlers raise
+(a required argument): the server checks it before the handler runs (see `access`). Handlers raise
 `runner.errors.ApiError` subclasses for anything the caller did wrong; the server renders them.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from runner.api._access import Access, Caller
+from runner.api.core.access import Access, Caller
 from runner.store.nonces import check_nonce, record_nonce
 
 if TYPE_CHECKING:

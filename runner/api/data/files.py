@@ -16,11 +16,13 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from runner.api import _checks as check
-from runner.api._describers import register
-from runner.api._fields import select
-from runner.api._metadata import add_metadata_routes
-from runner.api._objects import (
+from runner.api.core import checks as check
+from runner.api.core.fields import select
+from runner.api.core.routing import SERVICES, Access, Call, Routes, once_per_nonce
+from runner.api.core.signing import signed_url
+from runner.api.data.describers import register
+from runner.api.data.metadata import add_metadata_routes
+from runner.api.data.objects import (
     ASKED_FIELDS,
     BASE_FIELDS,
     base_view,
@@ -29,8 +31,6 @@ from runner.api._objects import (
     readable_object,
     writable_object,
 )
-from runner.api._routes import SERVICES, Access, Call, Routes, once_per_nonce
-from runner.api._signing import signed_url
 from runner.api.server import SIGNED_QUERY, json_response
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
 from runner.store.db import now_ms

@@ -16,9 +16,9 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from runner.api._access import caller_of, require_job
-from runner.api._routes import SERVICES, Access, Routes, Services
-from runner.api._tree_stream import TreeEvent, TreeStream
+from runner.api.core.access import caller_of, require_job
+from runner.api.core.routing import SERVICES, Access, Routes, Services
+from runner.api.runner.tree_stream import TreeEvent, TreeStream
 from runner.errors import ApiError, InvalidAuthentication, InvalidInput, ResourceNotFound
 from runner.spec.events import LogLines
 from runner.store.jobs import JobNotFound

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._routes import Access, Call, Routes
+from runner.api.core import checks as check
+from runner.api.core.routing import Access, Call, Routes
 from runner.config import current_settings
 from runner.errors import InvalidInput
 from runner.store.fsck import run_fsck

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from runner.api import _checks as check
-from runner.api._fields import wanted_fields
-from runner.api._routes import Call
+from runner.api.core import checks as check
+from runner.api.core.fields import wanted_fields
+from runner.api.core.routing import Call
 from runner.errors import InvalidInput, PermissionDenied, ResourceNotFound
 from runner.spec.ids import is_id, new_id
 from runner.spec.links import data_link_id

@@ -12,11 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from runner import __version__
-from runner.api._access import require_job
-from runner.api._objects import container_arg
-from runner.api._routes import SERVICES, Access, Call, Routes, Services
-from runner.api._tree_stream import TreeStream
-from runner.api.applets import build_folder
+from runner.api.core.access import require_job
+from runner.api.core.routing import SERVICES, Access, Call, Routes, Services
+from runner.api.data.objects import container_arg
+from runner.api.executables.applets import build_folder
+from runner.api.runner.tree_stream import TreeStream
 from runner.api.server import CALLER, json_response
 from runner.backends.base import BackendError
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
@@ -123,7 +123,7 @@ async def logs(request: web.Request) -> web.StreamResponse:
     """NDJSON records of a job's (and its descendants') log lines and states; `follow=1` until they end.
 
     Only for a job the caller may act on (as /job-xxxx/describe). A filter of the event stream
-    (`_tree_stream`).
+    (`tree_stream`).
     """
     services = request.app[SERVICES]
     top = request.query.get("job", "")
