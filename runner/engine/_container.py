@@ -13,6 +13,7 @@ from runner.backends.base import ContainerSpec, Mount
 from runner.engine.job_files import JOB_INPUT, work_folder
 from runner.home_files import API_SOCKET_NAME
 from runner.spec.run_options import debug_reasons
+from runner.store.job_record import record_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +38,7 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
     Only `job_dir`'s work/ is writable in the container; the input file is mounted on its own, read-only.
     """
     info = applet["_runner"]
-    resources = job["_resources"]
+    resources = record_of(job).resources
     networked = bool(job.get("networkAccess")) and reach.network is not None and reach.gateway is not None
     env = {
         "DX_JOB_ID": job["id"],
@@ -70,12 +71,12 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
         command=tuple(launcher.container_command()),
         env=env,
         mounts=tuple(mounts),
-        cpus=float(resources["cores"]),
-        memory_bytes=int(resources["memoryBytes"]),
-        gpus=min(int(resources["gpus"]), gpus_available),
+        cpus=resources.cores,
+        memory_bytes=resources.memory_bytes,
+        gpus=min(resources.gpus, gpus_available),
         network_mode=reach.network if networked and reach.network else "none",
         labels={"runner.function": job["function"], "runner.try": str(job.get("try", 0))},
-        disk_bytes=int(resources["diskBytes"]) or None,
+        disk_bytes=resources.disk_bytes or None,
     )
 
 

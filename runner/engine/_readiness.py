@@ -18,6 +18,7 @@ from runner.spec.io_spec import IOParam, value_matches_class
 from runner.spec.job_states import JobState
 from runner.spec.links import data_link_id, job_ref
 from runner.store.db import Database
+from runner.store.job_record import record_of
 from runner.store.jobs import child_states, job_outcomes
 from runner.store.objects import ObjectNotFound, get_object
 
@@ -85,7 +86,7 @@ def _job_waits(db: Database, ids: list[str]) -> tuple[list[str], str | None]:
 
 def input_readiness(db: Database, job: Mapping[str, Any]) -> Readiness:
     """Whether `job` can become runnable, and its input with references resolved."""
-    given = job.get("_dependsOnGiven", job.get("dependsOn") or [])
+    given = job.get("dependsOn") or []
     job_ids = [d for d in given if id_class(d) in ("job", "analysis")]
     jobs_waiting, failure = _job_waits(db, job_ids)
     if failure:
@@ -105,7 +106,7 @@ def input_readiness(db: Database, job: Mapping[str, Any]) -> Readiness:
 def output_readiness(db: Database, job: Mapping[str, Any]) -> Readiness:
     """Whether `job`, back from running, can be done: children ended, output references resolved."""
     unfinished = [child for child, state in child_states(db, job["id"]).items() if not JobState(state).is_terminal]
-    raw = job.get("_rawOutput") or {}
+    raw = record_of(job).raw_output or {}
     resolution = resolve(raw, _lookup(db, raw))
     if resolution.failures:
         return Readiness(failure="; ".join(resolution.failures))

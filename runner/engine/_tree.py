@@ -15,6 +15,7 @@ from runner.engine._host import EngineHost
 from runner.engine._readiness import data_ids
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
+from runner.store.job_record import record_of
 from runner.store.jobs import find_jobs, get_job
 from runner.store.objects import clone_objects, object_containers
 
@@ -104,7 +105,7 @@ def clone_into(db: Database, ids: list[str], preferred_source: str, destination:
 
 def clone_outputs(db: Database, job: Mapping[str, Any], output: Mapping[str, Any]) -> None:
     """Clone the data objects of a master job's output into its destination (project context or parent workspace)."""
-    destination = job.get("_outputDestination") or {}
+    destination = record_of(job).output_destination or {}
     if destination:
         clone_into(db, data_ids(dict(output)), job["workspace"], destination["container"],
                    destination.get("folder", "/"))

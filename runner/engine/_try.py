@@ -17,6 +17,7 @@ from runner.engine._host import EngineHost, RunningTry
 from runner.engine._outcome import Outcome, outcome_of, seconds_text
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog
+from runner.store.job_record import record_of
 from runner.store.objects import get_object
 from runner.store.tokens import issue_job_token
 
@@ -65,4 +66,4 @@ async def watched_outcome(engine: EngineHost, job: dict[str, Any], running: Runn
         exit = dataclasses.replace(exit, stopped_by_runner=False, timed_out=True)
     timeout_text = f"{seconds_text(int(job.get('timeout') or 0) / 1000)} ({job.get('_timeoutSource')})"
     return outcome_of(exit, job_folder(engine.home, job["id"]), timeout_text=timeout_text,
-                      memory_bytes=int(job["_resources"]["memoryBytes"]), instance_type=job["instanceType"])
+                      memory_bytes=record_of(job).resources.memory_bytes, instance_type=job["instanceType"])

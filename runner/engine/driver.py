@@ -37,6 +37,7 @@ from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
+from runner.store.job_record import KEYS, record_of, stored
 from runner.store.jobs import find_jobs, get_job, transition, update_job
 from runner.store.objects import get_object
 from runner.store.tokens import revoke_job_tokens
@@ -228,8 +229,8 @@ class Engine:
                 update_job(self.db, job["id"], {"dependsOn": ready.waiting_on})
             return False
         key = reuse_key(job, ready.value)
-        job = self.transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": [], "_reuseKey": key})
-        source = find_reusable(self.db, key, job["id"]) if job.get("_reuse") else None
+        job = self.transition(job["id"], S.RUNNABLE, {"input": ready.value, "dependsOn": [], **stored(reuse_key=key)})
+        source = find_reusable(self.db, key, job["id"]) if record_of(job).reuse else None
         if source is not None:
             self._reuse(job, source)
         return True
@@ -239,10 +240,10 @@ class Engine:
         output = dict(source.get("output") or {})
         at = now_ms()
         self.transition(job["id"], S.RUNNING, {"startedRunning": at})
-        if job.get("_master"):
+        if record_of(job).master:
             _tree.clone_outputs(self.db, job, output)
         self.transition(job["id"], S.DONE, {"output": output, "outputReusedFrom": source["id"],
-                                              "stoppedRunning": at, "_reuseKey": None})
+                                              "stoppedRunning": at, **stored(reuse_key=None)})
         self.say(job["id"], f"done: reused the output of {source['id']} (same applet, entry point, input "
                               "and instance type)")
 
@@ -256,7 +257,7 @@ class Engine:
                 update_job(self.db, job["id"], {"dependsOn": ready.waiting_on})
             return False
         output = ready.value
-        if job.get("_master"):
+        if record_of(job).master:
             applet = get_object(self.db, job["applet"])
             problem = output_problem(self.db, _output_spec(applet), output)
             if problem is not None:
@@ -344,7 +345,7 @@ class Engine:
             self.say(job_id, f"failed: {reason}: {message}")
             return
         if outcome.succeeded:
-            job = update_job(self.db, job_id, {**stopped_at, "_rawOutput": outcome.output})
+            job = update_job(self.db, job_id, {**stopped_at, **stored(raw_output=outcome.output)})
             if not output_readiness(self.db, job).waiting_on:
                 self._progress_output(job)  # nothing to wait on: straight to done (or failed), as on DNAnexus
                 return
@@ -366,19 +367,21 @@ class Engine:
         self.transition(job_id, S.RESTARTABLE, {"stoppedRunning": now_ms(), "failureReason": reason,
                                                   "failureMessage": message})
         previous = get_job(self.db, job_id)
-        tries = list(job.get("_tries") or []) + [{k: v for k, v in previous.items() if k != "_tries"}]
+        earlier = dict(previous)
+        earlier.pop(KEYS["tries"], None)
+        tries = [*record_of(job).tries, earlier]
         next_try = int(job.get("try") or 0) + 1
         self.say(job_id, f"try {next_try - 1} failed ({reason}: {message}); restarting as try {next_try}")
         self.transition(job_id, S.RUNNABLE, {
             "try": next_try, "tryCreated": now_ms(), "failureCounts": counts, "failureReason": None,
-            "failureMessage": None, "startedRunning": None, "stoppedRunning": None, "_tries": tries,
-            "_transitionsBefore": len(previous["stateTransitions"]),
+            "failureMessage": None, "startedRunning": None, "stoppedRunning": None,
+            **stored(tries=tries, transitions_before=len(previous["stateTransitions"])),
         })
 
 
 def _request(job: Mapping[str, Any]) -> Resources:
-    resources = job["_resources"]
-    return Resources(float(resources["cores"]), int(resources["memoryBytes"]), int(resources["gpus"]))
+    resources = record_of(job).resources
+    return Resources(resources.cores, resources.memory_bytes, resources.gpus)
 
 
 def _output_spec(applet: Mapping[str, Any]) -> Any:

@@ -20,6 +20,7 @@ from runner.spec.instance_types import lookup, unknown_type_message
 from runner.spec.system_requirements import effective_requirements, merge_tree
 from runner.spec.timeouts import effective_timeout, merge_timeout_policies
 from runner.store.db import Database
+from runner.store.job_record import JobResources, record_of, stored
 from runner.store.jobs import insert_job
 from runner.store.objects import create_container
 
@@ -73,12 +74,11 @@ class SubjobRequest:
     timeout_policy_by_executable: Mapping[str, Any] | None = None
 
 
-def _resources(instance_type: str) -> dict[str, Any]:
+def _resources(instance_type: str) -> JobResources:
     kind = lookup(instance_type)
     if kind is None:
         raise InvalidInput(unknown_type_message(instance_type), {"field": "instanceType", "expected": "a known instance type"})
-    return {"cores": kind.cores, "memoryBytes": kind.memory_bytes, "gpus": kind.gpus,
-            "diskBytes": kind.storage_gb * 10**9}
+    return JobResources(float(kind.cores), kind.memory_bytes, kind.gpus, kind.storage_gb * 10**9)
 
 
 def _placement(applet: Mapping[str, Any], function: str, *, merged_sr: Mapping[str, Any],
@@ -95,8 +95,7 @@ def _placement(applet: Mapping[str, Any], function: str, *, merged_sr: Mapping[s
     fields: dict[str, Any] = {
         "systemRequirements": {function: requirements.as_request()},
         "instanceType": requirements.instance_type,
-        "_resources": _resources(requirements.instance_type),
-        "_timeoutSource": timeout.source,
+        **stored(resources=_resources(requirements.instance_type), timeout_source=timeout.source),
     }
     if timeout.seconds is not None:
         fields["timeout"] = int(timeout.seconds * 1000)
@@ -124,7 +123,7 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
     merged_sr = merge_tree([invoker.get("mergedSystemRequirementsByExecutable") if in_tree and invoker else None,
                             own_sr])
     merged_timeouts = merge_timeout_policies(
-        [invoker.get("_timeoutPolicyByExecutable") if in_tree and invoker else None,
+        [record_of(invoker).timeout_policy_by_executable if in_tree and invoker else None,
          request.timeout_policy_by_executable])
     workspace = create_container(db, "container", f"workspace of {job_id}")
     job = _common(job_id, applet, "main", request.name)
@@ -145,9 +144,10 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         "runSystemRequirements": request.system_requirements,
         "runSystemRequirementsByExecutable": request.system_requirements_by_executable,
         "mergedSystemRequirementsByExecutable": merged_sr,
-        "_timeoutPolicyByExecutable": merged_timeouts, "_masterRunSR": request.system_requirements,
-        "_master": True, "_outputDestination": _output_destination(request, invoker, in_tree),
-        "ignoreReuse": request.ignore_reuse or applet.get("ignoreReuse") is True, "_reuse": bool(request.reuse),
+        **stored(timeout_policy_by_executable=merged_timeouts, master_run_requirements=request.system_requirements,
+                 master=True, output_destination=_output_destination(request, invoker, in_tree),
+                 reuse=bool(request.reuse)),
+        "ignoreReuse": request.ignore_reuse or applet.get("ignoreReuse") is True,
         "debug": {"debugOn": list(request.debug_on)} if request.debug_on else {},
         "allowSSH": list(request.allow_ssh), "costLimit": request.cost_limit,
     })
@@ -171,7 +171,8 @@ def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, 
     job_id = new_id("job")
     merged_sr = merge_tree([parent.get("mergedSystemRequirementsByExecutable"),
                             request.system_requirements_by_executable])
-    merged_timeouts = merge_timeout_policies([parent.get("_timeoutPolicyByExecutable"),
+    inherited = record_of(parent)
+    merged_timeouts = merge_timeout_policies([inherited.timeout_policy_by_executable,
                                               request.timeout_policy_by_executable])
     job = _common(job_id, applet, request.function, request.name or f"{parent['name']}:{request.function}")
     job.update({
@@ -186,10 +187,11 @@ def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, 
         "runSystemRequirements": request.system_requirements,
         "runSystemRequirementsByExecutable": request.system_requirements_by_executable,
         "mergedSystemRequirementsByExecutable": merged_sr,
-        "_timeoutPolicyByExecutable": merged_timeouts, "_masterRunSR": parent.get("_masterRunSR"),
-        "_master": False, "ignoreReuse": bool(parent.get("ignoreReuse")), "_reuse": bool(parent.get("_reuse")),
+        **stored(timeout_policy_by_executable=merged_timeouts,
+                 master_run_requirements=inherited.master_run_requirements, master=False, reuse=inherited.reuse),
+        "ignoreReuse": bool(parent.get("ignoreReuse")),
         "debug": dict(parent.get("debug") or {}),
     })
-    job.update(_placement(applet, request.function, merged_sr=merged_sr, master_run_sr=parent.get("_masterRunSR"),
+    job.update(_placement(applet, request.function, merged_sr=merged_sr, master_run_sr=inherited.master_run_requirements,
                           job_new_sr=request.system_requirements, merged_timeouts=merged_timeouts))
     return insert_job(db, job)

@@ -12,6 +12,7 @@ from runner.spec.events import JobCreated, JobOutput, JobStateChanged, JobUpdate
 from runner.spec.job_states import JobState, check_transition
 from runner.store.db import Database, dumps, now_ms
 from runner.store.events import record
+from runner.store.job_record import record_of
 
 # SQLite allows 32766 host parameters in a statement; stay well below.
 _IN_CHUNK = 500
@@ -47,7 +48,7 @@ def insert_job(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
             seq=0, time=created, job=job["id"], root=job["rootExecution"], parent=job.get("parentJob"),
             name=str(job.get("name") or ""), executable=str(job.get("applet") or ""),
             function=str(job.get("function") or "main"), instance_type=str(job.get("instanceType") or ""),
-            resources=dict(job.get("_resources") or {}), rank=int(job.get("rank") or 0), created=created))
+            resources=record_of(job).resources.document(), rank=int(job.get("rank") or 0), created=created))
     return get_job(db, job["id"])
 
 

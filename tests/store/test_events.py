@@ -46,7 +46,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 def _job(job_id: str, root: str, parent: str | None = None) -> dict[str, Any]:
     return {"id": job_id, "rootExecution": root, "parentJob": parent, "function": "main", "name": "hello",
-            "applet": "applet-x", "instanceType": "mem1_ssd1_v2_x2", "_resources": {"cores": 2}, "rank": 1,
+            "applet": "applet-x", "instanceType": "mem1_ssd1_v2_x2", "_resources": {"cores": 2.0, "memoryBytes": 4 << 30, "gpus": 0, "diskBytes": 50 * 10**9}, "rank": 1,
             "tags": []}
 
 
@@ -99,7 +99,7 @@ def test_creating_and_moving_a_job_records_its_events_in_order(db: Database) -> 
     assert isinstance(created, ev.JobCreated)
     assert (created.job, created.root, created.parent, created.name, created.executable, created.function,
             created.instance_type, created.resources, created.rank) == \
-        ("job-c", "job-r", "job-r", "hello", "applet-x", "main", "mem1_ssd1_v2_x2", {"cores": 2}, 1)
+        ("job-c", "job-r", "job-r", "hello", "applet-x", "main", "mem1_ssd1_v2_x2", {"cores": 2.0, "memoryBytes": 4 << 30, "gpus": 0, "diskBytes": 50 * 10**9}, 1)
     failed = stored[-1]
     assert isinstance(failed, ev.JobStateChanged)
     assert (failed.from_state, failed.to_state, failed.reason, failed.message) == \

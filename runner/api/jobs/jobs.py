@@ -17,6 +17,7 @@ from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.run_options import RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
+from runner.store.job_record import record_of
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
 from runner.store.objects import get_object, object_containers
 
@@ -50,17 +51,17 @@ def _job(call: Call, try_: int | None = None) -> dict[str, Any]:
     except JobNotFound:
         raise ResourceNotFound(f"the job {call.object_id} does not exist") from None
     if try_ is not None and try_ != job.get("try", 0):
-        tries = {t.get("try", 0): t for t in job.get("_tries") or []}
+        tries = {t.get("try", 0): t for t in record_of(job).tries}
         if try_ not in tries:
             raise ResourceNotFound(f"there is no try {try_} for {call.object_id}")
-        job = tries[try_]
+        job = dict(tries[try_])
     return job
 
 
 def public_view(job: Mapping[str, Any]) -> dict[str, Any]:
     """A stored job as describe shows it: the engine's own fields hidden, failure fields only when failing."""
     view = {k: v for k, v in job.items() if not k.startswith("_")}
-    view["stateTransitions"] = list(job.get("stateTransitions") or [])[int(job.get("_transitionsBefore") or 0):]
+    view["stateTransitions"] = list(job.get("stateTransitions") or [])[record_of(job).transitions_before:]
     view.setdefault("tryCreated", job.get("created"))
     if "totalPrice" in view:
         view.setdefault("currency", dict(CURRENCY))
