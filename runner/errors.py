@@ -2,9 +2,20 @@
 
     RunnerError                      base of everything raised on purpose
     ├── SpecError                    a dxapp.json (or other spec) is invalid; carries every Problem
+    ├── FolderRefusal                (spec.source_folder) a path in an applet folder a build does not read
+    ├── IllegalTransition            (spec.job_states) a move the job lifecycle does not allow
     ├── UsageError                   bad input on the command line (exit 3)
     ├── EnvironmentProblem           the host lacks something (Docker, debootstrap, network); says the fix
     ├── ImageBuildError              building a base, runtime or applet image failed
+    ├── StoreError                   (store.db) the database file cannot be opened or is not one of ours
+    ├── NotFound                     the store has no such thing; the API server answers ResourceNotFound
+    │   ├── ObjectNotFound           (store.objects) no such container or data object (or not in it)
+    │   └── FolderNotFound           (store.objects) no such folder
+    ├── JobNotFound                  (store.jobs) no job has that ID
+    ├── FolderConflict               (store.objects) the folder exists, is not empty, or is the root
+    ├── FileStateError               (store.files) the file's state does not allow it (closed, open)
+    ├── JobFileError                 (engine.job_files) a document a job left in work/ cannot be used
+    ├── BackendError                 (backends.base) a container could not be made, run or removed
     └── ApiError                     an API call failed; `dx_type` is the DNAnexus error type name
         ├── InvalidInput             422: the request's input is wrong (details: field, reason, expected)
         ├── InvalidType              422: an object of the wrong class was given
@@ -13,7 +24,11 @@
         ├── PermissionDenied         401: the token may not do this
         ├── InvalidAuthentication    401: no token, an unknown one, or a job's token after the job ended
         ├── InvalidJSON              400: the body is not a JSON object
-        └── ServiceUnavailable       503: the engine is shutting down (clients retry)
+        ├── ServiceUnavailable       503: the engine is shutting down (clients retry)
+        └── DiskFull                 (store._disk) 422: no space left under $RUNNER_HOME
+
+A class defined elsewhere names its module in parentheses. The launcher's own exceptions stay outside the
+tree: it runs inside job containers on the standard library alone.
 
 Third-party exceptions (docker, sqlite3, aiohttp) are converted at the edge into one of these, so
 that the command line can print one line instead of a traceback. The API server renders an ApiError
@@ -50,6 +65,10 @@ class SpecError(RunnerError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{source} is invalid ({len(self.problems)} problem(s)):\n{lines}")
+
+
+class NotFound(RunnerError):
+    """The store has nothing by that ID or path; the API server answers ResourceNotFound with the message."""
 
 
 class UsageError(RunnerError):

@@ -21,11 +21,11 @@ from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
 from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound, SpecError
-from runner.spec._checks import Checker
 from runner.spec.ids import is_id
-from runner.spec.io_spec import read_io_spec
+from runner.spec.io_spec import stored_io_spec
 from runner.spec.links import data_link_id
 from runner.spec.run_input import check_run_input
+from runner.spec.run_options import DEBUG_ON_CHOICES, RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database
 from runner.store.jobs import get_job
@@ -39,7 +39,6 @@ DESCRIBE_DEFAULTS = (
     "developerNotes", "ignoreReuse", "inputSpec", "outputSpec", "httpsApp", "treeTurnaroundTimeThreshold",
 )
 DESCRIBE_EXTRA = ("properties", "details")
-DEBUG_ON_CHOICES = ("AppError", "AppInternalError", "ExecutionError", "All")
 GET_FIELDS = ("project", "folder", "name", "types", "tags", "properties", "details", "hidden", "title", "summary",
               "description", "developerNotes", "dxapi", "inputSpec", "outputSpec", "runSpec", "access",
               "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
@@ -156,11 +155,6 @@ async def new_applet(call: Call) -> dict[str, Any]:
     return await once_per_nonce(call, create)
 
 
-def _input_spec(applet: Mapping[str, Any]) -> Any:
-    raw = applet.get("inputSpec")
-    return read_io_spec(raw, "inputSpec", Checker(), is_input=True) if raw is not None else None
-
-
 def _types_of(db: Database) -> Any:
     def types_of(object_id: str) -> list[str] | None:
         try:
@@ -198,7 +192,7 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
     project = project or (invoker["project"] if invoker else None)
     assert project is not None
     require_references(call.db, call.caller, given, "input")
-    original = check_run_input(_input_spec(applet), given, _types_of(call.db))
+    original = check_run_input(stored_io_spec(applet, "inputSpec"), given, _types_of(call.db))
     for value in original.values():
         _check_closed(call.db, value)
     timeouts = body.get("timeoutPolicyByExecutable")
@@ -212,8 +206,8 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         if problems:
             raise InvalidInput(str(problems[0]))
     rank = body.get("rank", 0)
-    if isinstance(rank, bool) or not isinstance(rank, int) or not -1024 <= rank <= 1023:
-        raise InvalidInput("Expected key 'rank' of input to be an integer in range [-1024, 1023]")
+    if isinstance(rank, bool) or not isinstance(rank, int) or not rank_in_range(rank):
+        raise InvalidInput(f"Expected key 'rank' of input to be an integer in range {RANK_RANGE}")
     depends = check.depends_on(body)
     check_dependencies(call, depends)
     reuse = body.get("reuse")
@@ -285,7 +279,7 @@ async def validate_batch(call: Call) -> dict[str, Any]:
     from runner.api._batch import expand_batch
 
     applet = _applet(call)
-    spec = _input_spec(applet)
+    spec = stored_io_spec(applet, "inputSpec")
     if spec is None:
         raise InvalidInput("`inputSpec` must be specified for the applet")
     return {"expandedBatch": expand_batch(spec, call.body)}

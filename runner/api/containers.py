@@ -13,6 +13,7 @@ from runner.api._fields import select, wanted_fields
 from runner.api._objects import LOCAL_USER, container_arg, folder_arg, id_list
 from runner.api._routes import Access, Call, Routes
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
+from runner.spec.ids import CONTAINER_CLASSES
 from runner.store.files import file_blobs, release_blobs
 from runner.store.objects import (
     FolderConflict,
@@ -32,7 +33,7 @@ from runner.store.objects import (
 
 routes = Routes()
 
-CLASSES = ("project", "container")
+CLASSES = CONTAINER_CLASSES
 DESCRIBE_DEFAULTS = ("id", "class", "name", "summary", "description", "tags", "properties", "region", "billTo",
                      "level", "created", "modified", "dataUsage", "protected", "restricted", "downloadRestricted")
 DESCRIBE_ASKED = ("folders", "fileUploadParameters")

@@ -41,23 +41,27 @@ from runner.backends.docker import DockerBackend
 from runner.backends.docker_host import connect
 from runner.backends.gpus import host_capacity, host_gpus
 from runner.backends.networks import ensure_job_network, network_gateway
-from runner.engine._container import API_SOCKET_NAME, Reachability
-from runner.engine._resume import Restart, live_jobs
+from runner.engine import Reachability, Restart, live_jobs
 from runner.engine.driver import Engine
 from runner.engine.scheduler import Resources
 from runner.errors import RunnerError
+from runner.home_files import (
+    API_SOCKET_NAME,
+    ENGINE_ALIVE,
+    ENGINE_JSON,
+    ENGINE_LOCK,
+    ENGINE_PORT,
+    EXIT_ALREADY_RUNNING,
+)
 from runner.store.db import Database, now_ms
 from runner.store.objects import create_container
 from runner.store.tokens import user_token
 from runner.store.uploads import recover_uploads, sweep_periodically
 
 log = logging.getLogger("runner.engine")
-EXIT_ALREADY_RUNNING = 75
 JOB_NETWORK = "applet-runner-jobs"
 DEFAULT_PROJECT_NAME = "local"
 MAX_SOCKET_PATH = 107
-PORT_FILE = "engine.port"
-HEARTBEAT_FILE = "engine.alive"
 HEARTBEAT_S = 5.0
 
 
@@ -65,7 +69,7 @@ HEARTBEAT_S = 5.0
 def engine_lock(home: Path) -> Iterator[IO[str] | None]:
     """Hold `home/engine.lock`; yields None when another engine holds it."""
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(home / "engine.lock", "a+", encoding="utf-8") as handle:
+    with open(home / ENGINE_LOCK, "a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -94,9 +98,9 @@ def default_project(db: Database) -> str:
 
 
 def _write_engine_json(home: Path, document: dict[str, object]) -> None:
-    temporary = home / ".engine.json.tmp"
+    temporary = home / f".{ENGINE_JSON}.tmp"
     temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    temporary.replace(home / "engine.json")
+    temporary.replace(home / ENGINE_JSON)
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -119,7 +123,7 @@ def choose_port(home: Path, asked: int, hosts: tuple[str, ...]) -> tuple[int, in
     if asked:
         return asked, None
     try:
-        previous = int((home / PORT_FILE).read_text().strip())
+        previous = int((home / ENGINE_PORT).read_text().strip())
     except (OSError, ValueError):
         return 0, None
     if not 0 < previous < 65536:
@@ -135,13 +139,13 @@ def choose_port(home: Path, asked: int, hosts: tuple[str, ...]) -> tuple[int, in
 def last_heartbeat_ms(home: Path) -> int | None:
     """When the previous engine last touched `home/engine.alive` (ms since the epoch), if it ever did."""
     try:
-        return int((home / HEARTBEAT_FILE).stat().st_mtime * 1000)
+        return int((home / ENGINE_ALIVE).stat().st_mtime * 1000)
     except OSError:
         return None
 
 
 async def _heartbeat(home: Path) -> None:
-    path = home / HEARTBEAT_FILE
+    path = home / ENGINE_ALIVE
     while True:
         path.touch()
         await asyncio.sleep(HEARTBEAT_S)
@@ -189,14 +193,14 @@ async def serve(home: Path, port: int) -> None:
         await runner_app.setup()
         local = web.TCPSite(runner_app, "127.0.0.1", port)
         await local.start()
-        bound = local._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        bound = int(runner_app.addresses[0][1])  # the only site started yet: its port, when `port` was 0
         engine.reach = Reachability(port=bound, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
         await web.TCPSite(runner_app, gateway, bound).start()
         await web.UnixSite(runner_app, str(socket_dir / API_SOCKET_NAME)).start()
         (socket_dir / API_SOCKET_NAME).chmod(0o666)
         url = f"http://127.0.0.1:{bound}"
         services.extras["url"] = url
-        (home / PORT_FILE).write_text(f"{bound}\n", encoding="utf-8")
+        (home / ENGINE_PORT).write_text(f"{bound}\n", encoding="utf-8")
         # The containers of live jobs are the engine's to carry on with; only the others are orphans.
         live = [job["id"] for job in live_jobs(engine)]
         if live:
@@ -213,7 +217,7 @@ async def serve(home: Path, port: int) -> None:
     finally:
         sweeper.cancel()
         heartbeat.cancel()
-        (home / "engine.json").unlink(missing_ok=True)
+        (home / ENGINE_JSON).unlink(missing_ok=True)
         if engine is not None:
             await engine.close()
         if runner_app is not None:

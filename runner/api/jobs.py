@@ -12,12 +12,13 @@ from runner.api._fields import select, wanted_fields
 from runner.api._routes import Access, Call, Routes, once_per_nonce
 from runner.api.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
-from runner.errors import InvalidInput, InvalidState, PermissionDenied, ResourceNotFound
+from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
+from runner.spec.run_options import RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
-from runner.store.objects import ObjectNotFound, get_object, object_containers
+from runner.store.objects import get_object, object_containers
 
 routes = Routes()
 
@@ -69,7 +70,7 @@ def public_view(job: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("startedRunning", "stoppedRunning", *FAILURE_FIELDS):
         if view.get(key) is None:
             view.pop(key, None)
-    if job.get("state") in ("done", "failed", "terminated"):
+    if JobState(job["state"]).is_terminal:
         view["dependsOn"] = []
     return view
 
@@ -137,8 +138,8 @@ async def update(call: Call) -> dict[str, Any]:
         rank = call.body["rank"]
         if isinstance(rank, bool) or not isinstance(rank, int):
             raise InvalidInput("Expected key 'rank' of input to be an integer")
-        if not -1024 <= rank <= 1023:
-            raise InvalidInput("Expected key 'rank' of input to be in range [-1024, 1023]")
+        if not rank_in_range(rank):
+            raise InvalidInput(f"Expected key 'rank' of input to be in range {RANK_RANGE}")
         if job["rootExecution"] != job["id"]:
             raise InvalidInput("Not a root execution")
         if JobState(job["state"]).is_terminal:
@@ -209,7 +210,7 @@ def check_dependencies(call: Call, ids: list[str]) -> None:
                 get_object(call.db, item)
                 if not any(caller.may_read(c) for c in object_containers(call.db, item)):
                     raise PermissionDenied(f"dependsOn: {caller.job_id} has no VIEW access to {item}")
-        except (JobNotFound, ObjectNotFound):
+        except (NotFound, JobNotFound):
             raise ResourceNotFound(f"{item} in dependsOn does not exist") from None
 
 

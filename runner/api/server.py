@@ -25,11 +25,11 @@ from runner.errors import (
     ApiError,
     InvalidInput,
     InvalidJSON,
+    NotFound,
     ResourceNotFound,
 )
 from runner.spec.ids import id_class, is_id
 from runner.store.jobs import JobNotFound
-from runner.store.objects import FolderNotFound, ObjectNotFound
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ async def dispatch(request: web.Request) -> web.Response:
         result = await route.handler(Call(services, caller, body, request, object_id))
     except ApiError as exc:
         return error_response(exc)
-    except (JobNotFound, ObjectNotFound, FolderNotFound) as exc:
+    except (NotFound, JobNotFound) as exc:
         return error_response(ResourceNotFound(str(exc)))
     return json_response(result)
 
@@ -159,7 +159,7 @@ def guarded(route: RawRoute) -> RawHandler:
             return await route.handler(request)
         except ApiError as exc:
             return error_response(exc)
-        except (JobNotFound, ObjectNotFound, FolderNotFound) as exc:
+        except (NotFound, JobNotFound) as exc:
             return error_response(ResourceNotFound(str(exc)))
 
     return handler

@@ -94,7 +94,7 @@ def follow(api: docker.APIClient, container: str, stream: str, push: Push, skip:
             if last is None or (key is not None and key > last):
                 lines.feed(text)
     except DockerFailure:
-        # The container went away under us (removed by remove_tree), or Docker stopped answering:
+        # The container went away under us (`docker rm -f`), or Docker stopped answering:
         # what was read is delivered, and the thread ends.
         pass
     lines.close()

@@ -5,6 +5,11 @@
     │                        the final `resume()` does the same for a container a previous engine started
     ├── DockerBackend        backends/docker.py, one Docker container per job
     └── FakeBackend          backends/fake.py, scripted and in-process, for the engine's unit tests
+
+Beyond running jobs, a backend declares in `capabilities` what else it can do (a `Capability`). The methods
+have defaults here for a backend that cannot: `find_job()` finds nothing, `reap_orphans()` and
+`exec_shell_argv()` raise a BackendError naming the backend and what it cannot do; so callers ask
+`Capability.X in backend.capabilities` or just call, and never probe with getattr.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Literal, final
+from enum import Enum
+from pathlib import Path
+from typing import ClassVar, Literal, final
 
 from runner.errors import RunnerError
 
@@ -37,6 +44,14 @@ LABEL_HOME = "runner.home"
 
 class BackendError(RunnerError):
     """A container could not be created, started, watched or removed."""
+
+
+class Capability(str, Enum):
+    """What a backend can do besides running a job's container to its end."""
+
+    FIND = "find"  # find_job(): the container a previous engine left, for resume() to carry on with
+    REAP = "reap"  # reap_orphans(): remove the containers no live job owns
+    SHELL = "shell"  # exec_shell_argv(): a command line opening a shell in a running job
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,7 @@ class Backend(abc.ABC):
 
     stop_grace_s: float = STOP_GRACE_S
     log_drain_s: float = LOG_DRAIN_S
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
 
     @final
     async def run(
@@ -160,9 +176,26 @@ class Backend(abc.ABC):
                                       start=found.state == "created", already=already)
 
     async def find_job(self, job_id: str) -> Found | None:
-        """The container of `job_id` that a previous engine left, if this backend keeps containers (else None)."""
+        """The container of `job_id` that a previous engine left; None when there is none.
+
+        A backend without Capability.FIND keeps no containers across engines, so it never finds one.
+        """
         del job_id
         return None
+
+    async def reap_orphans(self, home: Path | str, live_job_ids: Collection[str]) -> list[str]:
+        """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""
+        del home, live_job_ids
+        raise self._cannot(Capability.REAP, "remove the containers a previous engine left")
+
+    def exec_shell_argv(self, job_id: str) -> list[str]:
+        """The command line that opens an interactive shell in the running container of `job_id`."""
+        del job_id
+        raise self._cannot(Capability.SHELL, "open a shell in a job's container")
+
+    def _cannot(self, capability: Capability, what: str) -> BackendError:
+        return BackendError(f"the {type(self).__name__} cannot {what} (it lacks the {capability.value!r} "
+                            "capability)")
 
     async def _supervised(
         self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event,

@@ -42,6 +42,7 @@ from runner.backends.base import (
     LABEL_TREE,
     Backend,
     BackendError,
+    Capability,
     ContainerSpec,
     ContainerState,
     Created,
@@ -54,7 +55,7 @@ from runner.backends.base import (
 # jobs run as root as on the platform) and NET_BIND_SERVICE (httpsApp jobs listen on 443).
 CAP_DROP = ("AUDIT_WRITE", "MKNOD", "NET_RAW", "SETPCAP", "SYS_CHROOT")
 SECURITY_OPT = ("no-new-privileges",)
-REMOVE_TREE_S = 10.0
+REMOVE_ALL_S = 10.0
 # A wait is asked again after this long without an answer, once Docker has shown it still answers a ping.
 WAIT_POLL_S = 60
 _STATES: Mapping[str, ContainerState] = {
@@ -112,6 +113,8 @@ def host_config_args(spec: ContainerSpec, host_cpus: int, disk_limit: bool) -> d
 
 class DockerBackend(Backend):
     """Runs each job in its own container on the Docker engine `client` talks to."""
+
+    capabilities = frozenset({Capability.FIND, Capability.REAP, Capability.SHELL})
 
     def __init__(self, client: docker.DockerClient, home: Path | str) -> None:
         self.client = client
@@ -357,21 +360,15 @@ class DockerBackend(Backend):
         ]
         if not removals:
             return
-        done, pending = await asyncio.wait(removals, timeout=REMOVE_TREE_S)
+        done, pending = await asyncio.wait(removals, timeout=REMOVE_ALL_S)
         for task in pending:
             task.cancel()
         failures = [str(task.exception()) for task in done if task.exception() is not None]
         if pending or failures:
             raise BackendError(
                 f"{len(pending) + len(failures)} container(s) of {what} were not removed within "
-                f"{REMOVE_TREE_S:.0f} s" + (f": {failures[0]}" if failures else "")
+                f"{REMOVE_ALL_S:.0f} s" + (f": {failures[0]}" if failures else "")
             )
-
-    async def remove_tree(self, home: Path | str, tree_id: str) -> list[str]:
-        """Kill and remove every container of a job tree (within 10 s); the job IDs they belonged to."""
-        containers = await self.find_containers(home, tree_id=tree_id)
-        await self._remove_all(containers, f"tree {tree_id}")
-        return sorted(c.job_id for c in containers)
 
     async def reap_orphans(self, home: Path | str, live_job_ids: Collection[str]) -> list[str]:
         """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from runner.backends.base import (
     Backend,
     BackendError,
+    Capability,
     ContainerSpec,
     ContainerState,
     Created,
@@ -60,6 +61,8 @@ class _Running:
 
 class FakeBackend(Backend):
     """An in-process Backend driven by a script of FakeJobs, keyed by job ID or chosen by a function."""
+
+    capabilities = frozenset({Capability.FIND})
 
     def __init__(
         self,

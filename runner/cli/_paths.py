@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from runner.errors import ResourceNotFound, UsageError
-from runner.spec.ids import id_class, is_id
-
-CONTAINER_CLASSES = ("project", "container")
+from runner.spec.ids import CONTAINER_CLASSES, id_class, is_id
 
 
 class Caller(Protocol):

@@ -17,10 +17,18 @@ from typing import Any
 
 from runner.errors import UsageError
 from runner.spec.ids import is_id
+from runner.spec.run_options import (
+    DEBUG_ALL,
+    DEBUG_ON_CHOICES,
+    DEBUG_REASONS,
+    RANK_MAX,
+    RANK_MIN,
+    rank_in_range,
+)
 
-DEBUG_ERRORS = ("AppError", "AppInternalError", "ExecutionError")
-DEBUG_CHOICES = (*DEBUG_ERRORS, "All")
-RANK_MIN, RANK_MAX = -1024, 1023
+# The name runner/cli/run.py imports (its import moves to runner.spec.run_options with the next change there).
+DEBUG_CHOICES = DEBUG_ON_CHOICES
+
 PROJECT_PATTERN = re.compile(r"^(?:project|container)-[0-9A-Za-z]{24}$")
 INSTANCE_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -168,9 +176,9 @@ def debug_on(values: Sequence[str]) -> list[str]:
     """The job errors to keep a worker for; `All` stands for every one of them."""
     chosen: list[str] = []
     for value in values:
-        if value not in DEBUG_CHOICES:
-            raise UsageError(f"--debug-on: {value!r} is not one of {', '.join(DEBUG_CHOICES)}")
-        chosen.extend(DEBUG_ERRORS if value == "All" else (value,))
+        if value not in DEBUG_ON_CHOICES:
+            raise UsageError(f"--debug-on: {value!r} is not one of {', '.join(DEBUG_ON_CHOICES)}")
+        chosen.extend(DEBUG_REASONS if value == DEBUG_ALL else (value,))
     return list(dict.fromkeys(chosen))
 
 
@@ -180,7 +188,7 @@ def rank(value: str) -> int:
         number = int(value)
     except ValueError:
         raise UsageError(f"--rank: expected an integer from {RANK_MIN} to {RANK_MAX}, got {value!r}") from None
-    if not RANK_MIN <= number <= RANK_MAX:
+    if not rank_in_range(number):
         raise UsageError(f"--rank: {number} is not from {RANK_MIN} to {RANK_MAX}")
     return number
 

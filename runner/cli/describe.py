@@ -11,12 +11,11 @@ import click
 
 from runner.cli import _client
 from runner.errors import UsageError
-from runner.spec.ids import id_class
+from runner.spec.ids import CONTAINER_CLASSES, id_class
 
 FIELD_WIDTH = 22
 NONE = "-"
 DATA_CLASSES = frozenset({"applet", "file", "record"})
-CONTAINER_CLASSES = frozenset({"project", "container"})
 DESCRIBABLE = frozenset({"job", *DATA_CLASSES, *CONTAINER_CLASSES})
 SIZE_UNITS = ("KB", "MB", "GB", "TB")
 TIME_UNITS_S = {"days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}

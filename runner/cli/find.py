@@ -15,9 +15,9 @@ from runner.cli import _client
 from runner.cli.describe import format_duration, format_time
 from runner.errors import ApiError, UsageError
 from runner.spec.ids import is_id
+from runner.spec.job_states import JobState
 
-JOB_STATES = ("idle", "waiting_on_input", "runnable", "running", "waiting_on_output", "done", "debug_hold",
-              "restartable", "failed", "terminating", "terminated")
+JOB_STATES = tuple(state.value for state in JobState)
 
 
 @dataclass

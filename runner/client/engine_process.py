@@ -1,12 +1,8 @@
 """The engine daemon as a process: is it running, start it, stop it, and a client connected to it.
 
-The daemon keeps its files in the state folder (`$RUNNER_HOME`): `engine.json` (pid, port, url,
-socket, started, version; written once it listens, removed when it exits cleanly), `credentials`
-(the user token, mode 0600), `engine.log` (its stdout and stderr), `engine.port` (the port it listens
-on, kept, so that a restarted engine listens where running jobs were told it is) and `engine.alive`
-(touched every few seconds while it runs). A daemon killed with SIGKILL leaves its engine.json behind,
-naming a dead pid: `engine_status` sees it is not running, and `start_engine` starts a new daemon, which
-carries on with the jobs that were running.
+The daemon keeps its files in the state folder (`$RUNNER_HOME`), as `runner.home_files` lists them. A
+daemon killed with SIGKILL leaves its engine.json behind, naming a dead pid: `engine_status` sees it is not
+running, and `start_engine` starts a new daemon, which carries on with the jobs that were running.
 """
 
 from __future__ import annotations
@@ -23,11 +19,8 @@ from typing import Any
 from runner.client.api import EngineClient
 from runner.config import runner_home
 from runner.errors import ApiError, EnvironmentProblem
+from runner.home_files import CREDENTIALS, DAEMON_MODULE, ENGINE_JSON, ENGINE_LOG, EXIT_ALREADY_RUNNING
 
-ENGINE_FILE = "engine.json"
-CREDENTIALS_FILE = "credentials"
-LOG_FILE = "engine.log"
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another engine holds this home's lock
 LOG_TAIL_LINES = 20
 POLL_S = 0.1
 KILL_GRACE_S = 10.0
@@ -46,12 +39,12 @@ class EngineStatus:
 
 def daemon_command(home: Path) -> list[str]:
     """The command that runs the engine daemon for `home` (tests replace it with a stand-in)."""
-    return [sys.executable, "-m", "runner.api.daemon", "--home", str(home)]
+    return [sys.executable, "-m", DAEMON_MODULE, "--home", str(home)]
 
 
 def read_token(home: Path) -> str:
     """The user token the daemon wrote to `home/credentials`."""
-    path = home / CREDENTIALS_FILE
+    path = home / CREDENTIALS
     try:
         token = json.loads(path.read_text()).get("auth_token")
     except (OSError, ValueError, AttributeError) as exc:
@@ -91,7 +84,7 @@ def start_engine(home: Path, timeout_s: float = 60) -> EngineStatus:
     if status.running:
         return status
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    log_path = home / LOG_FILE
+    log_path = home / ENGINE_LOG
     log_start = log_path.stat().st_size if log_path.exists() else 0
     pid = _spawn(daemon_command(home), log_path)
     deadline = time.monotonic() + timeout_s
@@ -103,7 +96,7 @@ def start_engine(home: Path, timeout_s: float = 60) -> EngineStatus:
         if not other_holds_lock:
             code = _exit_code(pid)
             # 75: another engine got this home's lock first; it is starting, so wait for it instead.
-            other_holds_lock = code == EXIT_LOCKED
+            other_holds_lock = code == EXIT_ALREADY_RUNNING
             if code is not None and not other_holds_lock:
                 raise _start_failure(home, log_start, f"the engine exited with code {code} while starting")
         time.sleep(POLL_S)
@@ -148,7 +141,7 @@ def connect(home: Path | None = None, *, start: bool = True) -> EngineClient:
 
 def _engine_info(home: Path) -> dict[str, Any]:
     try:
-        info = json.loads((home / ENGINE_FILE).read_text())
+        info = json.loads((home / ENGINE_JSON).read_text())
     except (OSError, ValueError):
         return {}
     return info if isinstance(info, dict) else {}
@@ -226,7 +219,7 @@ def _exit_code(pid: int) -> int | None:
 
 
 def _start_failure(home: Path, log_start: int, what: str) -> EnvironmentProblem:
-    log_path = home / LOG_FILE
+    log_path = home / ENGINE_LOG
     try:
         with log_path.open("rb") as log:
             log.seek(log_start)

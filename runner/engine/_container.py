@@ -11,9 +11,8 @@ from typing import Any
 from runner import launcher
 from runner.backends.base import ContainerSpec, Mount
 from runner.engine.job_files import JOB_INPUT, work_folder
-
-API_SOCKET_NAME = "engine.sock"
-DEBUG_REASONS = ("AppError", "AppInternalError", "ExecutionError")
+from runner.home_files import API_SOCKET_NAME
+from runner.spec.run_options import debug_reasons
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,4 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
 
 def debug_on(job: Mapping[str, Any]) -> tuple[str, ...]:
     """The failure reasons that hold `job` for debugging (its run's `debug.debugOn`, "All" meaning every one)."""
-    listed = (job.get("debug") or {}).get("debugOn") or []
-    if "All" in listed:
-        return DEBUG_REASONS
-    return tuple(reason for reason in DEBUG_REASONS if reason in listed)
+    return debug_reasons((job.get("debug") or {}).get("debugOn") or [])

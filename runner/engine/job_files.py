@@ -28,6 +28,7 @@ from typing import Any
 
 from runner import launcher
 from runner.engine.logs import LOG_FILE, write_file
+from runner.errors import RunnerError
 
 WORK = "work"
 JOB_INPUT = launcher.JOB_INPUT
@@ -40,7 +41,7 @@ _READ_CHUNK = 1 << 20
 _NO_LINKS = "the engine follows no link in the job folder"
 
 
-class JobFileError(Exception):
+class JobFileError(RunnerError):
     """A document a job left in work/ cannot be used; the message names the file and why."""
 
 

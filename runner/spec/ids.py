@@ -10,6 +10,8 @@ import string
 ID_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 ID_LENGTH = 24
 ID_PATTERN = re.compile(r"^(?P<klass>[a-z]+)-(?P<body>[0-9A-Za-z]{24})$")
+# The classes of containers (which hold data objects in folders): projects, and jobs' workspaces.
+CONTAINER_CLASSES = ("project", "container")
 
 
 def new_id(klass: str) -> str:

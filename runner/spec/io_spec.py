@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from runner.spec._checks import Checker, is_int, is_number, join, show, type_name
 from runner.spec.links import data_link_id, link_class
@@ -154,6 +154,12 @@ def _read_choices(raw: Mapping[str, Any], path: str, klass: str | None, checker:
     ok = [_check_value(c, item_class, join(join(path, "choices"), i), "a choice", checker)
           for i, c in enumerate(choices)]
     return tuple(choices) if all(ok) else None
+
+
+def stored_io_spec(executable: Mapping[str, Any], key: Literal["inputSpec", "outputSpec"]
+                   ) -> tuple[IOParam, ...] | None:
+    """The inputSpec or outputSpec of a stored executable (checked when it was built), read again."""
+    return read_io_spec(executable.get(key), key, Checker(), is_input=key == "inputSpec")
 
 
 def read_io_spec(raw: Any, path: str, checker: Checker, *, is_input: bool) -> tuple[IOParam, ...] | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from runner.errors import RunnerError
@@ -49,14 +48,6 @@ TRANSITIONS: dict[JobState, frozenset[JobState]] = {
 
 class IllegalTransition(RunnerError):
     """A job was asked to move between two states the lifecycle does not connect."""
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """One recorded state change: `{"newState", "setAt"}` in describe's stateTransitions."""
-
-    new_state: JobState
-    set_at: int
 
 
 def check_transition(job_id: str, current: JobState, new: JobState) -> None:

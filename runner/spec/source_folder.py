@@ -19,6 +19,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
+from runner.errors import RunnerError
 from runner.spec._checks import Checker
 
 MiB = 1 << 20
@@ -44,7 +45,7 @@ MAX_LISTED = 20
 BUNDLED_TREES = ("src", "resources")
 
 
-class FolderRefusal(Exception):
+class FolderRefusal(RunnerError):
     """A path in the applet folder that a build does not read; the message says why."""
 
 

@@ -14,11 +14,10 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from runner.errors import RunnerError
-from runner.spec.ids import new_id
+from runner.errors import NotFound, RunnerError
+from runner.spec.ids import CONTAINER_CLASSES, new_id
 from runner.store.db import Database, dumps, now_ms
 
-CONTAINER_CLASSES = ("project", "container")
 # Metadata kept per container: a clone starts with a copy, then each copy changes on its own.
 MEMBERSHIP_FIELDS = ("tags", "properties", "hidden")
 RESERVED = ("id", "class", "project", "folder", "name", "state", "created", "modified")
@@ -26,11 +25,11 @@ VIEW_SQL = ("SELECT o.id, o.class, o.state, o.created, o.modified, o.doc, m.cont
             "m.doc AS mdoc FROM memberships m JOIN objects o ON o.id = m.object")
 
 
-class ObjectNotFound(RunnerError):
+class ObjectNotFound(NotFound):
     """No container or data object has that ID (or the object is not in the container named)."""
 
 
-class FolderNotFound(RunnerError):
+class FolderNotFound(NotFound):
     """A folder does not exist and `parents` was not asked for."""
 
 
@@ -214,11 +213,6 @@ def update_object(db: Database, object_id: str, *, state: str | None = None, nam
         for container_id in containers:
             _write_membership(conn, object_id, container_id, name=name, folder=folder, changes=own)
     return get_object(db, object_id, project_hint=project)
-
-
-def rename_object(db: Database, object_id: str, container_id: str, name: str) -> dict[str, Any]:
-    """Rename the object in one container."""
-    return update_object(db, object_id, name=name, project=container_id)
 
 
 def find_objects(db: Database, *, container: str | None = None, folder: str | None = None,

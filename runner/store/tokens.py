@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from runner.home_files import CREDENTIALS
 from runner.store.db import Database, now_ms
 
 TokenKind = Literal["user", "job"]
 
-CREDENTIALS_FILE = "credentials"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ def _write_private(path: Path, text: str) -> None:
 
 def user_token(db: Database, home: Path) -> str:
     """The user token in `home/credentials`, issued and written (mode 0600) when missing or unknown."""
-    path = home / CREDENTIALS_FILE
+    path = home / CREDENTIALS
     token = _read_credentials(path)
     if token is not None:
         info = lookup_token(db, token)

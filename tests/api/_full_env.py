@@ -32,7 +32,7 @@ from runner.api.identity import KEY_FILE, IdentityKeys
 from runner.api.routes import all_routes
 from runner.api.server import make_app
 from runner.backends.fake import FakeBackend
-from runner.engine._container import Reachability
+from runner.engine import Reachability
 from runner.engine.driver import Engine
 from runner.engine.scheduler import Resources
 from runner.spec.ids import new_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from runner.api.daemon import MAX_SOCKET_PATH, api_socket_dir
-from runner.engine._container import API_SOCKET_NAME
+from runner.home_files import API_SOCKET_NAME
 
 
 def test_a_short_home_keeps_the_socket_inside_it(tmp_path: Path) -> None:

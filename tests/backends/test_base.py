@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from runner.backends.base import BackendError, ContainerExit, ContainerSpec
+from runner.backends.base import BackendError, Capability, ContainerExit, ContainerSpec
+from runner.backends.docker import DockerBackend
 from runner.backends.fake import EXIT_KILLED, EXIT_TERMINATED, FakeBackend, FakeJob
 
 pytestmark = pytest.mark.asyncio
@@ -95,3 +96,16 @@ async def test_finish_ends_a_long_job_with_the_given_code() -> None:
     backend.finish("job-2", exit_code=5)
     result, _ = await task
     assert result.exit_code == 5 and not result.stopped_by_runner
+
+
+async def test_what_a_backend_cannot_do_is_declared_and_refused_by_name() -> None:
+    backend = FakeBackend()
+    assert backend.capabilities == {Capability.FIND}
+    with pytest.raises(BackendError, match=r"the FakeBackend cannot open a shell .* 'shell' capability"):
+        backend.exec_shell_argv("job-1")
+    with pytest.raises(BackendError, match=r"the FakeBackend cannot remove the containers .* 'reap'"):
+        await backend.reap_orphans("/home", ["job-1"])
+
+
+async def test_the_docker_backend_declares_every_capability() -> None:
+    assert DockerBackend.capabilities == set(Capability)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 
-from runner.backends.base import LABEL_HOME, ContainerExit, Found
+from runner.backends.base import ContainerExit, Found
 from runner.backends.docker import DockerBackend
-from runner.build.images import DEFAULT_RELEASE, prepare_images
-from runner.config import ensure_runner_home
 from tests.backends.test_docker_backend import job_spec
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
@@ -20,19 +16,6 @@ pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
 TALKER = ("for n in 1 2 3 4 5; do echo out-$n; echo err-$n >&2; done; "
           "while [ ! -e /tmp/go ]; do sleep 0.1; done; "
           "for n in 6 7 8 9 10; do echo out-$n; echo err-$n >&2; done; exit 3")
-
-
-@pytest.fixture(scope="module")
-def image(client: docker.DockerClient) -> str:
-    return prepare_images(client, DEFAULT_RELEASE, ensure_runner_home(), progress=lambda message: None).runtime_tag
-
-
-@pytest.fixture
-def backend(client: docker.DockerClient, tmp_path: Path) -> Iterator[DockerBackend]:
-    backend = DockerBackend(client, tmp_path / "home")
-    yield backend
-    for row in client.api.containers(all=True, filters={"label": [f"{LABEL_HOME}={backend.home}"]}):
-        client.api.remove_container(row["Id"], force=True)
 
 
 async def left_by_a_dead_engine(backend: DockerBackend, image: str, start: bool = True) -> str:

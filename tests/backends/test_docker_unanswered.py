@@ -19,18 +19,11 @@ from runner.backends import docker as docker_backend
 from runner.backends._outage import RETRY_REMOVAL_S
 from runner.backends.base import LABEL_HOME, BackendError
 from runner.backends.docker import DockerBackend
-from runner.build.images import DEFAULT_RELEASE, prepare_images
-from runner.config import ensure_runner_home
 from tests.backends.docker_proxy import DockerProxy
 from tests.backends.test_docker_backend import job_spec, run, until_running
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
 GIVE_UP_S = 60
-
-
-@pytest.fixture(scope="module")
-def image(client: docker.DockerClient) -> str:
-    return prepare_images(client, DEFAULT_RELEASE, ensure_runner_home(), progress=lambda message: None).runtime_tag
 
 
 @pytest.fixture

@@ -18,8 +18,6 @@ import pytest
 from runner.backends.base import LABEL_HOME, ContainerSpec
 from runner.backends.docker import DockerBackend
 from runner.backends.networks import ensure_job_network, network_gateway, remove_job_network
-from runner.build.images import DEFAULT_RELEASE, prepare_images
-from runner.config import ensure_runner_home
 from runner.errors import RunnerError
 from runner.spec.ids import new_id
 
@@ -39,11 +37,6 @@ threads = [threading.Thread(target=attempt, args=arg.split(":")) for arg in sys.
 [t.join() for t in threads]
 print(json.dumps(results))
 """
-
-
-@pytest.fixture(scope="module")
-def image(client: docker.DockerClient) -> str:
-    return prepare_images(client, DEFAULT_RELEASE, ensure_runner_home(), progress=lambda message: None).runtime_tag
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from aiohttp import web
 from runner.client import engine_process
 from runner.client.engine_process import EngineStatus, connect, engine_status, start_engine, stop_engine
 from runner.errors import EnvironmentProblem
+from runner.home_files import EXIT_ALREADY_RUNNING
 from tests.client import fake_daemon
 from tests.client._server import CannedServer
 
@@ -128,8 +129,9 @@ def test_stop_signals_an_engine_that_ignores_shutdown(home: Path, fake_engine: l
     assert engine_status(home).running is False
 
 
-def test_exit_75_waits_for_the_engine_holding_the_lock(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    locked = [sys.executable, "-c", "raise SystemExit(75)"]
+def test_exit_already_running_waits_for_the_engine_holding_the_lock(home: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    locked = [sys.executable, "-c", f"raise SystemExit({EXIT_ALREADY_RUNNING})"]
     monkeypatch.setattr(engine_process, "daemon_command", lambda h: locked)
     with subprocess.Popen([sys.executable, str(FAKE_DAEMON), "--home", str(home), "--delay", "1"]) as other:
         try:

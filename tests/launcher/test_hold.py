@@ -64,10 +64,17 @@ def test_a_refused_hold_is_not_held(engine_stub: dict[str, Any], capfd: pytest.C
     assert "refused" in capfd.readouterr().err
 
 
-def test_an_unlisted_failure_returns_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_DEBUG_ON, "AppInternalError")
+def test_an_unlisted_failure_is_not_announced(engine_stub: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
+    engine_stub["status"] = 422  # were it held by mistake, the refusal ends the hold instead of a hang
+    for name, value in {**engine_stub["env"], ENV_DEBUG_ON: "AppInternalError"}.items():
+        monkeypatch.setenv(name, value)
     hold_if_listed({"error": {"type": "AppError", "message": "m"}})
     hold_if_listed(None)
+    assert "path" not in engine_stub
+    hold_if_listed({"error": {"type": "Weird", "message": "m"}})  # AppInternalError: listed, so announced
+    assert engine_stub["path"] == "/runner/debugHold"
+    assert "refused" in capfd.readouterr().err
 
 
 def test_the_wait_ends_at_sigterm() -> None:

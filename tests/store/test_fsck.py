@@ -6,7 +6,6 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,18 +18,6 @@ from runner.store.jobs import insert_job
 from runner.store.objects import ObjectNotFound, create_container, create_object, get_object
 
 TTL = 24.0
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def db(home: Path) -> Iterator[Database]:
-    database = Database(home / "runner.db")
-    yield database
-    database.close()
 
 
 @pytest.fixture

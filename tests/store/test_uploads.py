@@ -7,7 +7,6 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,18 +25,6 @@ from runner.store.uploads import (
     sweep_periodically,
     sweep_uploads,
 )
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-@pytest.fixture
-def db(home: Path) -> Iterator[Database]:
-    database = Database(home / "runner.db")
-    yield database
-    database.close()
 
 
 def _part(db: Database, home: Path, file_id: str, index: int, data: bytes) -> Path:
