@@ -189,9 +189,9 @@ class JobsModel:
         job.timeout_ms = timeout_ms
         return True
 
-    def tree_order(self) -> Iterator[tuple[int, JobView]]:
-        """Every job with its depth: each root (newest first) followed by its subtree."""
-        stack = [(0, root) for root in reversed(self.roots)]
+    def tree_order(self, roots: Iterable[str] | None = None) -> Iterator[tuple[int, JobView]]:
+        """Every job (of `roots`, by default all) with its depth: each root, newest first, then its subtree."""
+        stack = [(0, root) for root in reversed(list(self.roots if roots is None else roots))]
         while stack:
             depth, job_id = stack.pop()
             job = self.jobs[job_id]
@@ -201,7 +201,7 @@ class JobsModel:
     def tree_of(self, job_id: str) -> list[JobView]:
         """The jobs of the tree `job_id` belongs to, root first."""
         root = self.jobs[job_id].root
-        return [job for _, job in self.tree_order() if job.root == root]
+        return [job for _, job in self.tree_order([root])] if root in self.jobs else [self.jobs[job_id]]
 
     def failed_roots(self) -> set[str]:
         """The roots of the trees with a failed job."""
