@@ -1,12 +1,13 @@
 """The applets panel's model: source folders found under the given paths, checked with runner.spec's dxapp loading.
 
-A folder is `invalid` (with its first problem) when its dxapp.json does not load, else `source` until an
-`applet.built` event names it (`built`, with the applet's ID) or an `applet.failed` event names its folder.
+A folder is `invalid` (with its first problem) when its dxapp.json does not load, else `source` until the
+engine holds an applet of its name (`built`, with the applet's ID: `mark_built`, from findDataObjects, or an
+`applet.built` event), or an `applet.failed` event names its folder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,5 +57,16 @@ def apply_build_event(sources: list[AppletSource], event: Event) -> bool:
             changed = True
         elif isinstance(event, AppletFailed) and Path(event.folder).resolve() == source.folder.resolve():
             source.state, source.note = "invalid", event.message
+            changed = True
+    return changed
+
+
+def mark_built(sources: list[AppletSource], applets: Mapping[str, str]) -> bool:
+    """Mark the valid sources whose name the engine has an applet of (`applets`: name -> ID); whether any changed."""
+    changed = False
+    for source in sources:
+        applet = applets.get(source.name)
+        if applet and source.state != "invalid" and source.applet != applet:
+            source.state, source.applet, source.note = "built", applet, applet
             changed = True
     return changed

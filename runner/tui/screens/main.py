@@ -7,7 +7,7 @@ import sys
 from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -23,6 +23,7 @@ from runner.spec.events import (
     EngineStopping,
     Event,
     Gap,
+    JobCreated,
     LogLines,
 )
 from runner.tui.applets import AppletSource
@@ -64,6 +65,7 @@ class MainScreen(Screen[None]):
         self.reported_error = False
         self.awaited_root: str | None = None
         self._asked: set[str] = set()
+        self._applet_ids: set[str] = set()
 
     def compose(self) -> ComposeResult:
         """Applets and jobs above, the selected job's details below, the keys at the bottom."""
@@ -85,6 +87,7 @@ class MainScreen(Screen[None]):
         self.set_interval(TICK_EVERY_S, self.query_one("#tree", JobTree).relabel_running)
         self.query_one("#tree", JobTree).focus()
         self.query_one("#detail", DetailPane).show_job(None, [])
+        self.find_built()
 
     def on_unmount(self) -> None:
         """Stop taking events."""
@@ -107,10 +110,14 @@ class MainScreen(Screen[None]):
             else:
                 tree.show_new(new)
         tree.relabel(change.jobs)
+        if detail.job in change.jobs:
+            self.describe(detail.job)  # what describe says changed with the job's row
         for event in events:
             if isinstance(event, LogLines) and event.job == detail.job:
                 detail.add_lines(event.job, event.text.splitlines())
         self._engine_news(events)
+        if any(isinstance(e, JobCreated) and e.executable not in self._applet_ids for e in events):
+            self.find_built()
         self.query_one("#applets", AppletsPanel).apply(
             [e for e in events if isinstance(e, (AppletBuilt, AppletFailed))])
         if tree.cursor_line < 0 and tree.nodes:
@@ -161,6 +168,27 @@ class MainScreen(Screen[None]):
         except RunnerError as exc:
             answer = f"describe {job}: {exc}"
         self.app.call_from_thread(self.query_one("#detail", DetailPane).show_describe, job, answer)
+
+    @work(thread=True, exclusive=True, group="applets")
+    def find_built(self) -> None:
+        """Ask the engine which applets it holds, for the applets panel's build states."""
+        if self.client is None:
+            return
+        try:
+            found = self.client.call("/system/findDataObjects", {
+                "class": "applet", "describe": {"fields": {"name": True, "created": True}}})
+        except RunnerError:
+            return
+        newest: dict[str, tuple[int, str]] = {}
+        for result in found.get("results") or []:
+            name, created = result["describe"].get("name"), int(result["describe"].get("created") or 0)
+            if name and created >= newest.get(name, (-1, ""))[0]:
+                newest[name] = (created, result["id"])
+        self.app.call_from_thread(self._found_built, {name: applet for name, (_, applet) in newest.items()})
+
+    def _found_built(self, applets: dict[str, str]) -> None:
+        self._applet_ids.update(applets.values())
+        self.query_one("#applets", AppletsPanel).built(applets)
 
     def _ask_timeouts(self) -> None:
         waiting = [j for j in self.model.untimed_running() if j not in self._asked]
@@ -254,8 +282,12 @@ class MainScreen(Screen[None]):
         if job.state not in SHELL_STATES:
             self.notify(f"{job.id} is {job.state}: a shell needs a running or debug_hold job", severity="warning")
             return
-        with self.app.suspend():
-            done = subprocess.run([sys.executable, "-m", "runner", "ssh", job.id], check=False)
+        try:
+            with self.app.suspend():
+                done = subprocess.run([sys.executable, "-m", "runner", "ssh", job.id], check=False)
+        except SuspendNotSupported:
+            self.notify(f"this terminal cannot hand over to a shell: run runner ssh {job.id}", severity="warning")
+            return
         if done.returncode not in (0, 130):
             self.notify(f"runner ssh {job.id} exited {done.returncode}", severity="warning")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
@@ -9,7 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from runner.spec.events import Event
-from runner.tui.applets import AppletSource, apply_build_event
+from runner.tui.applets import AppletSource, apply_build_event, mark_built
 
 SOURCE_COLOURS = {"built": "green", "source": "grey58", "invalid": "red"}
 
@@ -46,7 +47,15 @@ class AppletsPanel(OptionList):
         """Take in applet.built / applet.failed events."""
         changed = [apply_build_event(self.sources, e) for e in events]
         if any(changed):
-            highlighted = self.highlighted
-            self.clear_options()
-            self.add_options(self._source_options(self.sources))
-            self.highlighted = highlighted
+            self._redraw()
+
+    def built(self, applets: Mapping[str, str]) -> None:
+        """Take in the applets the engine holds (name -> ID)."""
+        if mark_built(self.sources, applets):
+            self._redraw()
+
+    def _redraw(self) -> None:
+        highlighted = self.highlighted
+        self.clear_options()
+        self.add_options(self._source_options(self.sources))
+        self.highlighted = highlighted
