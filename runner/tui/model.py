@@ -107,7 +107,7 @@ class JobView:
 def _needs(resources: dict[str, Any]) -> str:
     parts = []
     if resources.get("cores"):
-        parts.append(f"{resources['cores']} cores")
+        parts.append(f"{resources['cores']} core{'s' if resources['cores'] != 1 else ''}")
     if resources.get("memoryBytes"):
         parts.append(f"{resources['memoryBytes'] / 2**30:.1f} GiB")
     if resources.get("gpus"):

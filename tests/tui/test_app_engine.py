@@ -53,6 +53,10 @@ async def test_hello_bash_runs_to_done_with_its_log_and_describe(engine: EngineC
         await until(pilot, "the greeting in the log", lambda: any("TUI" in line for line in log.lines))
         await until(pilot, "the describe", lambda: job in shown_describe(app))
         assert '"state": "done"' in shown_describe(app) and "Hello, TUI" in shown_describe(app)
+        second = run_sample(engine, "hello_bash", {"who": "again"})
+        await until(pilot, "the second run's row", lambda: second in app.screen.query_one(JobTree).nodes)
+        await pilot.pause()
+        assert app.screen.query_one(JobTree).selected_job == job, "a new tree above moved the selection"
         applets = app.screen.query_one("#applets")
         await until(pilot, "hello_bash built", lambda: any(
             s.name == "hello_bash" and s.state == "built" for s in applets.sources))  # type: ignore[attr-defined]

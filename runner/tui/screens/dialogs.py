@@ -39,6 +39,7 @@ class Confirm(ModalScreen[bool]):
 KEYS = [
     ("↑ ↓ ← →", "move in the job tree; Enter folds a tree"),
     ("Tab", "next panel (applets, jobs, details)"),
+    ("l  d", "the detail pane's Log / Describe tab"),
     ("t", "terminate the selected job's tree (asks first)"),
     ("R", "re-run the selected tree with the same input"),
     ("s", "shell into the selected job (running or debug_hold): runner ssh"),

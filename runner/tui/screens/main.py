@@ -11,7 +11,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Tree
+from textual.widgets import Footer, Input, TabbedContent, Tree
 
 from runner.client.api import EngineClient
 from runner.errors import RunnerError
@@ -51,6 +51,8 @@ class MainScreen(Screen[None]):
         Binding("y", "copy_id", "Copy ID"),
         Binding("r", "not_yet('the run form')", "Run"),
         Binding("w", "not_yet('watch mode')", "Watch", show=False),
+        Binding("l", "tab('log')", "Log", show=False),
+        Binding("d", "tab('describe')", "Describe", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "app.quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -123,7 +125,7 @@ class MainScreen(Screen[None]):
         if tree.cursor_line < 0 and tree.nodes:
             tree.cursor_line = 0
         if self.awaited_root in tree.nodes:
-            tree.move_cursor(tree.nodes[self.awaited_root])
+            tree.keep_cursor_on(self.awaited_root)
             self.awaited_root = None
         self._ask_timeouts()
 
@@ -329,6 +331,10 @@ class MainScreen(Screen[None]):
         if job is not None:
             self.app.copy_to_clipboard(job.id)
             self.notify(f"copied {job.id}")
+
+    def action_tab(self, tab: str) -> None:
+        """Show a tab of the detail pane."""
+        self.query_one("#detail", DetailPane).query_one(TabbedContent).active = tab
 
     def action_help(self) -> None:
         """Show the keys."""

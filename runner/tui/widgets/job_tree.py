@@ -33,9 +33,19 @@ class JobTree(Tree[str]):
 
     def show_new(self, job_ids: Iterable[str]) -> None:
         """Add rows for jobs just created (a filtered-out tree stays hidden); one batch for all of them."""
+        selected = self.selected_job
         with self.app.batch_update():
             for job_id in sorted(job_ids, key=lambda j: self.model.jobs[j].created):
                 self._add(self.model.jobs[job_id])
+        self.keep_cursor_on(selected)
+
+    def keep_cursor_on(self, job: str | None) -> None:
+        """Put the cursor back on `job` once the rows are laid out (a row added above it moved it)."""
+        def restore() -> None:
+            if job in self.nodes and self.selected_job != job:
+                self.move_cursor(self.nodes[job])
+        if job is not None:
+            self.call_after_refresh(restore)
 
     def _add(self, job: JobView) -> None:
         if job.id in self.nodes:
@@ -84,5 +94,4 @@ class JobTree(Tree[str]):
                 if keep(tree):
                     for job in tree:
                         self._add(job)
-        if selected in self.nodes:
-            self.move_cursor(self.nodes[selected])
+        self.keep_cursor_on(selected)
