@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, TabbedContent, Tree
 
 from runner.client.api import EngineClient
-from runner.errors import RunnerError
 from runner.spec.events import (
     AppletBuilt,
     AppletFailed,
@@ -29,6 +27,7 @@ from runner.spec.events import (
 from runner.tui.applets import AppletSource
 from runner.tui.feed import EventFeed
 from runner.tui.model import FAILURE_STATES, JobsModel, JobView
+from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.detail import DetailPane
@@ -39,7 +38,7 @@ TICK_EVERY_S = 1.0
 SHELL_STATES = frozenset({"running", "debug_hold"})
 
 
-class MainScreen(Screen[None]):
+class MainScreen(EngineScreen):
     """Where everything is: the screen applies the feed's events in batches and runs the keys' actions."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -60,14 +59,11 @@ class MainScreen(Screen[None]):
 
     def __init__(self, client: EngineClient | None, model: JobsModel, feed: EventFeed,
                  sources: list[AppletSource]) -> None:
-        super().__init__()
-        self.client, self.model, self.feed, self.sources = client, model, feed, sources
+        super().__init__(client, model, sources)
+        self.feed = feed
         self.text_filter = ""
         self.failures_only = False
         self.reported_error = False
-        self.awaited_root: str | None = None
-        self._asked: set[str] = set()
-        self._applet_ids: set[str] = set()
 
     def compose(self) -> ComposeResult:
         """Applets and jobs above, the selected job's details below, the keys at the bottom."""
@@ -160,59 +156,6 @@ class MainScreen(Screen[None]):
             detail.show_job(job, self.model.jobs[job].log)
             self.describe(job)
 
-    @work(thread=True, exclusive=True, group="describe")
-    def describe(self, job: str) -> None:
-        """Read the job's describe in a worker; the Describe tab shows it."""
-        if self.client is None:
-            return
-        try:
-            answer: Any = self.client.call(f"/{job}/describe", {})
-        except RunnerError as exc:
-            answer = f"describe {job}: {exc}"
-        self.app.call_from_thread(self.query_one("#detail", DetailPane).show_describe, job, answer)
-
-    @work(thread=True, exclusive=True, group="applets")
-    def find_built(self) -> None:
-        """Ask the engine which applets it holds, for the applets panel's build states."""
-        if self.client is None:
-            return
-        try:
-            found = self.client.call("/system/findDataObjects", {
-                "class": "applet", "describe": {"fields": {"name": True, "created": True}}})
-        except RunnerError:
-            return
-        newest: dict[str, tuple[int, str]] = {}
-        for result in found.get("results") or []:
-            name, created = result["describe"].get("name"), int(result["describe"].get("created") or 0)
-            if name and created >= newest.get(name, (-1, ""))[0]:
-                newest[name] = (created, result["id"])
-        self.app.call_from_thread(self._found_built, {name: applet for name, (_, applet) in newest.items()})
-
-    def _found_built(self, applets: dict[str, str]) -> None:
-        self._applet_ids.update(applets.values())
-        self.query_one("#applets", AppletsPanel).built(applets)
-
-    def _ask_timeouts(self) -> None:
-        waiting = [j for j in self.model.untimed_running() if j not in self._asked]
-        if waiting and self.client is not None:
-            self._asked.update(waiting)
-            self.read_timeouts(waiting)
-
-    @work(thread=True, group="timeouts")
-    def read_timeouts(self, jobs: list[str]) -> None:
-        """No event carries a job's effective timeout: describe has it, asked once per running job."""
-        assert self.client is not None
-        for job in jobs:
-            try:
-                timeout = self.client.call(f"/{job}/describe", {"fields": {"timeout": True}}).get("timeout")
-            except RunnerError:
-                continue
-            self.app.call_from_thread(self._got_timeout, job, timeout if isinstance(timeout, int) else None)
-
-    def _got_timeout(self, job: str, timeout: int | None) -> None:
-        if self.model.set_timeout(job, timeout):
-            self.query_one("#tree", JobTree).relabel([job])
-
     # --- actions
 
     def selected(self) -> JobView | None:
@@ -241,40 +184,6 @@ class MainScreen(Screen[None]):
         job = self.selected()
         if job is not None:
             self.rerun(job.root)
-
-    @work(thread=True, group="engine")
-    def rerun(self, root: str) -> None:
-        """Describe the root, run its applet with its original input, and select the new tree."""
-        if self.client is None:
-            return
-        try:
-            described = self.client.call(f"/{root}/describe", {})
-            applet = described.get("applet")
-            if not applet:
-                raise RunnerError(f"{root} ran no applet that can be run again")
-            body = {"input": described.get("originalInput") or {}, "project": described.get("project"),
-                    "name": described.get("name")}
-            new = self.client.call(f"/{applet}/run", body)["id"]
-        except RunnerError as exc:
-            self.app.call_from_thread(self.notify, f"re-run {root}: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self._rerun_started, root, new)
-
-    def _rerun_started(self, old: str, new: str) -> None:
-        self.awaited_root = new
-        self.notify(f"{new} started, the same input as {old}")
-
-    @work(thread=True, group="engine")
-    def engine_call(self, route: str, body: dict[str, Any], doing: str) -> None:
-        """One engine call in a worker; says what it did or the engine's refusal."""
-        if self.client is None:
-            return
-        try:
-            self.client.call(route, body)
-        except RunnerError as exc:
-            self.app.call_from_thread(self.notify, f"{route}: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self.notify, doing)
 
     def action_shell(self) -> None:
         """Suspend the TUI and run `runner ssh JOB` in the terminal, for a running or held job."""
