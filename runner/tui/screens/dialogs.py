@@ -42,7 +42,7 @@ KEYS = [
     ("l  d", "the detail pane's Log / Describe tab"),
     ("t", "terminate the selected job's tree (asks first)"),
     ("R", "re-run the selected tree with the same input"),
-    ("s", "shell into the selected job (running or debug_hold): runner ssh"),
+    ("s", "a shell in the selected running or debug_hold job (runner ssh)"),
     ("/", "filter jobs by ID, name or state (Esc clears)"),
     ("f", "show only trees with a failed job (again: all)"),
     ("y", "copy the selected job's ID"),
