@@ -14,7 +14,9 @@ from runner.cli import _client
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 def tui(paths: tuple[Path, ...]) -> None:
     """Open the terminal UI: live job trees, logs, describe, applets found under PATH (default sample_apps/)."""
+    from runner.client.engine_process import connect
     from runner.tui.app import make_app
 
     with _client.connect() as client:
-        make_app(client, paths=paths).run()
+        # Once open, the TUI follows an engine that restarts but never starts one itself.
+        make_app(client, paths=paths, locate=lambda: connect(start=False)).run()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App
@@ -42,10 +42,12 @@ class RunnerApp(App[None]):
 
 
 def make_app(client: EngineClient | None, clock: Clock = wall_clock, *, paths: Sequence[Path] = (),
-             events: Iterable[Event] | None = None) -> RunnerApp:
+             events: Iterable[Event] | None = None,
+             locate: Callable[[], EngineClient] | None = None) -> RunnerApp:
     """The app on `client`'s event stream (or a fixed list of `events`), its times read from `clock`.
 
-    `paths` are where applet source folders are looked for (`sample_apps/` when none are given).
+    `paths` are where applet source folders are looked for (`sample_apps/` when none are given); `locate`
+    finds the engine again after it restarted (perhaps on another port), for the stream to resume there.
     """
     source: EventSource
     if events is not None:
