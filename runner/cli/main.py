@@ -63,6 +63,7 @@ def _register() -> None:
         images,
         run,
         terminate,
+        tui,
         watch,
     )
     from runner.cli import config as config_cli
@@ -87,6 +88,7 @@ def _register() -> None:
     cli.add_command(config_cli.config)
     cli.add_command(ssh_cli.ssh)
     cli.add_command(fsck_cli.fsck)
+    cli.add_command(tui.tui)
 
 
 _register()

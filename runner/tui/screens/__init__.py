@@ -1,0 +1,1 @@
+"""The TUI's screens: the main screen, the confirmation and help dialogs."""

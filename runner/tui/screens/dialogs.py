@@ -1,0 +1,66 @@
+"""Small modal screens: a yes/no confirmation and the key help."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class Confirm(ModalScreen[bool]):
+    """Ask a yes/no question; dismisses with True for yes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        """The question and two buttons."""
+        with Grid(id="confirm"):
+            yield Label(self.question, id="question")
+            yield Button("Yes (y)", variant="error", id="yes")
+            yield Button("No (n)", variant="primary", id="no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """A button answers."""
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        """A key answers."""
+        self.dismiss(yes)
+
+
+KEYS = [
+    ("↑ ↓ ← →", "move in the job tree; Enter folds a tree"),
+    ("Tab", "next panel (applets, jobs, details)"),
+    ("l  d", "the detail pane's Log / Describe tab"),
+    ("t", "terminate the selected job's tree (asks first)"),
+    ("R", "re-run the selected tree with the same input"),
+    ("s", "a shell in the selected running or debug_hold job (runner ssh)"),
+    ("/", "filter jobs by ID, name or state (Esc clears)"),
+    ("f", "show only trees with a failed job (again: all)"),
+    ("y", "copy the selected job's ID"),
+    ("r", "run the selected applet with a form (not yet)"),
+    ("w", "watch mode for the selected applet (not yet)"),
+    ("?", "this help"),
+    ("q", "quit (jobs keep running)"),
+]
+
+
+class Help(ModalScreen[None]):
+    """The keys and what they do."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        """One line per key."""
+        with Vertical(id="help"):
+            yield Static("[b]Keys[/b]  (Esc closes)")
+            for key, what in KEYS:
+                yield Static(f"[b]{key:>9}[/b]  {what}")

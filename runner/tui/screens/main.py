@@ -1,0 +1,254 @@
+"""The main screen: applets, the job tree and the detail pane, fed by the event stream; every key's action."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, TabbedContent, Tree
+
+from runner.client.api import EngineClient
+from runner.spec.events import (
+    AppletBuilt,
+    AppletFailed,
+    BackendDown,
+    BackendUp,
+    EngineStopping,
+    Event,
+    Gap,
+    JobCreated,
+    LogLines,
+)
+from runner.tui.applets import AppletSource
+from runner.tui.feed import EventFeed
+from runner.tui.model import FAILURE_STATES, JobsModel, JobView
+from runner.tui.screens._engine import EngineScreen
+from runner.tui.screens.dialogs import Confirm, Help
+from runner.tui.widgets.applets import AppletsPanel
+from runner.tui.widgets.detail import DetailPane
+from runner.tui.widgets.job_tree import JobTree
+
+DRAIN_EVERY_S = 0.1
+TICK_EVERY_S = 1.0
+SHELL_STATES = frozenset({"running", "debug_hold"})
+
+
+class MainScreen(EngineScreen):
+    """Where everything is: the screen applies the feed's events in batches and runs the keys' actions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "terminate", "Terminate"),
+        Binding("R", "rerun", "Re-run"),
+        Binding("s", "shell", "Shell"),
+        Binding("slash", "filter", "Filter"),
+        Binding("f", "failures", "Failures"),
+        Binding("y", "copy_id", "Copy ID"),
+        Binding("r", "not_yet('the run form')", "Run"),
+        Binding("w", "not_yet('watch mode')", "Watch", show=False),
+        Binding("l", "tab('log')", "Log", show=False),
+        Binding("d", "tab('describe')", "Describe", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "app.quit", "Quit"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, client: EngineClient | None, model: JobsModel, feed: EventFeed,
+                 sources: list[AppletSource]) -> None:
+        super().__init__(client, model, sources)
+        self.feed = feed
+        self.text_filter = ""
+        self.failures_only = False
+        self.reported_error = False
+
+    def compose(self) -> ComposeResult:
+        """Applets and jobs above, the selected job's details below, the keys at the bottom."""
+        with Horizontal(id="top"):
+            yield AppletsPanel(self.sources, id="applets")
+            with Vertical(id="jobs"):
+                yield Input(placeholder="filter: ID, name or state (Esc clears)", id="filter")
+                yield JobTree(self.model, id="tree")
+        yield DetailPane(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the feed and the timers that apply it and move the clocks."""
+        self.query_one("#filter", Input).display = False
+        self.query_one("#tree", JobTree).border_title = "Jobs"
+        self.feed.start()
+        self.apply_pending()
+        self.set_interval(DRAIN_EVERY_S, self.apply_pending)
+        self.set_interval(TICK_EVERY_S, self.query_one("#tree", JobTree).relabel_running)
+        self.query_one("#tree", JobTree).focus()
+        self.query_one("#detail", DetailPane).show_job(None, [])
+        self.find_built()
+
+    def on_unmount(self) -> None:
+        """Stop taking events."""
+        self.feed.stop()
+
+    def apply_pending(self) -> None:
+        """Apply every event read since the last tick as one batch: new rows, relabelled rows, new log lines."""
+        events = self.feed.drain()
+        if self.feed.error and not self.reported_error:
+            self.reported_error = True
+            self.notify(self.feed.error, title="Event stream", severity="error", timeout=30)
+        if not events:
+            return
+        tree, detail = self.query_one("#tree", JobTree), self.query_one("#detail", DetailPane)
+        change = self.model.apply_all(events)
+        if change.shape:
+            new = [j for j in change.jobs if j not in tree.nodes]
+            if self.failures_only or self.text_filter:
+                tree.rebuild(self.keep)
+            else:
+                tree.show_new(new)
+        tree.relabel(change.jobs)
+        if detail.job in change.jobs:
+            self.describe(detail.job)  # what describe says changed with the job's row
+        for event in events:
+            if isinstance(event, LogLines) and event.job == detail.job:
+                detail.add_lines(event.job, event.text.splitlines())
+        self._engine_news(events)
+        if any(isinstance(e, JobCreated) and e.executable not in self._applet_ids for e in events):
+            self.find_built()
+        self.query_one("#applets", AppletsPanel).apply(
+            [e for e in events if isinstance(e, (AppletBuilt, AppletFailed))])
+        if tree.cursor_line < 0 and tree.nodes:
+            tree.cursor_line = 0
+        if self.awaited_root in tree.nodes:
+            tree.keep_cursor_on(self.awaited_root)
+            self.awaited_root = None
+        self._ask_timeouts()
+
+    def _engine_news(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, BackendDown):
+                self.notify(f"Docker does not answer: {event.message}", severity="error", timeout=15)
+            elif isinstance(event, BackendUp):
+                self.notify("Docker answers again")
+            elif isinstance(event, EngineStopping):
+                self.notify(f"The engine is stopping {event.reason}".strip(), severity="warning")
+            elif isinstance(event, Gap):
+                self.notify(f"events {event.first}..{event.last} were missed ({event.reason})",
+                            severity="warning")
+
+    def keep(self, tree: list[JobView]) -> bool:
+        """Whether a job tree passes the failures-only switch and the text filter."""
+        if self.failures_only and not any(j.state in FAILURE_STATES for j in tree):
+            return False
+        words = self.text_filter.lower()
+        return not words or any(words in f"{j.id} {j.name} {j.function} {j.state}".lower() for j in tree)
+
+    # --- selection and the detail pane
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        job = event.node.data
+        if not job or job not in self.model.jobs:
+            return
+        detail = self.query_one("#detail", DetailPane)
+        if detail.job != job:
+            detail.show_job(job, self.model.jobs[job].log)
+            self.describe(job)
+
+    # --- actions
+
+    def selected(self) -> JobView | None:
+        """The job under the cursor; says so when there is none."""
+        job = self.query_one("#tree", JobTree).selected_job
+        if job is None or job not in self.model.jobs:
+            self.notify("Select a job first", severity="warning")
+            return None
+        return self.model.jobs[job]
+
+    def action_terminate(self) -> None:
+        """Ask, then terminate the selected job's whole tree."""
+        job = self.selected()
+        if job is None:
+            return
+        root = self.model.jobs.get(job.root, job)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.engine_call(f"/{root.id}/terminate", {}, f"Terminating {root.id}")
+
+        self.app.push_screen(Confirm(f"Terminate {root.id} ({root.name}) and its whole tree?"), answered)
+
+    def action_rerun(self) -> None:
+        """Run the selected tree's applet again with the same input."""
+        job = self.selected()
+        if job is not None:
+            self.rerun(job.root)
+
+    def action_shell(self) -> None:
+        """Suspend the TUI and run `runner ssh JOB` in the terminal, for a running or held job."""
+        job = self.selected()
+        if job is None:
+            return
+        if job.state not in SHELL_STATES:
+            self.notify(f"{job.id} is {job.state}: a shell needs a running or debug_hold job", severity="warning")
+            return
+        try:
+            with self.app.suspend():
+                done = subprocess.run([sys.executable, "-m", "runner", "ssh", job.id], check=False)
+        except SuspendNotSupported:
+            self.notify(f"this terminal cannot hand over to a shell: run runner ssh {job.id}", severity="warning")
+            return
+        if done.returncode not in (0, 130):
+            self.notify(f"runner ssh {job.id} exited {done.returncode}", severity="warning")
+
+    def action_filter(self) -> None:
+        """Show the filter field."""
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self.query_one("#tree", JobTree).rebuild(self.keep)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.query_one("#tree", JobTree).focus()
+
+    def action_clear_filter(self) -> None:
+        """Clear and hide the filter."""
+        field = self.query_one("#filter", Input)
+        if field.display or self.text_filter:
+            field.value = ""
+            field.display = False
+            self.text_filter = ""
+            self.query_one("#tree", JobTree).rebuild(self.keep)
+            self.query_one("#tree", JobTree).focus()
+
+    def action_failures(self) -> None:
+        """Switch between every tree and the trees with a failed job."""
+        self.failures_only = not self.failures_only
+        tree = self.query_one("#tree", JobTree)
+        tree.rebuild(self.keep)
+        tree.border_title = "Jobs: failures only" if self.failures_only else "Jobs"
+
+    def action_copy_id(self) -> None:
+        """Copy the selected job's ID to the clipboard."""
+        job = self.selected()
+        if job is not None:
+            self.app.copy_to_clipboard(job.id)
+            self.notify(f"copied {job.id}")
+
+    def action_tab(self, tab: str) -> None:
+        """Show a tab of the detail pane."""
+        self.query_one("#detail", DetailPane).query_one(TabbedContent).active = tab
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        self.app.push_screen(Help())
+
+    def action_not_yet(self, what: str) -> None:
+        """A key whose feature is not there yet."""
+        self.notify(f"{what} is not there yet", severity="warning")

@@ -1,0 +1,97 @@
+"""The job tree: one node per job, roots newest first; labels change in place, structure in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from runner.tui._look import job_label
+from runner.tui.model import JobsModel, JobView
+
+RootFilter = Callable[[list[JobView]], bool]
+
+
+class JobTree(Tree[str]):
+    """The jobs of a `JobsModel` as a Textual Tree whose node data is the job's ID."""
+
+    def __init__(self, model: JobsModel, **kwargs: object) -> None:
+        super().__init__("jobs", **kwargs)  # type: ignore[arg-type]
+        self.model = model
+        self.show_root = False
+        self.guide_depth = 2
+        self.nodes: dict[str, TreeNode[str]] = {}
+        self.keep: RootFilter = lambda tree: True
+
+    @property
+    def selected_job(self) -> str | None:
+        """The ID of the job under the cursor."""
+        node = self.cursor_node
+        return node.data if node is not None and node.data else None
+
+    def show_new(self, job_ids: Iterable[str]) -> None:
+        """Add rows for jobs just created (a filtered-out tree stays hidden); one batch for all of them."""
+        selected = self.selected_job
+        with self.app.batch_update():
+            for job_id in sorted(job_ids, key=lambda j: self.model.jobs[j].created):
+                self._add(self.model.jobs[job_id])
+        self.keep_cursor_on(selected)
+
+    def keep_cursor_on(self, job: str | None) -> None:
+        """Put the cursor back on `job` once the rows are laid out (a row added above it moved it)."""
+        def restore() -> None:
+            if job in self.nodes and self.selected_job != job:
+                self.move_cursor(self.nodes[job])
+        if job is not None:
+            self.call_after_refresh(restore)
+
+    def _add(self, job: JobView) -> None:
+        if job.id in self.nodes:
+            return
+        now = self.model.clock()
+        if job.parent is None or job.parent not in self.model.jobs:
+            if not self.keep(self.model.tree_of(job.id)):
+                return
+            self.nodes[job.id] = self.root.add(self._label(job, now), job.id, before=0, expand=True,
+                                               allow_expand=False)
+            return
+        parent = self.nodes.get(job.parent)
+        if parent is None:
+            return
+        parent.allow_expand = True
+        parent.expand()
+        parent.set_label(self._label(self.model.jobs[job.parent], now))
+        self.nodes[job.id] = parent.add(job_label(job, now), job.id, expand=True, allow_expand=False)
+
+    def _label(self, job: JobView, now: int) -> Text:
+        # A root without subjobs has no fold mark: indent it as if it had one, so the columns line up.
+        label = job_label(job, now)
+        return Text("  ") + label if job.parent is None and not job.children else label
+
+    def relabel(self, job_ids: Iterable[str]) -> None:
+        """Change the rows of these jobs in place."""
+        now = self.model.clock()
+        for job_id in job_ids:
+            node = self.nodes.get(job_id)
+            if node is not None:
+                node.set_label(self._label(self.model.jobs[job_id], now))
+
+    def relabel_running(self) -> None:
+        """Refresh the rows whose clock runs (elapsed and time left)."""
+        self.relabel(j.id for j in self.model.jobs.values() if j.started is not None and j.ended is None)
+
+    def rebuild(self, keep: RootFilter) -> None:
+        """Show only the trees `keep` accepts, in tree order; the cursor stays on its job when it is shown."""
+        selected = self.selected_job
+        self.keep = keep
+        with self.app.batch_update():
+            self.clear()
+            self.nodes.clear()
+            for root in reversed(self.model.roots):
+                tree = self.model.tree_of(root)
+                if keep(tree):
+                    for job in tree:
+                        self._add(job)
+        self.keep_cursor_on(selected)

@@ -1,0 +1,3 @@
+main() {
+  dx-jobutil-add-output greeting "Hello, $who" --class=string
+}
