@@ -20,10 +20,12 @@ from runner import __version__
 from runner.backends.base import Backend, Found
 from runner.config import current_settings
 from runner.engine import _tree
+from runner.engine._cloning import clone_outputs
 from runner.engine._container import Reachability, debug_on
 from runner.engine._host import Restart, RunningTry
 from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
+from runner.engine._restart import restart_try
 from runner.engine._resume import resume_jobs, resumed_outcome
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
@@ -37,7 +39,7 @@ from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
-from runner.store.job_record import KEYS, record_of, stored
+from runner.store.job_record import record_of, stored
 from runner.store.jobs import find_jobs, get_job, transition, update_job
 from runner.store.objects import get_object
 from runner.store.tokens import revoke_job_tokens
@@ -241,7 +243,7 @@ class Engine:
         at = now_ms()
         self.transition(job["id"], S.RUNNING, {"startedRunning": at})
         if record_of(job).master:
-            _tree.clone_outputs(self.db, job, output)
+            clone_outputs(self.db, job, output)
         self.transition(job["id"], S.DONE, {"output": output, "outputReusedFrom": source["id"],
                                               "stoppedRunning": at, **stored(reuse_key=None)})
         self.say(job["id"], f"done: reused the output of {source['id']} (same applet, entry point, input "
@@ -263,7 +265,7 @@ class Engine:
             if problem is not None:
                 _tree.fail(self, job, "OutputError", problem)
                 return True
-            _tree.clone_outputs(self.db, job, output)
+            clone_outputs(self.db, job, output)
         self.transition(job["id"], S.DONE, {"output": output, "dependsOn": []})
         self.say(job["id"], "done")
         return True
@@ -356,27 +358,11 @@ class Engine:
         counts = dict(job.get("failureCounts") or {})
         counts[reason] = counts.get(reason, 0) + 1
         if not self._closing and restarts_allowed(job.get("executionPolicy") or {}, reason, counts):
-            self._restart(job, reason, message, counts)
+            restart_try(self, job, reason, message, counts)
             return
         # The state first: if the log line cannot be written, the job has still ended as it should.
         _tree.fail(self, job, reason, message)
         self.say(job_id, f"failed: {reason}: {message}")
-
-    def _restart(self, job: dict[str, Any], reason: str, message: str, counts: dict[str, int]) -> None:
-        job_id = job["id"]
-        self.transition(job_id, S.RESTARTABLE, {"stoppedRunning": now_ms(), "failureReason": reason,
-                                                  "failureMessage": message})
-        previous = get_job(self.db, job_id)
-        earlier = dict(previous)
-        earlier.pop(KEYS["tries"], None)
-        tries = [*record_of(job).tries, earlier]
-        next_try = int(job.get("try") or 0) + 1
-        self.say(job_id, f"try {next_try - 1} failed ({reason}: {message}); restarting as try {next_try}")
-        self.transition(job_id, S.RUNNABLE, {
-            "try": next_try, "tryCreated": now_ms(), "failureCounts": counts, "failureReason": None,
-            "failureMessage": None, "startedRunning": None, "stoppedRunning": None,
-            **stored(tries=tries, transitions_before=len(previous["stateTransitions"])),
-        })
 
 
 def _request(job: Mapping[str, Any]) -> Resources:

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runner.engine._cloning import clone_into
 from runner.engine._readiness import data_ids
-from runner.engine._tree import clone_into
 from runner.errors import InvalidInput
 from runner.spec.execution_policy import effective_execution_policy
 from runner.spec.ids import new_id
