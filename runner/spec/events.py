@@ -54,6 +54,8 @@ class JobCreated(JobEvent):
     resources: dict[str, Any]
     rank: int
     created: int
+    # The effective timeout in ms (None: none applies), as describe's `timeout`.
+    timeout: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,8 @@ def insert_job(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
             seq=0, time=created, job=job["id"], root=job["rootExecution"], parent=job.get("parentJob"),
             name=str(job.get("name") or ""), executable=str(job.get("applet") or ""),
             function=str(job.get("function") or "main"), instance_type=str(job.get("instanceType") or ""),
-            resources=record_of(job).resources.document(), rank=int(job.get("rank") or 0), created=created))
+            resources=record_of(job).resources.document(), rank=int(job.get("rank") or 0), created=created,
+            timeout=int(job["timeout"]) if job.get("timeout") else None))
     return get_job(db, job["id"])
 
 

@@ -173,7 +173,7 @@ class JobsModel:
         self.jobs[event.job] = JobView(
             id=event.job, root=event.root, parent=event.parent, name=event.name, function=event.function,
             executable=event.executable, instance_type=event.instance_type, resources=dict(event.resources),
-            created=event.created)
+            created=event.created, timeout_ms=event.timeout)
         parent = self.jobs.get(event.parent) if event.parent else None
         if parent is not None:
             parent.children.append(event.job)

@@ -44,10 +44,13 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.close()
 
 
+RESOURCES = {"cores": 2.0, "memoryBytes": 4 << 30, "gpus": 0, "diskBytes": 50 * 10**9}
+
+
 def _job(job_id: str, root: str, parent: str | None = None) -> dict[str, Any]:
     return {"id": job_id, "rootExecution": root, "parentJob": parent, "function": "main", "name": "hello",
-            "applet": "applet-x", "instanceType": "mem1_ssd1_v2_x2", "_resources": {"cores": 2.0, "memoryBytes": 4 << 30, "gpus": 0, "diskBytes": 50 * 10**9}, "rank": 1,
-            "tags": []}
+            "applet": "applet-x", "instanceType": "mem1_ssd1_v2_x2", "_resources": RESOURCES, "rank": 1,
+            "tags": [], "timeout": 600_000}
 
 
 def _stored(db: Database, since: int = 0, **filters: Any) -> list[Any]:
@@ -98,8 +101,8 @@ def test_creating_and_moving_a_job_records_its_events_in_order(db: Database) -> 
     created = stored[1]
     assert isinstance(created, ev.JobCreated)
     assert (created.job, created.root, created.parent, created.name, created.executable, created.function,
-            created.instance_type, created.resources, created.rank) == \
-        ("job-c", "job-r", "job-r", "hello", "applet-x", "main", "mem1_ssd1_v2_x2", {"cores": 2.0, "memoryBytes": 4 << 30, "gpus": 0, "diskBytes": 50 * 10**9}, 1)
+            created.instance_type, created.resources, created.rank, created.timeout) == \
+        ("job-c", "job-r", "job-r", "hello", "applet-x", "main", "mem1_ssd1_v2_x2", RESOURCES, 1, 600_000)
     failed = stored[-1]
     assert isinstance(failed, ev.JobStateChanged)
     assert (failed.from_state, failed.to_state, failed.reason, failed.message) == \

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from runner.spec.events import JobOutput, LogLines
 from runner.tui.model import LOG_LINES_KEPT, JobsModel, TimeLevel
 from tests.tui.events_fixture import (
@@ -111,3 +113,13 @@ def test_logs_are_kept_per_job_and_bounded() -> None:
 def test_events_of_jobs_never_created_are_ignored() -> None:
     model = model_at(T0)
     assert model.apply(state(30, "job-Z00000000000000000000001", ROOT_A, "idle", "runnable", T0)).jobs == set()
+
+
+def test_a_timeout_in_the_creation_event_needs_no_describe() -> None:
+    model = JobsModel(lambda: T0 + 5 * MINUTE)
+    model.apply_all([dataclasses.replace(created(1, ROOT_C, ROOT_C, None, "timeout_demo", at=T0), timeout=10 * MINUTE),
+                     state(2, ROOT_C, ROOT_C, "idle", "runnable", T0),
+                     state(3, ROOT_C, ROOT_C, "runnable", "running", T0)])
+    job = model.jobs[ROOT_C]
+    assert job.time_left_ms(T0 + 5 * MINUTE) == 5 * MINUTE
+    assert model.untimed_running() == [], "nothing to ask describe for"
