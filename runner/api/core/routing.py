@@ -53,6 +53,13 @@ class Call:
         """The store."""
         return self.services.db
 
+    @property
+    def target(self) -> str:
+        """The object ID the path names (`/{class}-xxxx/{method}`); only routes registered with `on` have one."""
+        if self.object_id is None:
+            raise TypeError("this route names no object: it was registered with `static`, not `on`")
+        return self.object_id
+
 
 async def once_per_nonce(call: Call, create: Callable[[], Awaitable[str]]) -> dict[str, Any]:
     """`{"id": ...}` of the object `create()` makes, or, for a request repeating a nonce, of the one made then.

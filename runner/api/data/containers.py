@@ -42,9 +42,8 @@ FILE_UPLOAD_PARAMETERS = {"minimumPartSize": 5242880, "maximumPartSize": 5368709
 
 
 def _container_id(call: Call) -> str:
-    assert call.object_id is not None
-    get_container(call.db, call.object_id)
-    return call.object_id
+    get_container(call.db, call.target)
+    return call.target
 
 
 def _readable(call: Call) -> str:

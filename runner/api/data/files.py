@@ -60,11 +60,6 @@ UNAUTHENTICATED_URL_MS = 30 * 24 * 3600 * 1000
 MD5_PATTERN = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
-def _file_id(call: Call) -> str:
-    assert call.object_id is not None
-    return call.object_id
-
-
 @routes.static("file", "new", Access.ANY)
 async def new_file(call: Call) -> dict[str, Any]:
     """/file/new: an open file in a folder of a project the caller may write."""
@@ -96,7 +91,7 @@ def describe_file(call: Call, file: dict[str, Any], body: Mapping[str, Any]) -> 
 @routes.on("file", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/file-xxxx/describe {project?, fields?, defaultFields?}: `project` chooses which copy is described."""
-    file = readable_object(call, _file_id(call), check.optional_str(call.body, "project"))
+    file = readable_object(call, call.target, check.optional_str(call.body, "project"))
     return describe_file(call, file, call.body)
 
 
@@ -112,7 +107,7 @@ def _int(body: Mapping[str, Any], key: str, default: int | None, low: int, high:
 @routes.on("file", "upload", Access.ANY)
 async def upload(call: Call) -> dict[str, Any]:
     """/file-xxxx/upload {index?, md5?, size?}: a signed URL to PUT one part to."""
-    file = writable_object(call, _file_id(call))
+    file = writable_object(call, call.target)
     if file["state"] != "open":
         raise InvalidState(f"{file['id']} is {file['state']}: parts can be uploaded only while it is open")
     index = _int(call.body, "index", 1, 1, MAX_PART_INDEX)
@@ -160,7 +155,7 @@ async def put_part(request: web.Request) -> web.StreamResponse:
 @routes.on("file", "close", Access.ANY)
 async def close(call: Call) -> dict[str, Any]:
     """/file-xxxx/close: open → closing → closed, its parts joined in index order (none: an empty file)."""
-    file = writable_object(call, _file_id(call))
+    file = writable_object(call, call.target)
     try:
         started = begin_close(call.db, file["id"])
     except FileStateError as exc:
@@ -183,7 +178,7 @@ def _url_name(name: str) -> str:
 async def download(call: Call) -> dict[str, Any]:
     """/file-xxxx/download {duration?, preauthenticated?, filename?, project?}: a signed URL to GET."""
     body = call.body
-    file = readable_object(call, _file_id(call), check.optional_str(body, "project"), strict=True)
+    file = readable_object(call, call.target, check.optional_str(body, "project"), strict=True)
     if file["state"] != "closed":
         raise InvalidState(f"{file['id']} is {file['state']}: only a closed file can be downloaded")
     duration = _int(body, "duration", DEFAULT_DOWNLOAD_SECONDS, 1, 10 * 365 * 24 * 3600)

@@ -17,8 +17,7 @@ from runner.store.objects import update_object
 
 
 def _target(call: Call) -> dict[str, Any]:
-    assert call.object_id is not None
-    return writable_object(call, call.object_id, check.optional_str(call.body, "project"))
+    return writable_object(call, call.target, check.optional_str(call.body, "project"))
 
 
 def _open_target(call: Call, what: str) -> dict[str, Any]:
@@ -84,8 +83,7 @@ async def set_details(call: Call) -> dict[str, Any]:
 
 async def get_details(call: Call) -> Any:
     """/{class}-xxxx/getDetails: the details themselves."""
-    assert call.object_id is not None
-    return readable_object(call, call.object_id, check.optional_str(call.body, "project")).get("details", {})
+    return readable_object(call, call.target, check.optional_str(call.body, "project")).get("details", {})
 
 
 async def add_types(call: Call) -> dict[str, Any]:

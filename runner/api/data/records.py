@@ -26,11 +26,6 @@ routes = Routes()
 add_metadata_routes(routes, "record")
 
 
-def _record_id(call: Call) -> str:
-    assert call.object_id is not None
-    return call.object_id
-
-
 @routes.static("record", "new", Access.ANY)
 async def new_record(call: Call) -> dict[str, Any]:
     """/record/new {project, name?, folder?, parents?, details?, types?, tags?, properties?, hidden?, close?}."""
@@ -50,14 +45,14 @@ def describe_record(call: Call, record: dict[str, Any], body: Mapping[str, Any])
 @routes.on("record", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/record-xxxx/describe {project?, fields?, defaultFields?, properties?, details?}."""
-    record = readable_object(call, _record_id(call), check.optional_str(call.body, "project"))
+    record = readable_object(call, call.target, check.optional_str(call.body, "project"))
     return describe_record(call, record, call.body)
 
 
 @routes.on("record", "close", Access.ANY)
 async def close(call: Call) -> dict[str, Any]:
     """/record-xxxx/close: an open record becomes closed (its details and types fixed from then on)."""
-    record = writable_object(call, _record_id(call))
+    record = writable_object(call, call.target)
     if record["state"] != "open":
         raise InvalidState(f"{record['id']} is {record['state']}: only an open record can be closed")
     update_object(call.db, record["id"], state="closed")

@@ -123,8 +123,7 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
 
 def _applet(call: Call) -> dict[str, Any]:
     """The applet of the path, as seen in `project` when given, once the caller may read it."""
-    assert call.object_id is not None
-    return readable_object(call, call.object_id, check.optional_str(call.body, "project"))
+    return readable_object(call, call.target, check.optional_str(call.body, "project"))
 
 
 @register("applet")

@@ -45,15 +45,14 @@ CURRENCY = {"dxCode": 0, "code": "USD", "symbol": "$", "symbolPosition": "left",
 
 
 def _job(call: Call, try_: int | None = None) -> dict[str, Any]:
-    assert call.object_id is not None
     try:
-        job = get_job(call.db, call.object_id)
+        job = get_job(call.db, call.target)
     except JobNotFound:
-        raise ResourceNotFound(f"the job {call.object_id} does not exist") from None
+        raise ResourceNotFound(f"the job {call.target} does not exist") from None
     if try_ is not None and try_ != job.get("try", 0):
         tries = {t.get("try", 0): t for t in record_of(job).tries}
         if try_ not in tries:
-            raise ResourceNotFound(f"there is no try {try_} for {call.object_id}")
+            raise ResourceNotFound(f"there is no try {try_} for {call.target}")
         job = dict(tries[try_])
     return job
 
