@@ -217,6 +217,15 @@ def engine_field(details: Mapping[str, Any], names: Sequence[str]) -> str | None
     return None
 
 
+def field_with_id(message: str, run_input: Mapping[str, Any]) -> str | None:
+    """The input whose value holds an object ID the engine's message names (a refusal without a field)."""
+    named = set(re.findall(r"\b[a-z]+-[0-9A-Za-z]{24}\b", message))
+    for name, value in run_input.items():
+        if named & set(re.findall(r"\b[a-z]+-[0-9A-Za-z]{24}\b", json.dumps(value, default=str))):
+            return name
+    return None
+
+
 def engine_message(message: str, details: Mapping[str, Any]) -> str:
     """The engine's message, with what it expected when the message does not say it."""
     expected = details.get("expected")

@@ -13,6 +13,7 @@ from runner.tui.form_model import (
     default_text,
     engine_field,
     engine_message,
+    field_with_id,
     parse_timeout,
     run_body,
     with_uploads,
@@ -129,3 +130,9 @@ def test_engine_errors_find_their_field() -> None:
     assert engine_message("n is wrong", {"reason": "class", "expected": "int"}) == "n is wrong (expected int)"
     assert engine_message("n must be an int", {"reason": "class", "expected": "int"}) == "n must be an int"
     assert engine_message("bad input", {}) == "bad input"
+
+
+def test_a_refusal_naming_an_object_finds_the_field_that_holds_it() -> None:
+    run_input = {"n": 1, "reads": {"$dnanexus_link": FILE_ID}, "more": [LocalFile(Path("x"))]}
+    assert field_with_id(f"the input object {FILE_ID} does not exist", run_input) == "reads"
+    assert field_with_id("file-" + "Z" * 24 + " does not exist", run_input) is None

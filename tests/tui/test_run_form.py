@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Select, Static
+from textual.widgets import Input, Select, Static, TextArea
 
 from runner.client.api import EngineClient
 from runner.tui.app import RunnerApp, make_app
@@ -105,3 +105,30 @@ async def test_escape_cancels_and_an_invalid_applet_opens_no_form(engine: Engine
         assert not isinstance(app.screen, RunForm)
         shown = [str(n.message) for n in app._notifications]
         assert any("unknown class 'integer'" in m for m in shown), shown
+
+
+async def test_a_local_file_is_uploaded_and_the_engines_refusal_shows_on_its_field(
+        engine: EngineClient, tmp_path: Path) -> None:
+    reads = tmp_path / "reads.txt"
+    reads.write_text("one\ntwo\nthree\n")
+    app = make_app(engine, paths=[SAMPLE_APPS / "file_pipeline"])
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(app, pilot, "file_pipeline")
+        form.query_one("#input-reads", Input).value = str(reads)
+        form.query_one("#input-extras", TextArea).text = "file-" + "0" * 24
+        await pilot.press("ctrl+s")
+        status = form.query_one("#run-status", Static)
+        await until(pilot, "the engine's refusal", lambda: "refused" in str(status.content)
+                    or "not started" in str(status.content))
+        assert field_error(form, "extras") == f"the input object file-{'0' * 24} does not exist"
+        assert field_error(form, "reads") == "" and isinstance(app.screen, RunForm)
+        form.query_one("#input-extras", TextArea).text = ""
+        await pilot.press("ctrl+s")
+        await until(pilot, "the form closed", lambda: not isinstance(app.screen, RunForm))
+        tree = app.screen.query_one(JobTree)
+        await until(pilot, "the new tree selected", lambda: tree.selected_job is not None)
+        job = tree.selected_job
+        assert job is not None
+        await until(pilot, f"{job} done", lambda: tree.nodes[job].label.plain.startswith("  done"))
+        uploaded = engine.call(f"/{job}/describe", {})["input"]["reads"]["$dnanexus_link"]
+        assert engine.call(f"/{uploaded}/describe", {})["name"] == "reads.txt"

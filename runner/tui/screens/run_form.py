@@ -24,6 +24,7 @@ from runner.tui.form_model import (
     build_input,
     engine_field,
     engine_message,
+    field_with_id,
     parse_timeout,
     run_body,
     with_uploads,
@@ -52,6 +53,7 @@ class RunForm(ModalScreen[str | None]):
         self.client, self.folder, self.dxapp = client, folder, dxapp
         self.params: tuple[IOParam, ...] = dxapp.input_spec or ()
         self.busy = False
+        self.submitted: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         """The heading, the fields by group, instance type and timeout, the buttons and a status line."""
@@ -113,7 +115,7 @@ class RunForm(ModalScreen[str | None]):
             self.status(f"{len(errors)} field(s) need a fix")
             return
         instance = values.get("instance-type")
-        self.busy = True
+        self.busy, self.submitted = True, result.input
         self.status("building and starting ...")
         self.start(result.input, instance if isinstance(instance, str) else None, timeout)
 
@@ -161,7 +163,8 @@ class RunForm(ModalScreen[str | None]):
         self.busy = False
         details = exc.details if isinstance(exc, ApiError) else {}
         message = exc.message if isinstance(exc, ApiError) else str(exc)
-        key = engine_field(details, [p.name for p in self.params]) if isinstance(exc, InvalidInput) else None
+        key = engine_field(details, [p.name for p in self.params]) if isinstance(exc, InvalidInput) \
+            else field_with_id(message, self.submitted)
         if key is not None and key in self.fields():
             self.show_errors({key: engine_message(message, details)})
             self.status("the engine refused the input")
