@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -116,3 +118,18 @@ def runner_cli_bytes(engine_home: Path, *args: str, cwd: Path = REPO) -> subproc
     env = {**os.environ, "RUNNER_HOME": str(engine_home)}
     return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, env=env, capture_output=True,
                           timeout=CLI_TIMEOUT_S, check=False)
+
+
+@contextmanager
+def engine_of_its_own(folder: Path, client: Any) -> Iterator[Path]:
+    """An engine daemon on the state folder `folder`, stopped afterwards; any container it left is removed."""
+    from runner.backends.base import LABEL_HOME
+    from runner.client.engine_process import start_engine, stop_engine
+
+    start_engine(folder)
+    try:
+        yield folder
+    finally:
+        stop_engine(folder)
+        for leftover in client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={folder}"}):
+            leftover.remove(force=True)

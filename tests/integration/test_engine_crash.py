@@ -20,8 +20,8 @@ import pytest
 from runner.backends.base import LABEL_HOME
 from runner.backends.docker import container_name
 from runner.client.api import EngineClient
-from runner.client.engine_process import connect, engine_status, start_engine, stop_engine
-from tests.integration.helpers import TEST_APPLETS, runner_cli, wait_terminal
+from runner.client.engine_process import connect, engine_status, start_engine
+from tests.integration.helpers import TEST_APPLETS, engine_of_its_own, runner_cli, wait_terminal
 
 pytestmark = pytest.mark.docker
 OUTAGE_S = 6
@@ -30,14 +30,8 @@ OUTAGE_S = 6
 @pytest.fixture
 def home(tmp_path_factory: pytest.TempPathFactory, client: docker.DockerClient) -> Iterator[Path]:
     """A state folder with an engine of its own, stopped after the test; its containers must all be gone."""
-    folder = tmp_path_factory.mktemp("crash")
-    start_engine(folder)
-    try:
+    with engine_of_its_own(tmp_path_factory.mktemp("crash"), client) as folder:
         yield folder
-    finally:
-        stop_engine(folder)
-        for leftover in client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={folder}"}):
-            leftover.remove(force=True)
 
 
 def _client(home: Path) -> EngineClient:

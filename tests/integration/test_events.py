@@ -16,13 +16,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from runner.backends.base import LABEL_HOME
 from runner.client.api import EngineClient
 from runner.client.engine_process import connect, engine_status, start_engine, stop_engine
 from runner.client.events import EventQuery, follow_events
 from runner.errors import InvalidInput
 from runner.spec import events as ev
-from tests.integration.helpers import SAMPLE_APPS, wait_terminal
+from tests.integration.helpers import SAMPLE_APPS, engine_of_its_own, wait_terminal
 
 pytestmark = pytest.mark.docker
 
@@ -30,14 +29,8 @@ pytestmark = pytest.mark.docker
 @pytest.fixture
 def home(tmp_path_factory: pytest.TempPathFactory, client: docker.DockerClient) -> Iterator[Path]:
     """A state folder with an engine of its own, stopped after the test; its containers must all be gone."""
-    folder = tmp_path_factory.mktemp("events")
-    start_engine(folder)
-    try:
+    with engine_of_its_own(tmp_path_factory.mktemp("events"), client) as folder:
         yield folder
-    finally:
-        stop_engine(folder)
-        for leftover in client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={folder}"}):
-            leftover.remove(force=True)
 
 
 class _Follower(threading.Thread):
