@@ -38,9 +38,10 @@ def _serve(paths: tuple[Path, ...], port: int | None, host: str | None) -> None:
     from runner.config import runner_home
     from runner.tui import web
 
-    address = web.resolve_address(host if host is not None else web.DEFAULT_HOST, port)
-    if warning := web.exposure_warning(address):
+    host = host if host is not None else web.DEFAULT_HOST
+    if warning := web.exposure_warning(host):
         click.echo(warning, err=True)
+    address = web.resolve_address(host, port)
     with _client.connect():
         pass  # each tab's TUI then finds the engine running
     sys.exit(web.serve(paths, runner_home(), address))

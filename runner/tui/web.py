@@ -7,6 +7,7 @@ import errno
 import ipaddress
 import logging
 import shlex
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -35,7 +36,6 @@ class Address:
 
     host: str
     port: int
-    loopback: bool
 
     @property
     def url(self) -> str:
@@ -52,15 +52,14 @@ def session_command(paths: Sequence[Path], home: Path) -> str:
 
 def resolve_address(host: str, port: int | None) -> Address:
     """The host and port to serve on: `port`, refused when in use, else the first free one from 8566."""
-    loopback = is_loopback(host)
     if port is not None:
         if not _port_free(host, port):
             raise UsageError(f"--port {port}: the port is already in use on {host}; choose another, "
                              f"or leave --port out for the first free one from {DEFAULT_PORT}")
-        return Address(host, port, loopback)
+        return Address(host, port)
     for candidate in range(DEFAULT_PORT, DEFAULT_PORT + PORT_TRIES):
         if _port_free(host, candidate):
-            return Address(host, candidate, loopback)
+            return Address(host, candidate)
     raise UsageError(f"no free port on {host} from {DEFAULT_PORT} to {DEFAULT_PORT + PORT_TRIES - 1}; "
                      "choose one with --port")
 
@@ -71,20 +70,18 @@ def is_loopback(host: str) -> bool:
                for _, sockaddr in _addresses(host, 0))
 
 
-def exposure_warning(address: Address) -> str | None:
-    """The warning to print when the TUI is reachable from other machines, else None."""
-    if address.loopback:
+def exposure_warning(host: str) -> str | None:
+    """The warning to print when the TUI on `host` is reachable from other machines, else None."""
+    if is_loopback(host):
         return None
-    return (f"warning: --host {address.host} is not a loopback address: anyone who can reach {address.url} "
-            "controls your jobs (runs, terminates, re-runs them) without a password")
+    return (f"warning: --host {host} is not a loopback address: anyone who can reach it controls your jobs "
+            "through the TUI (runs, terminates, re-runs them), with no password")
 
 
 def serve(paths: Sequence[Path], home: Path, address: Address) -> int:
     """Serve the TUI until Ctrl+C (or SIGTERM); returns the exit status, 130."""
-    server = TuiServer(session_command(paths, home), address)
-    asyncio.set_event_loop(asyncio.new_event_loop())  # textual-serve asks for the current loop
     try:
-        server.serve()
+        TuiServer(session_command(paths, home), address).serve()
     except OSError as exc:  # the port was taken between our probe and the bind
         raise UsageError(f"--port {address.port}: cannot listen on {address.host} ({exc.strerror})") from exc
     return EXIT_INTERRUPTED
@@ -105,9 +102,20 @@ class TuiServer(Server):
         handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         logging.basicConfig(level=logging.WARNING, handlers=[handler])
 
+    def serve(self, debug: bool = False) -> None:
+        """Listen, say where once listening, and serve until SIGINT or SIGTERM."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, self.request_exit)
+        # run_app calls `print` once every site listens: a browser opening the URL then finds the server.
+        web.run_app(self._make_app(), host=self.address.host, port=self.address.port, handle_signals=False,
+                    loop=loop, print=lambda *_: print(f"serving the TUI at {self.address.url} (Ctrl+C to stop)",
+                                                      flush=True))
+
     async def on_startup(self, app: web.Application) -> None:
-        """Say where the TUI is served."""
-        print(f"serving the TUI at {self.address.url} (Ctrl+C to stop)", flush=True)
+        """Nothing: textual-serve's banner is left out, `serve` says where once listening."""
 
     async def on_shutdown(self, app: web.Application) -> None:
         """Quit every session's TUI, which ends its websocket, so Ctrl+C does not wait on open tabs."""

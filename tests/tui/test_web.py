@@ -65,6 +65,17 @@ def stop_group(process: subprocess.Popen[Any]) -> None:
             stream.close()
 
 
+def group_ends(group: int) -> bool:
+    """Whether every process of a process group is gone (waiting a while for the last ones to exit)."""
+    for _ in range(STEPS):
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(STEP_S)
+    return False
+
+
 @contextmanager
 def served(home: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`runner tui --web ARGS` in a process group of its own, and the URL it says it serves."""
@@ -165,15 +176,91 @@ def test_the_browser_shows_the_job_tree_and_ctrl_c_ends_it_all(web_home: Path, t
     body = {"project": engine.project, "input": {"who": "browser"}, "name": JOB_NAME}
     job = str(engine.call(f"/{build_sample(engine, 'hello_bash')}/run", body)["id"])
     assert wait_terminal(engine, job)["state"] == "done"
-    with served(web_home, "sample_apps", "--port", str(free_port())) as (server, url):
+    # A path a shell would split or unquote: each tab's TUI must get it whole.
+    apps = tmp_path / "my 'apps' $HOME"
+    for name in ("hello_bash", "hello_python"):
+        shutil.copytree(REPO_ROOT / "sample_apps" / name, apps / name)
+    with served(web_home, str(apps), "--port", str(free_port())) as (server, url):
         with chromium(tmp_path / "profile") as devtools_url:
-            text = asyncio.run(screen_of(devtools_url, url, ["Jobs", JOB_NAME, "hello_bash"],
+            text = asyncio.run(screen_of(devtools_url, url, ["Jobs", JOB_NAME, "hello_python"],
                                          tmp_path / "tui.png"))
             assert "Jobs" in text and "Applets" in text, text
             assert JOB_NAME in text and "done" in text, text
+            assert "hello_bash" in text and "failing_subjob" not in text, text
             assert (tmp_path / "tui.png").read_bytes().startswith(b"\x89PNG")
             os.killpg(server.pid, signal.SIGINT)  # what Ctrl+C in its terminal sends, the tab still open
             assert server.wait() == 130
+            assert group_ends(server.pid), "a tab's TUI outlived the server"
         assert server.stdout is not None and server.stderr is not None
         left = server.stdout.read() + server.stderr.read()  # a tab's TUI's stderr comes out on stdout
         assert "Traceback" not in left and "Error" not in left, left
+
+
+async def handshake(url: str, origin: str) -> int:
+    """The HTTP status of a websocket handshake to the TUI's /ws as a page of `origin` would make it."""
+    async with aiohttp.ClientSession() as http:
+        try:
+            async with http.ws_connect(f"{url}/ws", origin=origin) as socket:
+                await socket.close()
+                return 101
+        except aiohttp.WSServerHandshakeError as refused:
+            return refused.status
+
+
+@pytest.mark.docker
+def test_a_page_of_another_site_cannot_drive_the_tui(web_home: Path) -> None:
+    with served(web_home) as (server, url):
+        assert asyncio.run(handshake(url, "http://evil.example")) == 403
+        assert asyncio.run(handshake(url, "http://evil.example" + url[url.rindex(":"):])) == 403
+        assert asyncio.run(handshake(url, url)) == 101
+        assert asyncio.run(handshake(url, url.replace("127.0.0.1", "localhost"))) == 101
+        server.send_signal(signal.SIGTERM)
+        assert server.wait() == 130
+        assert server.stderr is not None and "refused a session opened by a page of http://evil.example" \
+            in server.stderr.read()
+
+
+@pytest.mark.docker
+def test_without_a_port_it_takes_the_next_free_one_from_8566(web_home: Path) -> None:
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past an earlier server's TIME_WAIT
+        try:
+            taken.bind(("127.0.0.1", 8566))
+            taken.listen()
+        except OSError:
+            pass  # something else holds 8566 already: the server must step over it all the same
+        with served(web_home) as (_, url):
+            port = int(url.rsplit(":", 1)[1])
+            assert 8566 < port < 8566 + 100
+
+
+def runner(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runner", "tui", *args], cwd=REPO_ROOT, env=runner_env(home),
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+
+
+def test_a_port_in_use_exits_3_naming_it(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = runner(tmp_path / "home", "--web", "--port", str(port))
+    assert done.returncode == 3, done.stderr
+    assert f"--port {port}: the port is already in use on 127.0.0.1" in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not (tmp_path / "home").exists(), "no engine may be started for a server that cannot serve"
+
+
+def test_another_host_is_warned_about_and_one_not_of_this_machine_refused(tmp_path: Path) -> None:
+    done = runner(tmp_path / "home", "--web", "--host", "192.0.2.1")  # TEST-NET-1: no machine's address
+    assert done.returncode == 3, done.stderr
+    assert "warning: --host 192.0.2.1 is not a loopback address: anyone who can reach it controls your jobs" \
+        in done.stderr
+    assert "error: --host 192.0.2.1: cannot listen there" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_port_and_host_need_web(tmp_path: Path) -> None:
+    done = runner(tmp_path / "home", "--port", "9000")
+    assert done.returncode == 3 and "--port and --host go with --web" in done.stderr
+    done = runner(tmp_path / "home", "--web", "--port", "0")
+    assert done.returncode != 0 and "'--port'" in done.stderr and "0 is not in the range" in done.stderr
