@@ -14,7 +14,7 @@ from runner.errors import UsageError
 @click.command()
 @click.argument("paths", metavar="[PATH ...]", nargs=-1,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--web", is_flag=True, help="Serve the TUI to a browser (textual-serve) instead of this terminal.")
+@click.option("--web", is_flag=True, help="Serve the TUI to browsers (textual-serve), not to this terminal.")
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="With --web: the port (default 8566, or the next free one).")
 @click.option("--host", default=None, metavar="HOST",

@@ -45,9 +45,9 @@ class Address:
 
 
 def session_command(paths: Sequence[Path], home: Path) -> str:
-    """The shell command textual-serve runs for each browser session: `runner tui PATHS` on `home`'s engine."""
-    argv = ["env", f"RUNNER_HOME={home}", sys.executable, "-m", "runner", "tui", *(str(p.resolve()) for p in paths)]
-    return shlex.join(argv)
+    """The shell command textual-serve runs for each browser tab: `runner tui PATHS` on `home`'s engine."""
+    argv = ["env", f"RUNNER_HOME={home}", sys.executable, "-m", "runner", "tui"]
+    return shlex.join([*argv, *(str(path.resolve()) for path in paths)])
 
 
 def resolve_address(host: str, port: int | None) -> Address:
@@ -88,7 +88,7 @@ def serve(paths: Sequence[Path], home: Path, address: Address) -> int:
 
 
 class TuiServer(Server):
-    """textual-serve's server, quiet, printing our one line, refusing websockets opened by other sites' pages."""
+    """textual-serve's server: quiet, one line once listening, deaf to websockets from other sites' pages."""
 
     def __init__(self, command: str, address: Address) -> None:
         super().__init__(command, host=address.host, port=address.port, title="applet-runner",
@@ -111,8 +111,11 @@ class TuiServer(Server):
             loop.add_signal_handler(signum, self.request_exit)
         # run_app calls `print` once every site listens: a browser opening the URL then finds the server.
         web.run_app(self._make_app(), host=self.address.host, port=self.address.port, handle_signals=False,
-                    loop=loop, print=lambda *_: print(f"serving the TUI at {self.address.url} (Ctrl+C to stop)",
-                                                      flush=True))
+                    loop=loop, print=lambda *_: self.say_serving())
+
+    def say_serving(self) -> None:
+        """The one line `runner tui --web` prints: where the TUI is."""
+        print(f"serving the TUI at {self.address.url} (Ctrl+C to stop)", flush=True)
 
     async def on_startup(self, app: web.Application) -> None:
         """Nothing: textual-serve's banner is left out, `serve` says where once listening."""
