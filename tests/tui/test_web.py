@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,8 @@ def runner_env(home: Path) -> dict[str, str]:
 
 def stop_group(process: subprocess.Popen[Any]) -> None:
     """Kill what is left of a process's group (the server's per-tab TUIs, Chromium's helpers)."""
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait()
     for stream in (process.stdout, process.stderr):
         if stream is not None:
@@ -216,7 +214,8 @@ async def handshake(url: str, origin: str) -> int:
 def test_a_page_of_another_site_cannot_drive_the_tui(web_home: Path) -> None:
     with served(web_home) as (server, url):
         assert asyncio.run(handshake(url, "http://evil.example")) == 403
-        assert asyncio.run(handshake(url, "http://evil.example" + url[url.rindex(":"):])) == 403
+        assert asyncio.run(handshake(url, "http://evil.example" + url[url.rindex(":"):])) == 403  # rebinding
+        assert asyncio.run(handshake(url, "null")) == 403  # a sandboxed frame's page
         assert asyncio.run(handshake(url, url)) == 101
         assert asyncio.run(handshake(url, url.replace("127.0.0.1", "localhost"))) == 101
         server.send_signal(signal.SIGTERM)
