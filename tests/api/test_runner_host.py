@@ -124,3 +124,20 @@ async def test_only_the_user_may_ask(api: Api, tmp_path: Path) -> None:
     assert status in (401, 403) and answer["error"]["type"] == "PermissionDenied"
     status, answer = await api.post("/runner/host", {}, "none")
     assert status == 401 and answer["error"]["type"] == "InvalidAuthentication"
+
+
+async def test_an_unchanged_resources_folder_keeps_its_id_and_any_change_to_it_gives_a_new_one(
+        api: Api, tmp_path: Path) -> None:
+    folder = hello_copy(tmp_path)
+    data = folder / "resources" / "opt" / "data.txt"
+    data.parent.mkdir(parents=True)
+    data.write_text("one")
+    for path in (data, data.parent, data.parent.parent):
+        os.utime(path, (1_000_000_000, 1_000_000_000))  # long ago: its digest is remembered
+    _, first = await source_id(api, folder)
+    _, again = await source_id(api, folder)
+    assert again["id"] == first["id"]
+    data.write_text("three")
+    os.utime(data, (1_000_000_000, 1_000_000_000))
+    _, changed = await source_id(api, folder)
+    assert changed["id"] != first["id"], "a new size is a new listing, hashed again"
