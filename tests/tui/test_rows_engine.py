@@ -99,3 +99,19 @@ async def test_the_tree_knows_the_host_and_o_says_a_job_has_no_https_app(engine:
         await pilot.press("o")
         await until(pilot, "no HTTPS app said", lambda: any(
             f"{job}: {NO_APP}" == str(n.message) for n in app._notifications))
+
+
+async def test_an_engine_that_refuses_the_questions_leaves_the_local_states_and_says_why(
+        engine: EngineClient) -> None:
+    refused = EngineClient(engine.url, "not-a-token", engine.project)
+    app = make_app(refused, paths=[Path(__file__).parent / "sources"], events=[])
+    async with app.run_test(size=SIZE) as pilot:
+        def said(start: str) -> bool:
+            return any(str(n.message).startswith(start) for n in app._notifications)
+        await until(pilot, "the build states unknown", lambda: said("build states unknown: "))
+        await until(pilot, "the host unknown", lambda: said("the host's capacity is unknown: "))
+        assert {s.name: s.state for s in app.screen.query_one(AppletsPanel).sources} == {
+            "broken": "invalid", "greeter": "not built"}
+        assert app.screen.query_one(JobTree).host is None
+        messages = " ".join(str(n.message) for n in app._notifications)
+        assert "Traceback" not in messages and "token" in messages.lower(), messages

@@ -106,12 +106,12 @@ class AppletsPanel(OptionList):
         self._checking = False
         changed = False
         for source, now, answer in answers:
-            source.signature = now
-            if isinstance(answer, str):
+            if isinstance(answer, str):  # asked again at the next poll; said once
                 if not self._told:
                     self._told = True
                     self.notify(f"build states unknown: {answer}", title="Applets", severity="warning")
                 continue
+            source.signature = now
             changed = apply_source_id(source, answer) or changed
         if changed:
             self._redraw()
