@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import webbrowser
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,7 @@ from runner.tui._look import CAPPED_MARK, STATE_COLOURS, state_legend
 from runner.tui.app import RunnerApp
 from runner.tui.capacity import Capacity, free_room, needs_text
 from runner.tui.feed import EventFeed
-from runner.tui.https_app import https_app_url
+from runner.tui.https_app import https_app_url, open_in_browser
 from runner.tui.model import JobsModel
 from runner.tui.screens.dialogs import Help
 from runner.tui.widgets.job_tree import JobTree
@@ -123,3 +124,19 @@ async def test_the_help_shows_every_state_in_its_colour_and_the_capped_mark() ->
         assert any("wait_in (waiting_on_input)" in text and "hold (debug_hold)" in text for text in shown)
         assert any(text.startswith(f"{CAPPED_MARK} after an instance type") for text in shown)
         assert any("HTTPS app" in text for text in shown)
+
+
+@pytest.fixture
+def browsers() -> Iterator[None]:
+    """webbrowser's registry as it was, once the test has registered its own browsers first."""
+    webbrowser.register_standard_browsers()  # filled on first use otherwise: fill it before saving it
+    saved = (dict(webbrowser._browsers), list(webbrowser._tryorder or []))  # type: ignore[attr-defined]
+    yield
+    webbrowser._browsers, webbrowser._tryorder = saved  # type: ignore[attr-defined]
+
+
+def test_a_console_browser_is_not_started_in_the_tui_s_terminal(browsers: None) -> None:
+    webbrowser.register("rows-console", None, webbrowser.GenericBrowser("true"), preferred=True)
+    assert not open_in_browser("https://job-xxxx.dnanexus.cloud"), "a text browser would take the terminal"
+    webbrowser._tryorder = []  # type: ignore[attr-defined]  # a machine without any browser
+    assert not open_in_browser("https://job-xxxx.dnanexus.cloud")

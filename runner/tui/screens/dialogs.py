@@ -68,4 +68,4 @@ class Help(ModalScreen[None]):
             for key, what in KEYS:
                 yield Static(f"[b]{key:>9}[/b]  {what}")
             yield Static(state_legend(), id="legend")
-            yield Static(f"{CAPPED_MARK} after an instance type: larger than the host, the job runs cut down to it")
+            yield Static(f"{CAPPED_MARK} after an instance type: larger than the host, so capped to it")
