@@ -141,3 +141,12 @@ async def test_an_unchanged_resources_folder_keeps_its_id_and_any_change_to_it_g
     os.utime(data, (1_000_000_000, 1_000_000_000))
     _, changed = await source_id(api, folder)
     assert changed["id"] != first["id"], "a new size is a new listing, hashed again"
+
+
+async def test_a_fifo_in_resources_is_refused_before_anything_opens_it(api: Api, tmp_path: Path) -> None:
+    folder = hello_copy(tmp_path)
+    (folder / "resources").mkdir()
+    os.mkfifo(folder / "resources" / "pipe")
+    status, answer = await source_id(api, folder)
+    assert status == 200 and answer["id"] is None
+    assert answer["problems"] == ["resources/pipe: is a FIFO (named pipe); a build takes only files, folders and links"]

@@ -115,3 +115,13 @@ async def test_an_engine_that_refuses_the_questions_leaves_the_local_states_and_
         assert app.screen.query_one(JobTree).host is None
         messages = " ".join(str(n.message) for n in app._notifications)
         assert "Traceback" not in messages and "token" in messages.lower(), messages
+
+
+async def test_the_id_asked_about_is_the_id_a_build_gives_resources_included(engine: EngineClient,
+                                                                             tmp_path: Path) -> None:
+    folder = Path(shutil.copytree(SAMPLE_APPS / "file_pipeline", tmp_path / "file_pipeline"))
+    asked = engine.call("/runner/sourceId", {"folder": str(folder)})
+    assert asked["problems"] == [] and asked["id"]
+    built = engine.call("/runner/build", {"folder": str(folder)}, timeout_s=None)
+    assert built["id"] == asked["id"]
+    assert engine.call("/runner/sourceId", {"folder": str(folder)})["built"] is True
