@@ -100,6 +100,8 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/system/resolveDataObjects"): Row(Access.ANY, READS_P,
                                                 body=lambda w: {"objects": [{"project": w.P, "name": "in.txt"}]}),
     ("POST", "/runner/build"): Row(Access.USER, USER, body=lambda w: {"folder": "/nonexistent"}),
+    ("POST", "/runner/sourceId"): Row(Access.USER, USER, body=lambda w: {"folder": "/nonexistent"}),
+    ("POST", "/runner/host"): Row(Access.USER, USER),
     ("POST", "/runner/shutdown"): Row(Access.USER, USER),
     ("POST", "/runner/fsck"): Row(Access.USER, USER, body=lambda w: {"repair": False}),
     ("POST", "/runner/shell"): Row(Access.USER, USER, body=lambda w: {"job": w.job_a}),

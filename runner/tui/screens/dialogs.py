@@ -6,9 +6,11 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, Vertical
+from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from runner.tui._look import CAPPED_MARK, state_legend
 
 
 class Confirm(ModalScreen[bool]):
@@ -46,6 +48,7 @@ KEYS = [
     ("/", "filter jobs by ID, name or state (Esc clears)"),
     ("f", "show only trees with a failed job (again: all)"),
     ("y", "copy the selected job's ID"),
+    ("o", "open the selected job's HTTPS app (its URL is shown too)"),
     ("r", "run the selected applet with a form (not yet)"),
     ("w", "watch mode for the selected applet (not yet)"),
     ("?", "this help"),
@@ -60,7 +63,9 @@ class Help(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """One line per key."""
-        with Vertical(id="help"):
+        with VerticalScroll(id="help"):
             yield Static("[b]Keys[/b]  (Esc closes)")
             for key, what in KEYS:
                 yield Static(f"[b]{key:>9}[/b]  {what}")
+            yield Static(state_legend(), id="legend")
+            yield Static(f"{CAPPED_MARK} after an instance type: larger than the host, so capped to it")

@@ -6,13 +6,14 @@ import subprocess
 import sys
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, TabbedContent, Tree
 
 from runner.client.api import EngineClient
+from runner.errors import RunnerError
 from runner.spec.events import (
     AppletBuilt,
     AppletFailed,
@@ -26,6 +27,7 @@ from runner.spec.events import (
 )
 from runner.tui.applets import AppletSource
 from runner.tui.feed import EventFeed
+from runner.tui.https_app import NO_APP, https_app_url, open_in_browser
 from runner.tui.model import FAILURE_STATES, JobsModel, JobView
 from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
@@ -48,6 +50,7 @@ class MainScreen(EngineScreen):
         Binding("slash", "filter", "Filter"),
         Binding("f", "failures", "Failures"),
         Binding("y", "copy_id", "Copy ID"),
+        Binding("o", "open_app", "Open app", show=False),
         Binding("r", "not_yet('the run form')", "Run"),
         Binding("w", "not_yet('watch mode')", "Watch", show=False),
         Binding("l", "tab('log')", "Log", show=False),
@@ -68,12 +71,12 @@ class MainScreen(EngineScreen):
     def compose(self) -> ComposeResult:
         """Applets and jobs above, the selected job's details below, the keys at the bottom."""
         with Horizontal(id="top"):
-            yield AppletsPanel(self.sources, id="applets")
+            yield AppletsPanel(self.sources, self.client, id="applets")
             with Vertical(id="jobs"):
                 yield Input(placeholder="filter: ID, name or state (Esc clears)", id="filter")
-                yield JobTree(self.model, id="tree")
+                yield JobTree(self.model, self.client, id="tree")
         yield DetailPane(id="detail")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # every main key fits 80 columns; ^p still works
 
     def on_mount(self) -> None:
         """Start the feed and the timers that apply it and move the clocks."""
@@ -240,6 +243,29 @@ class MainScreen(EngineScreen):
         if job is not None:
             self.app.copy_to_clipboard(job.id)
             self.notify(f"copied {job.id}")
+
+    def action_open_app(self) -> None:
+        """Open the selected job's HTTPS app, when it has one."""
+        job = self.selected()
+        if job is not None:
+            self.open_app(job.id)
+
+    @work(thread=True, group="browser")
+    def open_app(self, job: str) -> None:
+        """Describe the job for its httpsApp URL, open it with webbrowser and say it (to copy where none opens)."""
+        if self.client is None:
+            return
+        try:
+            url = https_app_url(self.client.call(f"/{job}/describe", {"fields": {"httpsApp": True}}))
+        except RunnerError as exc:
+            self.app.call_from_thread(self.notify, f"describe {job}: {exc}", severity="error")
+            return
+        if url is None:
+            self.app.call_from_thread(self.notify, f"{job}: {NO_APP}", severity="warning")
+            return
+        opened = open_in_browser(url)
+        self.app.call_from_thread(self.notify, url if opened else f"{url} (no browser opens here: copy it)",
+                                  title=f"{job}'s HTTPS app", timeout=30)
 
     def action_tab(self, tab: str) -> None:
         """Show a tab of the detail pane."""

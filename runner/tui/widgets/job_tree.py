@@ -1,14 +1,22 @@
-"""The job tree: one node per job, roots newest first; labels change in place, structure in batches."""
+"""The job tree: one node per job, roots newest first; labels change in place, structure in batches.
+
+With the host's capacity (read once from the engine in a worker, `/runner/host`), rows mark instance types capped
+to the host and runnable jobs say what they need of the room the running jobs leave.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
 from rich.text import Text
+from textual import work
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from runner.client.api import EngineClient
+from runner.errors import RunnerError
 from runner.tui._look import job_label
+from runner.tui.capacity import Capacity, free_room
 from runner.tui.model import JobsModel, JobView
 
 RootFilter = Callable[[list[JobView]], bool]
@@ -17,13 +25,37 @@ RootFilter = Callable[[list[JobView]], bool]
 class JobTree(Tree[str]):
     """The jobs of a `JobsModel` as a Textual Tree whose node data is the job's ID."""
 
-    def __init__(self, model: JobsModel, **kwargs: object) -> None:
+    def __init__(self, model: JobsModel, client: EngineClient | None = None, **kwargs: object) -> None:
         super().__init__("jobs", **kwargs)  # type: ignore[arg-type]
-        self.model = model
+        self.model, self.client = model, client
         self.show_root = False
         self.guide_depth = 2
         self.nodes: dict[str, TreeNode[str]] = {}
         self.keep: RootFilter = lambda tree: True
+        self.host: Capacity | None = None
+        self.free: Capacity | None = None
+
+    def on_mount(self) -> None:
+        """Ask the engine for the host's capacity."""
+        if self.client is not None:
+            self.read_host()
+
+    @work(thread=True, exclusive=True, group="host")
+    def read_host(self) -> None:
+        """`/runner/host` in a worker; an engine that cannot say leaves the rows without capacity marks."""
+        assert self.client is not None
+        try:
+            host = Capacity.of_answer(self.client.call("/runner/host", {}))
+        except (RunnerError, ValueError) as exc:
+            self.app.call_from_thread(self.notify, f"the host's capacity is unknown: {exc}", severity="warning")
+            return
+        self.app.call_from_thread(self.set_host, host)
+
+    def set_host(self, host: Capacity | None) -> None:
+        """Take the host's capacity and relabel every row with it."""
+        self.host = host
+        self.free = None
+        self.relabel(self.nodes)
 
     @property
     def selected_job(self) -> str | None:
@@ -63,17 +95,28 @@ class JobTree(Tree[str]):
         parent.allow_expand = True
         parent.expand()
         parent.set_label(self._label(self.model.jobs[job.parent], now))
-        self.nodes[job.id] = parent.add(job_label(job, now), job.id, expand=True, allow_expand=False)
+        self.nodes[job.id] = parent.add(self._label(job, now), job.id, expand=True, allow_expand=False)
 
     def _label(self, job: JobView, now: int) -> Text:
         # A root without subjobs has no fold mark: indent it as if it had one, so the columns line up.
-        label = job_label(job, now)
+        label = job_label(job, now, self.host, self.free)
         return Text("  ") + label if job.parent is None and not job.children else label
 
+    def _room_changed(self) -> bool:
+        """Work out the free room again; whether it changed (every runnable row's "needs" text then does)."""
+        if self.host is None:
+            return False
+        free = free_room(self.host, ((j.state, j.resources) for j in self.model.jobs.values()))
+        changed, self.free = free != self.free, free
+        return changed
+
     def relabel(self, job_ids: Iterable[str]) -> None:
-        """Change the rows of these jobs in place."""
+        """Change the rows of these jobs in place (and the runnable ones' when the free room changed)."""
         now = self.model.clock()
-        for job_id in job_ids:
+        wanted = set(job_ids)
+        if self._room_changed():
+            wanted |= {j.id for j in self.model.jobs.values() if j.state == "runnable"}
+        for job_id in wanted:
             node = self.nodes.get(job_id)
             if node is not None:
                 node.set_label(self._label(self.model.jobs[job_id], now))
