@@ -95,7 +95,7 @@ def test_events_written_before_the_new_fields_still_read() -> None:
 @pytest.mark.asyncio
 async def test_an_applets_source_folder_is_shown_to_the_user_only(api: Api) -> None:
     doc = applet_doc()
-    doc["_runner"] = {**doc["_runner"], "folder": "/home/me/applets/scatter"}
+    doc["_runner"] = {**doc["_runner"], "sourceFolder": "/home/me/applets/scatter"}
     applet = create_object(api.world.db, "applet", api.world.P, name="scatter", state="closed", doc=doc,
                            object_id=new_id("applet"))["id"]
     status, answer = await api.post(f"/{applet}/describe", {"sourceFolder": True}, "user")

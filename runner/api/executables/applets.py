@@ -66,8 +66,9 @@ def image_note(built: BuiltApplet, suite: str | None) -> dict[str, Any]:
     return note
 
 
-def applet_document(built: BuiltApplet, suite: str | None = None) -> dict[str, Any]:
-    """The stored fields of a built applet: its describe fields and the engine's `_runner` record."""
+def applet_document(built: BuiltApplet, suite: str | None = None, source: str | None = None) -> dict[str, Any]:
+    """The stored fields of a built applet: its describe fields and the engine's `_runner` record (`source`:
+    the folder on this machine it was built from, None for /applet/new's)."""
     dxapp, raw = built.dxapp, built.dxapp.raw
     run_spec = {k: v for k, v in dict(raw.get("runSpec") or {}).items() if k != "file"}
     run_spec["code"] = dxapp.run_spec.code
@@ -85,21 +86,23 @@ def applet_document(built: BuiltApplet, suite: str | None = None) -> dict[str, A
             "systemRequirements": dict(dxapp.run_spec.system_requirements),
             "timeoutPolicy": dict(dxapp.run_spec.timeout_policy),
             "executionPolicy": dict(dxapp.run_spec.execution_policy),
-            "imageNote": image_note(built, suite),
+            "imageNote": image_note(built, suite), "sourceFolder": source,
         },
     }
 
 
-def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/",
-                    name: str | None = None, suite: str | None = None) -> dict[str, Any]:
+def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/", name: str | None = None,
+                    suite: str | None = None, source: str | None = None) -> dict[str, Any]:
     """The applet object of a build in `project` (created once: the ID is the content)."""
     try:
         existing = get_object(db, built.applet_id)
     except ObjectNotFound:
         return create_object(db, "applet", project, name=name or built.dxapp.name, folder=folder, state="closed",
-                             parents=True, doc=applet_document(built, suite), object_id=built.applet_id)
-    # Same content, same describe; but the image it runs in may have been rebuilt since.
-    update_object(db, built.applet_id, changes={"_runner": applet_document(built, suite)["_runner"]})
+                             parents=True, doc=applet_document(built, suite, source), object_id=built.applet_id)
+    # Same content, same describe; but the image it runs in may have been rebuilt since, and the source
+    # folder is the one it was last built from.
+    source = source or (existing.get("_runner") or {}).get("sourceFolder")
+    update_object(db, built.applet_id, changes={"_runner": applet_document(built, suite, source)["_runner"]})
     if existing["project"] != project:
         clone_objects(db, [built.applet_id], source=existing["project"], destination=project, folder=folder,
                       parents=True)
@@ -107,10 +110,11 @@ def register_applet(db: Database, built: BuiltApplet, project: str, folder: str 
 
 
 async def build_folder(call: Call, folder: Path, project: str, name: str | None = None,
-                       changed_files: tuple[str, ...] = ()) -> tuple[BuiltApplet, dict[str, Any]]:
+                       changed_files: tuple[str, ...] = (), *, scratch: bool = False) -> tuple[BuiltApplet, dict[str, Any]]:
     """Build the applet in `folder` (in a worker thread: Docker) and store it in `project`.
 
-    `changed_files` (what a watching client saw change) travel on the build's events, for its other clients.
+    `changed_files` (what a watching client saw change) travel on the build's events, for its other clients;
+    a `scratch` folder (/applet/new's) is not recorded as the applet's source folder.
     """
     client = call.services.extras["docker_client"]
     notes: list[str] = []
@@ -125,7 +129,7 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
             raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
         raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
-    applet = register_applet(call.db, built, project, name=name, suite=suite)
+    applet = register_applet(call.db, built, project, name=name, suite=suite, source=None if scratch else str(folder))
     record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"],
                                             project=project, folder=str(folder), changed_files=changed))
     return built, applet
@@ -144,7 +148,7 @@ def describe_applet(call: Call, applet: Mapping[str, Any], body: Mapping[str, An
         names |= {key for key in DESCRIBE_EXTRA if body.get(key) is True}
     view = {k: v for k, v in applet.items() if not k.startswith("_")}
     if not call.caller.is_job:
-        view["sourceFolder"] = (applet.get("_runner") or {}).get("folder")
+        view["sourceFolder"] = (applet.get("_runner") or {}).get("sourceFolder")
     return select(view, names)
 
 
@@ -174,7 +178,7 @@ async def new_applet(call: Call) -> dict[str, Any]:
         try:
             name = check.optional_str(call.body, "name")
             (scratch / "dxapp.json").write_text(json.dumps({"name": name or "applet", **spec}), encoding="utf-8")
-            _, applet = await build_folder(call, scratch, project, name)
+            _, applet = await build_folder(call, scratch, project, name, scratch=True)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return str(applet["id"])
