@@ -1,5 +1,6 @@
 """`runner rerun` as a subprocess against the real engine (real Docker, real dxpy in the jobs): one subjob of a
-scatter-gather tree run again alone with its resolved input, and `--latest` running the edited source."""
+scatter-gather tree run again alone with its resolved input, and `--latest` running the edited source; a real
+build's events carry the changed files it was told of."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 
 from runner.client.api import EngineClient
+from runner.client.events import EventQuery, follow_events
+from runner.spec import events as ev
 from tests.integration.helpers import SAMPLE_APPS, run_sample, runner_cli, tree_jobs, wait_terminal
 
 pytestmark = pytest.mark.docker
@@ -95,3 +98,20 @@ def test_latest_builds_the_edited_source_and_runs_that(engine: EngineClient, eng
     assert f"{folder}" in gone.stderr and "no longer exists" in gone.stderr
     plain = runner_cli(engine_home, "rerun", square["id"], "--wait", "--brief")
     assert plain.returncode == 0 and json.loads(plain.stdout) == {"square": square["input"]["i"] ** 2}, plain.stderr
+
+
+def test_a_real_build_tells_its_changed_files_from_start_to_built(engine: EngineClient, tmp_path: Path) -> None:
+    folder = tmp_path / "hello_bash"
+    shutil.copytree(SAMPLE_APPS / "hello_bash", folder)
+    since = max([e.seq for e in follow_events(engine, EventQuery(follow=False))], default=0)
+    answer = engine.call("/runner/build", {"folder": str(folder), "changedFiles": ["src/hello_bash.sh", "./x/../a"]},
+                         timeout_s=None)
+    events = list(follow_events(engine, EventQuery(since=since, kinds=("applet.*",), follow=False)))
+    mine = [e for e in events if getattr(e, "folder", None) == str(folder)]
+    assert [type(e) for e in mine] == [ev.AppletBuildStarted, ev.AppletBuilt]
+    started, built = mine
+    assert isinstance(started, ev.AppletBuildStarted) and isinstance(built, ev.AppletBuilt)
+    assert started.changed_files == built.changed_files == ["src/hello_bash.sh", "a"]
+    assert (built.applet, built.name) == (answer["id"], "hello_bash")
+    described = engine.call(f"/{answer['id']}/describe", {"sourceFolder": True})
+    assert described["sourceFolder"] == str(folder)
