@@ -30,10 +30,10 @@ RUN_FLAGS = [param for param in run_command.params if param.name in RunOptions._
 @click.option("--wait", is_flag=True, help="Follow the logs until the new job ends; print its output.")
 @click.option("--brief", is_flag=True, help="Print only the job ID (with --wait: no log lines).")
 @click.pass_context
-def rerun(ctx: click.Context, /, job: str, entry: str | None, latest: bool, watch: bool, wait: bool, brief: bool,
-          **flags: Any) -> None:
-    """Run JOB again alone: entry point NAME (default: the function JOB ran) of JOB's applet, as a new root job
-    with the input JOB ran with (job-based references resolved); print the new job's ID.
+def rerun(ctx: click.Context, /, job: str, entry: str | None, latest: bool, watch: bool, wait: bool,
+          brief: bool, **flags: Any) -> None:
+    """Run JOB again alone: entry point NAME (default: the function JOB ran) of JOB's applet, as a new root
+    job with the input JOB ran with (job-based references resolved); print the new job's ID.
 
     The focused loop for a big tree that failed in one subjob: re-run that subjob by itself. With --latest,
     the applet's source folder is built again first, so the new job runs the code as it is now. --wait and
@@ -52,8 +52,8 @@ def rerun(ctx: click.Context, /, job: str, entry: str | None, latest: bool, watc
         new = start_rerun(client, applet, entry=function, input=recorded.input, rerun_of=job,
                           run_options=request_fields(options, client.project))
         if not brief:
-            click.echo(f"Started {new}: entry point {function} of {applet} with the input of {job}; follow it "
-                       f"with: runner watch {new}", err=True)
+            click.echo(f"Started {new}: entry point {function} of {applet} with the input of {job}; "
+                       f"follow it with: runner watch {new}", err=True)
         if not wait:
             click.echo(new)
             if watch:
@@ -66,13 +66,13 @@ def rerun(ctx: click.Context, /, job: str, entry: str | None, latest: bool, watc
 def _latest_build(client: EngineClient, job: str, recorded: RecordedRun) -> str:
     """The applet ID of a fresh build of the source folder of the applet `job` ran."""
     if recorded.folder is None:
-        raise UsageError(f"--latest: the engine does not know the source folder of {recorded.applet}, the applet "
-                         f"{job} ran (it was not built from a folder on this machine)")
+        raise UsageError(f"--latest: the engine does not know the source folder of {recorded.applet}, the "
+                         f"applet {job} ran (it was not built from a folder on this machine)")
     folder = Path(recorded.folder)
     if not (folder / "dxapp.json").is_file():
         what = "no longer exists" if not folder.exists() else "no longer holds a dxapp.json"
-        raise UsageError(f"--latest: {folder}, the source folder of {recorded.applet} (the applet {job} ran), "
-                         f"{what}")
+        raise UsageError(f"--latest: {folder}, the source folder of {recorded.applet} (the applet {job} "
+                         f"ran), {what}")
     check_folder(folder)
     return str(build_applet(client, folder)["id"])
 

@@ -68,8 +68,8 @@ def _field(client: EngineClient, job_id: str, ref: JobRef, outputs: dict[str, di
     if ref.job not in outputs:
         referenced = _describe(client, ref.job, {"fields": {"state": True, "output": True}})
         if referenced.get("state") != "done" or not isinstance(referenced.get("output"), dict):
-            raise InvalidState(f"the input of {job_id} is not resolved yet: it refers to the output of {ref.job}, "
-                               f"which is {referenced.get('state')}, not done")
+            raise InvalidState(f"the input of {job_id} is not resolved yet: it refers to the output of "
+                               f"{ref.job}, which is {referenced.get('state')}, not done")
         outputs[ref.job] = referenced["output"]
     output = outputs[ref.job]
     if ref.field not in output:

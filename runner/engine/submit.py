@@ -164,7 +164,7 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
 
 
 def _entry_name(applet: Mapping[str, Any], entry: str) -> str | None:
-    """A master job's default name: the applet's (None: _common's default), with the entry point when not main."""
+    """A master job's default name: None (the applet's) at main, else the applet's with the entry point."""
     if entry == "main":
         return None
     return f"{applet.get('title') or applet['name']}:{entry}"

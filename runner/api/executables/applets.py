@@ -66,7 +66,8 @@ def image_note(built: BuiltApplet, suite: str | None) -> dict[str, Any]:
     return note
 
 
-def applet_document(built: BuiltApplet, suite: str | None = None, source: str | None = None) -> dict[str, Any]:
+def applet_document(built: BuiltApplet, suite: str | None = None,
+                    source: str | None = None) -> dict[str, Any]:
     """The stored fields of a built applet: its describe fields and the engine's `_runner` record (`source`:
     the folder on this machine it was built from, None for /applet/new's)."""
     dxapp, raw = built.dxapp, built.dxapp.raw
@@ -91,14 +92,16 @@ def applet_document(built: BuiltApplet, suite: str | None = None, source: str | 
     }
 
 
-def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/", name: str | None = None,
-                    suite: str | None = None, source: str | None = None) -> dict[str, Any]:
+def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/",
+                    name: str | None = None, suite: str | None = None,
+                    source: str | None = None) -> dict[str, Any]:
     """The applet object of a build in `project` (created once: the ID is the content)."""
     try:
         existing = get_object(db, built.applet_id)
     except ObjectNotFound:
         return create_object(db, "applet", project, name=name or built.dxapp.name, folder=folder, state="closed",
-                             parents=True, doc=applet_document(built, suite, source), object_id=built.applet_id)
+                             parents=True, doc=applet_document(built, suite, source),
+                             object_id=built.applet_id)
     # Same content, same describe; but the image it runs in may have been rebuilt since, and the source
     # folder is the one it was last built from.
     source = source or (existing.get("_runner") or {}).get("sourceFolder")
@@ -110,7 +113,8 @@ def register_applet(db: Database, built: BuiltApplet, project: str, folder: str 
 
 
 async def build_folder(call: Call, folder: Path, project: str, name: str | None = None,
-                       changed_files: tuple[str, ...] = (), *, scratch: bool = False) -> tuple[BuiltApplet, dict[str, Any]]:
+                       changed_files: tuple[str, ...] = (), *,
+                       scratch: bool = False) -> tuple[BuiltApplet, dict[str, Any]]:
     """Build the applet in `folder` (in a worker thread: Docker) and store it in `project`.
 
     `changed_files` (what a watching client saw change) travel on the build's events, for its other clients;
@@ -119,7 +123,8 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
     client = call.services.extras["docker_client"]
     notes: list[str] = []
     changed = list(changed_files)
-    record_if_possible(call.db, AppletBuildStarted(seq=0, time=now_ms(), folder=str(folder), changed_files=changed))
+    record_if_possible(call.db, AppletBuildStarted(seq=0, time=now_ms(), folder=str(folder),
+                                                   changed_files=changed))
     try:
         built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
     except RunnerError as exc:
@@ -129,7 +134,8 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
             raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
         raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
-    applet = register_applet(call.db, built, project, name=name, suite=suite, source=None if scratch else str(folder))
+    applet = register_applet(call.db, built, project, name=name, suite=suite,
+                             source=None if scratch else str(folder))
     record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"],
                                             project=project, folder=str(folder), changed_files=changed))
     return built, applet
@@ -258,7 +264,8 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
     )
 
 
-def _checked_input(db: Database, applet: Mapping[str, Any], given: Mapping[str, Any], entry: str) -> dict[str, Any]:
+def _checked_input(db: Database, applet: Mapping[str, Any], given: Mapping[str, Any],
+                   entry: str) -> dict[str, Any]:
     """The run's input with defaults filled in: checked against the inputSpec when it starts at `main`; at
     another entry point, as /job/new checks a subjob's (links only: the inputSpec is main's)."""
     if entry == MAIN:

@@ -21,11 +21,12 @@ def applet_entry_points(applet: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def entry_point_arg(body: Mapping[str, Any], applet: Mapping[str, Any]) -> str:
-    """The run's `entryPoint` (default `main`): InvalidInput, listing them, for one the applet's code lacks."""
+    """The run's `entryPoint` (default `main`); InvalidInput, listing the code's, for one it lacks."""
     entry = body.get("entryPoint", MAIN)
     if not isinstance(entry, str) or not NAME.match(entry):
-        raise InvalidInput("Expected key 'entryPoint' of input to be the name of an entry point of the applet "
-                           "(a function name)", {"field": "entryPoint", "expected": "an entry point name"})
+        raise InvalidInput("Expected key 'entryPoint' of input to be the name of an entry point of the "
+                           "applet (a function name)",
+                           {"field": "entryPoint", "expected": "an entry point name"})
     known = applet_entry_points(applet)
     if entry not in known:
         raise InvalidInput(unknown_entry_point(entry, known),
@@ -46,6 +47,6 @@ def rerun_of_arg(call: Call) -> str | None:
     except JobNotFound:
         raise ResourceNotFound(f"rerunOf: the job {job_id} does not exist") from None
     if not call.caller.may_act_on(call.db, job):
-        raise PermissionDenied(f"rerunOf: {call.caller.job_id} may not describe {job_id}: a job re-runs only jobs "
-                               "that share its workspace or whose parent does")
+        raise PermissionDenied(f"rerunOf: {call.caller.job_id} may not describe {job_id}: a job re-runs only "
+                               "jobs that share its workspace or whose parent does")
     return str(job_id)

@@ -56,14 +56,16 @@ def changed_files_arg(body: Mapping[str, Any]) -> tuple[str, ...]:
     expected = f"an array of at most {MAX_CHANGED_FILES} relative paths inside the folder"
     if not isinstance(given, list) or len(given) > MAX_CHANGED_FILES:
         count = f" ({len(given)} items)" if isinstance(given, list) else ""
-        raise InvalidInput(f"`changedFiles` must be {expected}{count}", {"field": "changedFiles", "expected": expected})
+        raise InvalidInput(f"`changedFiles` must be {expected}{count}",
+                           {"field": "changedFiles", "expected": expected})
     paths = []
     for index, path in enumerate(given):
         usable = isinstance(path, str) and 0 < len(path) <= MAX_PATH_CHARS and "\0" not in path
         normal = posixpath.normpath(path) if usable else ""
         if not normal or normal.startswith("/") or normal == "." or normal.split("/")[0] == "..":
             raise InvalidInput(f"`changedFiles[{index}]` must be a relative path inside the folder, got "
-                               f"{json.dumps(path)[:200]}", {"field": f"changedFiles[{index}]", "expected": expected})
+                               f"{json.dumps(path)[:200]}",
+                               {"field": f"changedFiles[{index}]", "expected": expected})
         paths.append(normal)
     return tuple(dict.fromkeys(paths))
 
@@ -75,7 +77,8 @@ async def build(call: Call) -> dict[str, Any]:
     folder = call.body.get("folder")
     if not isinstance(folder, str) or not Path(folder).is_absolute() or "\0" in folder:
         raise InvalidInput("`folder` must be the absolute path of an applet source folder")
-    built, applet = await build_folder(call, Path(folder), project, changed_files=changed_files_arg(call.body))
+    changed = changed_files_arg(call.body)
+    built, applet = await build_folder(call, Path(folder), project, changed_files=changed)
     return {"id": applet["id"], "name": applet["name"], "project": applet["project"], "imageBuilt": built.image_built,
             "image": built.image_tag, "notes": list(built.notes)}
 

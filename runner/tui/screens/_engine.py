@@ -100,7 +100,7 @@ class EngineScreen(Screen[None]):
 
     @work(thread=True, group="engine")
     def rerun_job(self, job: str) -> None:
-        """Run one job (a subjob) again alone: its entry point, with the input it ran with, as a new root job."""
+        """Run one job (a subjob) again alone: its entry point, with the input it ran with, as a new root."""
         if self.client is None:
             return
         try:
