@@ -33,11 +33,12 @@ async def _build_events(api: Api) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("changed,field", [
     ("src/a.sh", "changedFiles"), ({"a": 1}, "changedFiles"), (["x"] * 10_001, "changedFiles"),
     (["ok.txt", 3], "changedFiles[1]"), ([""], "changedFiles[0]"), (["/etc/passwd"], "changedFiles[0]"),
-    (["../outside"], "changedFiles[0]"), (["src/../../outside"], "changedFiles[0]"), (["."], "changedFiles[0]"),
+    (["../outside"], "changedFiles[0]"), (["src/../../outside"], "changedFiles[0]"),
+    (["."], "changedFiles[0]"),
     (["a\0b"], "changedFiles[0]"), (["a" * 4097], "changedFiles[0]"),
 ])
-async def test_bad_changed_files_are_refused_naming_the_key_and_nothing_is_built(api: Api, tmp_path: Path,
-                                                                                  changed: Any, field: str) -> None:
+async def test_bad_changed_files_are_refused_naming_the_key_and_nothing_is_built(
+        api: Api, tmp_path: Path, changed: Any, field: str) -> None:
     body = {"folder": str(_broken(tmp_path)), "changedFiles": changed}
     status, answer = await api.post("/runner/build", body, "user")
     assert status == 422, answer
@@ -55,9 +56,10 @@ async def test_the_build_events_carry_the_changed_files_normalized(api: Api, tmp
     assert status == 422 and "runSpec" in answer["error"]["message"], answer
     started, failed = await _build_events(api)
     normal = ["src/a.sh", "dxapp.json", "src/b.sh", "resources/y"]
-    assert (started["kind"], started["folder"], started["changed_files"]) == ("applet.build_started", str(folder),
-                                                                              normal)
-    assert (failed["kind"], failed["folder"], failed["changed_files"]) == ("applet.failed", str(folder), normal)
+    assert (started["kind"], started["folder"]) == ("applet.build_started", str(folder))
+    assert started["changed_files"] == normal
+    assert (failed["kind"], failed["folder"], failed["changed_files"]) == ("applet.failed", str(folder),
+                                                                           normal)
     assert started["seq"] < failed["seq"]
 
 
@@ -74,8 +76,9 @@ async def test_a_build_without_changed_files_says_none_changed(api: Api, tmp_pat
     ev.AppletBuilt(seq=3, time=4, applet="applet-x", name="a", project="project-p", folder="/src/a",
                    changed_files=["dxapp.json"]),
     ev.AppletFailed(seq=5, time=6, folder="/src/a", message="bad", changed_files=["src/a.sh", "b"]),
-    ev.JobCreated(seq=7, time=8, job="job-b", root="job-b", parent=None, name="a:square", executable="applet-x",
-                  function="square", instance_type="mem1_ssd1_v2_x2", resources={}, rank=0, created=8,
+    ev.JobCreated(seq=7, time=8, job="job-b", root="job-b", parent=None, name="a:square",
+                  executable="applet-x", function="square", instance_type="mem1_ssd1_v2_x2", resources={},
+                  rank=0, created=8,
                   rerun_of="job-a"),
 ], ids=lambda e: e.kind)
 def test_the_new_fields_survive_the_json_round_trip(event: ev.Event) -> None:
@@ -83,8 +86,8 @@ def test_the_new_fields_survive_the_json_round_trip(event: ev.Event) -> None:
 
 
 def test_events_written_before_the_new_fields_still_read() -> None:
-    built = ev.event_from_json({"kind": "applet.built", "seq": 1, "time": 2, "applet": "applet-x", "name": "a",
-                                "project": "project-p"})
+    built = ev.event_from_json({"kind": "applet.built", "seq": 1, "time": 2, "applet": "applet-x",
+                                "name": "a", "project": "project-p"})
     assert isinstance(built, ev.AppletBuilt) and built.changed_files == [] and built.folder == ""
     created = ev.event_from_json({"kind": "job.created", "seq": 1, "time": 2, "job": "job-a", "root": "job-a",
                                   "parent": None, "name": "n", "executable": "applet-x", "function": "main",

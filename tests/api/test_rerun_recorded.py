@@ -1,5 +1,5 @@
-"""`runner.client.reruns` over real HTTP on a real store: the input a job ran with, its references resolved from
-the referenced jobs' outputs, a clear refusal while one is not done, and the applet's source folder."""
+"""`runner.client.reruns` over real HTTP on a real store: the input a job ran with, its references resolved
+from the referenced jobs' outputs, a clear refusal while one is not done, and the applet's source folder."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def _job(api: Api, given: dict[str, Any], *, applet: str | None = None, function
     """A subjob of tree A, idle, whose input is `given` (references unresolved, as before it runs)."""
     w, job_id = api.world, new_id("job")
     insert_job(w.db, {"id": job_id, "rootExecution": w.job_a, "parentJob": w.job_a, "workspace": w.WA,
-                      "project": w.P, "applet": applet or w.applet, "function": function, "name": "n", "try": 0,
-                      "originalInput": given, "input": given, "runInput": given})
+                      "project": w.P, "applet": applet or w.applet, "function": function, "name": "n",
+                      "try": 0, "originalInput": given, "input": given, "runInput": given})
     return job_id
 
 
@@ -48,9 +48,8 @@ async def test_references_resolve_from_the_outputs_of_done_jobs(api: Api) -> Non
     job = _job(api, {"all": _ref(w.job_a_done, "squares"), "second": _ref(w.job_a_done, "squares", 1),
                      "nested": [{"f": _ref(w.job_a_done, "file")}], "plain": 7})
     recorded = await _recorded(api, job)
-    assert recorded == RecordedRun(w.applet, "square", {"all": [0, 1, 4], "second": 1,
-                                                         "nested": [{"f": {"$dnanexus_link": w.file_p}}], "plain": 7},
-                                   None)
+    resolved = {"all": [0, 1, 4], "second": 1, "nested": [{"f": {"$dnanexus_link": w.file_p}}], "plain": 7}
+    assert recorded == RecordedRun(w.applet, "square", resolved, None)
 
 
 @pytest.mark.parametrize("ref,says", [
@@ -78,8 +77,9 @@ async def test_the_source_folder_comes_from_the_applet_and_the_rerun_links_back(
     recorded = await _recorded(api, job)
     assert (recorded.folder, recorded.input, recorded.entry) == ("/src/scatter", {"i": 3}, "square")
     with _client(api) as client:
-        new = await asyncio.to_thread(lambda: start_rerun(client, applet, entry="square", input=recorded.input,
-                                                          rerun_of=job, run_options={"tags": ["again"]}))
+        new = await asyncio.to_thread(lambda: start_rerun(
+            client, applet, entry="square", input=recorded.input, rerun_of=job,
+            run_options={"tags": ["again"]}))
     status, described = await api.post(f"/{new}/describe", {}, "user")
     assert status == 200
     assert (described["function"], described["input"], described["rerunOf"], described["tags"]) == (
@@ -89,7 +89,7 @@ async def test_the_source_folder_comes_from_the_applet_and_the_rerun_links_back(
 
 async def test_a_job_without_an_applet_cannot_be_re_run(api: Api) -> None:
     w, job_id = api.world, new_id("job")
-    insert_job(w.db, {"id": job_id, "rootExecution": job_id, "workspace": w.WA, "project": w.P, "app": "app-x",
-                      "function": "main", "name": "n", "try": 0, "input": {}})
+    insert_job(w.db, {"id": job_id, "rootExecution": job_id, "workspace": w.WA, "project": w.P,
+                      "app": "app-x", "function": "main", "name": "n", "try": 0, "input": {}})
     with pytest.raises(InvalidState, match="no applet"):
         await _recorded(api, job_id)

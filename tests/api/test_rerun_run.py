@@ -1,5 +1,6 @@
-"""The runner's run extensions over real HTTP on a real store: `entryPoint` starts the root job at another entry
-point of the applet's code, `rerunOf` links it to the job it re-runs; both refused, naming the key, when bad."""
+"""The runner's run extensions over real HTTP on a real store: `entryPoint` starts the root job at another
+entry point of the applet's code, `rerunOf` links it to the job it re-runs; both refused, naming the key,
+when bad."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ INPUT_SPEC = [{"name": "n", "class": "int"}]
 def _applet(api: Api, code: str, interpreter: str = "bash") -> str:
     """An applet in P whose code defines the entry points of `code`, and whose inputSpec is main's `n`."""
     doc = applet_doc()
-    doc.update({"title": "Scatter", "inputSpec": INPUT_SPEC, "runSpec": {"code": code, "interpreter": interpreter}})
+    doc.update({"title": "Scatter", "inputSpec": INPUT_SPEC,
+                "runSpec": {"code": code, "interpreter": interpreter}})
     doc["_runner"] = {**doc["_runner"], "interpreter": interpreter}
     return str(create_object(api.world.db, "applet", api.world.P, name="scatter", state="closed", doc=doc,
                              object_id=new_id("applet"))["id"])
@@ -97,8 +99,8 @@ async def test_rerun_of_is_recorded_described_and_carried_by_job_created(api: Ap
     status, lines = await api.send("GET", f"/runner/events?follow=false&root={new}&kinds=job.created", "user")
     assert status == 200
     assert [(e["job"], e["function"], e["rerun_of"]) for e in lines] == [(new, "square", old)]
-    status, lines = await api.send("GET", f"/runner/events?follow=false&root={api.world.job_a}&kinds=job.created",
-                                   "user")
+    query = f"follow=false&root={api.world.job_a}&kinds=job.created"
+    status, lines = await api.send("GET", f"/runner/events?{query}", "user")
     assert [e["rerun_of"] for e in lines if e["job"] == old] == [None]
 
 
@@ -114,8 +116,9 @@ async def test_a_bad_rerun_of_is_refused_naming_it(api: Api, rerun_of: Any, stat
 
 @pytest.mark.parametrize("target,allowed", [("job_a_done", True), ("job_a", True), ("job_b", False),
                                             ("job_c", False)])
-async def test_a_job_may_name_as_rerun_of_only_a_job_it_may_describe(api: Api, target: str, allowed: bool) -> None:
-    """From job_a1 (tree A of P): its own tree's jobs, yes; another tree's (job_b) or project's (job_c), no."""
+async def test_a_job_may_name_as_rerun_of_only_a_job_it_may_describe(api: Api, target: str,
+                                                                     allowed: bool) -> None:
+    """From job_a1 (tree A of P): its own tree's jobs, yes; another tree's (job_b), another project's: no."""
     applet = _applet(api, BASH)
     body = {"input": {"i": 1}, "entryPoint": "square", "rerunOf": api.world.ids[target]}
     status, answer = await api.post(f"/{applet}/run", body, "tree")

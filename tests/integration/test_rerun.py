@@ -1,6 +1,6 @@
-"""`runner rerun` as a subprocess against the real engine (real Docker, real dxpy in the jobs): one subjob of a
-scatter-gather tree run again alone with its resolved input, and `--latest` running the edited source; a real
-build's events carry the changed files it was told of."""
+"""`runner rerun` as a subprocess against the real engine (real Docker, real dxpy in the jobs): one subjob of
+a scatter-gather tree run again alone with its resolved input, and `--latest` running the edited source; a
+real build's events carry the changed files it was told of."""
 
 from __future__ import annotations
 
@@ -65,11 +65,13 @@ def test_a_subjob_runs_again_alone_with_its_resolved_input(engine: EngineClient,
     assert (failed["function"], failed["input"], failed["state"]) == ("gather", square["input"], "failed")
 
 
-def test_an_entry_point_the_code_lacks_exits_3_listing_those_it_has(engine: EngineClient, engine_home: Path) -> None:
+def test_an_entry_point_the_code_lacks_exits_3_listing_those_it_has(engine: EngineClient,
+                                                                    engine_home: Path) -> None:
     tree = _done_tree(engine, run_sample(engine, SCATTER, {"n": 1}))
     result = runner_cli(engine_home, "rerun", tree["square"]["id"], "--entry", "cube")
     assert result.returncode == 3, result.stderr
-    assert "entryPoint" in result.stderr and "'cube'" in result.stderr and "main, square, gather" in result.stderr
+    assert "entryPoint" in result.stderr and "'cube'" in result.stderr
+    assert "main, square, gather" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -79,7 +81,8 @@ def test_latest_builds_the_edited_source_and_runs_that(engine: EngineClient, eng
     shutil.copytree(SAMPLE_APPS / SCATTER, folder)
     built = runner_cli(engine_home, "build", str(folder))
     assert built.returncode == 0, built.stderr
-    root = str(engine.call(f"/{built.stdout.strip()}/run", {"project": engine.project, "input": {"n": 2}})["id"])
+    body = {"project": engine.project, "input": {"n": 2}}
+    root = str(engine.call(f"/{built.stdout.strip()}/run", body)["id"])
     square = _done_tree(engine, root)["square"]
     code = folder / "src" / f"{SCATTER}.py"
     code.write_text(code.read_text().replace('return {"square": i * i}', 'return {"square": i * i + 1000}'))
@@ -97,15 +100,17 @@ def test_latest_builds_the_edited_source_and_runs_that(engine: EngineClient, eng
     assert gone.returncode == 3, gone.stderr
     assert f"{folder}" in gone.stderr and "no longer exists" in gone.stderr
     plain = runner_cli(engine_home, "rerun", square["id"], "--wait", "--brief")
-    assert plain.returncode == 0 and json.loads(plain.stdout) == {"square": square["input"]["i"] ** 2}, plain.stderr
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout) == {"square": square["input"]["i"] ** 2}
 
 
-def test_a_real_build_tells_its_changed_files_from_start_to_built(engine: EngineClient, tmp_path: Path) -> None:
+def test_a_real_build_tells_its_changed_files_from_start_to_built(engine: EngineClient,
+                                                                  tmp_path: Path) -> None:
     folder = tmp_path / "hello_bash"
     shutil.copytree(SAMPLE_APPS / "hello_bash", folder)
     since = max([e.seq for e in follow_events(engine, EventQuery(follow=False))], default=0)
-    answer = engine.call("/runner/build", {"folder": str(folder), "changedFiles": ["src/hello_bash.sh", "./x/../a"]},
-                         timeout_s=None)
+    body = {"folder": str(folder), "changedFiles": ["src/hello_bash.sh", "./x/../a"]}
+    answer = engine.call("/runner/build", body, timeout_s=None)
     events = list(follow_events(engine, EventQuery(since=since, kinds=("applet.*",), follow=False)))
     mine = [e for e in events if getattr(e, "folder", None) == str(folder)]
     assert [type(e) for e in mine] == [ev.AppletBuildStarted, ev.AppletBuilt]
