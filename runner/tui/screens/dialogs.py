@@ -39,7 +39,7 @@ class Confirm(ModalScreen[bool]):
 KEYS = [
     ("↑ ↓ ← →", "move in the job tree; Enter folds a tree"),
     ("Tab", "next panel (applets, jobs, details)"),
-    ("l  d", "the detail pane's Log / Describe tab"),
+    ("l d i u", "the detail pane's Log / Describe / Input/Output / Usage tab"),
     ("t", "terminate the selected job's tree (asks first)"),
     ("R", "re-run the selected tree with the same input"),
     ("s", "a shell in the selected running or debug_hold job (runner ssh)"),
