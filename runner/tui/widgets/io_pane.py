@@ -128,7 +128,8 @@ class IoPane(Vertical):
         if self.job is None:
             tree.root.add_leaf("Select a job.")
             return
-        for title, values, missing in (("input", self.input, "(describing...)"), ("output", self.output, "(none yet)")):
+        unknown_input = "(describing...)" if self.client is not None else "(no engine to describe the job)"
+        for title, values, missing in (("input", self.input, unknown_input), ("output", self.output, "(none yet)")):
             section = tree.root.add(Text(title, style="bold underline"), expand=True)
             if values is None or not values:
                 section.add_leaf(Text(missing if values is None else "(none)", style="italic"))
@@ -159,9 +160,10 @@ class IoPane(Vertical):
     @work(thread=True, group="io-describe")
     def describe_objects(self, object_ids: list[str]) -> None:
         """Describe the linked objects, for their names and sizes."""
-        if self.client is None:
-            return
         for object_id in object_ids:
+            if self.client is None:
+                self.app.call_from_thread(self._got_object, object_id, "no engine to describe it")
+                continue
             try:
                 answer: Mapping[str, Any] | str = describe_file(self.client, object_id) if object_id.startswith(
                     "file-") else self.client.call(f"/{object_id}/describe", {})

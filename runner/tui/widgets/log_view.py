@@ -79,6 +79,11 @@ class LogView(ScrollView, can_focus=True):
         return len(self.entries)
 
     @property
+    def row_count(self) -> int:
+        """How many rows the lines take (more than lines when wrapped)."""
+        return len(self._rows)
+
+    @property
     def following(self) -> bool:
         """Whether new lines scroll the view: it was at the bottom when last scrolled (or never was scrolled)."""
         return self._follow
