@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rich.color import Color
+from textual.widgets import Input
 
 from runner.tui.model import LOG_LINES_KEPT
 from runner.tui.widgets.log_view import STREAM_STYLES, VIEW_MAX_LINES, LogView, clock_time
@@ -53,6 +54,7 @@ async def test_slash_searches_the_log_n_and_N_move_escape_leaves_and_the_trees_s
         view = await select(pilot, ROOT_A)
         await pilot.press("slash", *"NEEDLE", "enter")
         assert view.has_focus, "Enter goes back to the log"
+        assert not pilot.app.screen.query_one("#log-search").display
         assert "4/4 matching 'NEEDLE'" in status(pilot)
         assert "needle 175" in visible(view)
         row = visible(view).index("needle 175")
@@ -63,9 +65,11 @@ async def test_slash_searches_the_log_n_and_N_move_escape_leaves_and_the_trees_s
         await pilot.press("n", "n")
         assert "1/4 matching" in status(pilot) and "needle 25" in visible(view), "n goes round the end"
         assert "scrolled up" in status(pilot), "a match above stops following"
+        await pilot.press("slash")
+        assert pilot.app.screen.query_one("#log-search", Input).value == "NEEDLE", "/ again edits the term"
         await pilot.press("escape")
         assert "matching" not in status(pilot) and not pilot.app.screen.query_one("#log-search").display
-        assert view.has_focus
+        assert view.has_focus and "needle" not in [s.text for s in view.render_line(0)]
         await pilot.press("shift+tab", "shift+tab")
         await until(pilot, "the job tree focused", lambda: pilot.app.focused is not None
                     and pilot.app.focused.id == "tree")

@@ -39,12 +39,12 @@ async def test_u_shows_cpu_and_memory_over_time_and_new_samples_extend_them() ->
         cpu, memory = screen.query_one("#cpu-spark", Sparkline), screen.query_one("#memory-spark", Sparkline)
         assert list(cpu.data or []) == [10, 95, 40] and cpu.display
         assert list(memory.data or []) == [100 * 2**20, 300 * 2**20, 200 * 2**20]
-        assert shown(pilot, "#cpu-words") == "CPU 40% now, peak 95%  (3 samples over 20s)"
-        assert shown(pilot, "#memory-words") == "Memory 200 MiB now, peak 300 MiB"
+        assert shown(pilot, "#cpu-words") == "CPU 40% now, peak 95%, low 10%  (3 samples over 20s)"
+        assert shown(pilot, "#memory-words") == "Memory 200 MiB now, peak 300 MiB, low 100 MiB"
         assert not shown(pilot, "#usage-empty")
         await held.release(pilot)
         assert list(cpu.data or []) == [10, 95, 40, 70]
-        assert shown(pilot, "#cpu-words").startswith("CPU 70% now, peak 95%  (4 samples over 40s)")
+        assert shown(pilot, "#cpu-words") == "CPU 70% now, peak 95%, low 10%  (4 samples over 40s)"
 
 
 async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> None:

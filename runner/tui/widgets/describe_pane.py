@@ -30,7 +30,9 @@ def failure_words(description: Mapping[str, Any]) -> str | None:
 
 def add_json(node: TreeNode[Any], key: str, value: Any) -> None:
     """Add `value` under `node` as `key`: objects and arrays fold, scalars read as JSON."""
-    if isinstance(value, Mapping):
+    if isinstance(value, (Mapping, list)) and not value:
+        node.add_leaf(Text.assemble((key, "bold"), ": {}" if isinstance(value, Mapping) else ": []"))
+    elif isinstance(value, Mapping):
         child = node.add(Text.assemble((key, "bold"), f" {{{len(value)}}}"), expand=len(value) <= OPEN_UP_TO)
         for name, item in value.items():
             add_json(child, str(name), item)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane, Tabs, Tree
 
 from runner.client.api import EngineClient
 from runner.spec.events import Event, JobOutput, JobUsage
@@ -15,11 +16,12 @@ from runner.tui.model import JobsModel
 from runner.tui.widgets.describe_pane import DescribePane, failure_words
 from runner.tui.widgets.io_pane import IoPane
 from runner.tui.widgets.log_pane import LogPane
-from runner.tui.widgets.log_view import VIEW_MAX_LINES
+from runner.tui.widgets.log_view import VIEW_MAX_LINES, LogView
 from runner.tui.widgets.usage_pane import UsagePane
 
 LOG_MAX_LINES = VIEW_MAX_LINES
 __all__ = ["LOG_MAX_LINES", "DetailPane", "failure_words"]
+TAB_FOCUS = {"log": "#log-view", "describe": "#describe-tree", "io": "#io-tree"}
 
 
 class DetailPane(Vertical):
@@ -41,6 +43,19 @@ class DetailPane(Vertical):
                 yield IoPane(self.client, id="io-pane")
             with TabPane("Usage", id="usage"):
                 yield UsagePane(id="usage-pane")
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        # A key that shows another tab hides the widget that had the focus: give it to the new tab's.
+        focused = self.screen.focused
+        inside = isinstance(focused, (LogView, Tree)) and self in focused.ancestors
+
+        def settle() -> None:
+            if inside or self.screen.focused is None:
+                target = TAB_FOCUS.get(event.pane.id or "")
+                (self.query_one(target) if target else self.query_one(Tabs)).focus()
+
+        self.call_after_refresh(settle)
 
     def show_job(self, job: str | None) -> None:
         """Start over with another job (None: no job selected)."""

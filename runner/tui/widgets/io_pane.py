@@ -137,7 +137,10 @@ class IoPane(Vertical):
             for key, value in values.items():
                 self._add(section, str(key), value)
         unknown = [object_id for object_id in self._rows if object_id not in self.objects]
-        if unknown:
+        if unknown and self.client is None:
+            for object_id in unknown:
+                self._got_object(object_id, "no engine to describe it")
+        elif unknown:
             self.describe_objects(unknown)
 
     def _add(self, node: TreeNode[str], key: str, value: Any) -> None:
@@ -160,10 +163,8 @@ class IoPane(Vertical):
     @work(thread=True, group="io-describe")
     def describe_objects(self, object_ids: list[str]) -> None:
         """Describe the linked objects, for their names and sizes."""
+        assert self.client is not None
         for object_id in object_ids:
-            if self.client is None:
-                self.app.call_from_thread(self._got_object, object_id, "no engine to describe it")
-                continue
             try:
                 answer: Mapping[str, Any] | str = describe_file(self.client, object_id) if object_id.startswith(
                     "file-") else self.client.call(f"/{object_id}/describe", {})

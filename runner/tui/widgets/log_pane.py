@@ -15,7 +15,9 @@ from runner.spec.events import Event, LogLines
 from runner.tui.model import JobsModel, JobView, LogLine, log_lines
 from runner.tui.widgets.log_view import Entry, LogView
 
-JOB_COLOURS = ("cyan", "magenta", "green", "yellow", "dodger_blue1", "orchid1", "spring_green2", "gold1")
+# Not red: stderr is. Fixed 256-colour names, so the colours do not change with the theme's ANSI palette.
+JOB_COLOURS = ("sky_blue1", "pale_green1", "light_goldenrod1", "orchid1", "light_slate_blue", "aquamarine1",
+               "plum1", "wheat1")
 PREFIX_WIDTH = 14
 
 
@@ -160,6 +162,7 @@ class LogPane(Vertical):
     @on(Input.Submitted, "#log-search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.query_one("#log-search", Input).display = False  # the status line keeps the term and count
         self.view.focus()
 
     def action_next_match(self, step: int) -> None:
@@ -172,8 +175,8 @@ class LogPane(Vertical):
         field = self.query_one("#log-search", Input)
         if not field.display and not self.view.search_term:
             return
-        field.value = ""
         field.display = False
+        field.value = ""
         self.view.search("")
         self.view.focus()
         self._status()

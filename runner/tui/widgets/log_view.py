@@ -28,8 +28,8 @@ from runner.tui.model import LogLine
 
 VIEW_MAX_LINES = 5000
 STREAM_STYLES = {"stderr": "indian_red1", "runner": "italic grey62"}
-MATCH_STYLE = "black on yellow"
-CURRENT_MATCH_STYLE = "bold black on dark_orange"
+MATCH_STYLE = "black on #d7d787"
+CURRENT_MATCH_STYLE = "bold black on #ffaf00"
 
 
 @dataclass(frozen=True, slots=True)

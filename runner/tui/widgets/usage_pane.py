@@ -19,8 +19,9 @@ def usage_words(job: JobView) -> tuple[str, str]:
     cpu = [s.cpu_percent for s in samples]
     memory = [s.memory_bytes for s in samples]
     over = f"{len(samples)} sample{'s' * (len(samples) != 1)} over {span}"
-    return (f"CPU {cpu[-1]:.0f}% now, peak {max(cpu):.0f}%  ({over})",
-            f"Memory {memory[-1] / 2**20:.0f} MiB now, peak {max(memory) / 2**20:.0f} MiB")
+    mib = [m / 2**20 for m in memory]
+    return (f"CPU {cpu[-1]:.0f}% now, peak {max(cpu):.0f}%, low {min(cpu):.0f}%  ({over})",
+            f"Memory {mib[-1]:.0f} MiB now, peak {max(mib):.0f} MiB, low {min(mib):.0f} MiB")
 
 
 class UsagePane(Vertical):
