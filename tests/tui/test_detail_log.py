@@ -6,8 +6,8 @@ import pytest
 from rich.color import Color
 from textual.widgets import Input
 
-from runner.tui.model import LOG_LINES_KEPT
-from runner.tui.widgets.log_view import STREAM_STYLES, VIEW_MAX_LINES, LogView, clock_time
+from runner.tui.model import LOG_LINES_KEPT, LogLine
+from runner.tui.widgets.log_view import STREAM_STYLES, VIEW_MAX_LINES, Entry, LogView, clock_time
 from tests.tui.conftest import until
 from tests.tui.detail_helpers import SIZE, HeldApp, log, select, status, visible
 from tests.tui.events_fixture import MINUTE, ROOT_A, SUB_A, T0
@@ -135,3 +135,6 @@ async def test_a_100k_line_log_keeps_at_most_m_lines_in_the_view_and_n_in_the_mo
         await until(pilot, "the newest line at the bottom", lambda: visible(view)[-1] == "line 99999")
         await pilot.press("a")
         assert view.line_count == LOG_LINES_KEPT, "a job shown again starts from what the model kept"
+        view.write(Entry(LogLine(1, T0, "stdout", f"bulk {n}")) for n in range(3 * VIEW_MAX_LINES))
+        assert view.line_count == view.row_count == VIEW_MAX_LINES
+        assert view.lines[0] == f"bulk {2 * VIEW_MAX_LINES}" and view.lines[-1] == f"bulk {3 * VIEW_MAX_LINES - 1}"

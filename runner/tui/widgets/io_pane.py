@@ -27,6 +27,7 @@ from runner.tui.widgets.describe_pane import add_json
 
 PREVIEW_BYTES = 64 * 1024
 PREVIEW_CHUNK = 16 * 1024
+OBJECTS_KEPT = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,8 @@ class IoPane(Vertical):
             self.app.call_from_thread(self._got_object, object_id, answer)
 
     def _got_object(self, object_id: str, answer: Mapping[str, Any] | str) -> None:
+        if len(self.objects) >= OBJECTS_KEPT:
+            self.objects.clear()  # bounded: a long session views many jobs' files; those shown are asked again
         self.objects[object_id] = answer
         for row, key in self._rows.get(object_id, []):
             row.set_label(self._link_label(key, object_id))

@@ -101,7 +101,12 @@ class LogView(ScrollView, can_focus=True):
 
     def write(self, entries: Iterable[Entry]) -> None:
         """Add lines at the bottom (the oldest beyond `max_lines` go); the view follows them if it was there."""
-        for entry in entries:
+        batch = list(entries)
+        keep = self.entries.maxlen or len(batch)
+        if len(batch) > keep:  # lines that would go at once are never laid out (a whole tree's log, say)
+            self._next += len(batch) - keep
+            batch = batch[-keep:]
+        for entry in batch:
             serial = self._next
             self._next += 1
             self.entries.append(entry)
