@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static, TabbedContent, Tree
+from textual.widgets.tree import TreeNode
 
 from runner.client.api import EngineClient
 from runner.client.files import read_file, upload_file
@@ -32,10 +34,17 @@ def io_lines(pilot: Pilot[Any]) -> list[str]:
     return tree_text(pilot.app.screen.query_one("#io-tree", Tree).root)
 
 
+def rows(node: TreeNode[Any]) -> Iterator[TreeNode[Any]]:
+    """Every row under `node`, depth first."""
+    for child in node.children:
+        yield child
+        yield from rows(child)
+
+
 async def on_row(pilot: Pilot[Any], file_id: str, key: str) -> None:
     """Put the Input/Output tab's cursor on the first row of `file_id` and press `key`."""
     tree = pilot.app.screen.query_one("#io-tree", Tree)
-    node = next(n for n in tree._tree_nodes.values() if n.data == file_id)
+    node = next(n for n in rows(tree.root) if n.data == file_id)
     tree.focus()
     tree.move_cursor(node)
     await pilot.pause()
@@ -117,7 +126,7 @@ async def test_files_by_name_previewed_and_saved_without_replacing_unasked(engin
         assert not isinstance(app.screen, (SavePrompt, Confirm))
 
         io_tree = app.screen.query_one("#io-tree", Tree)
-        io_tree.move_cursor(next(n for n in io_tree._tree_nodes.values() if str(n.label).startswith("total_lines")))
+        io_tree.move_cursor(next(n for n in rows(io_tree.root) if str(n.label).startswith("total_lines")))
         await pilot.press("p")
         await until(pilot, "told to pick a file", lambda: any(
             "on a file's row first" in str(n.message) for n in app._notifications))

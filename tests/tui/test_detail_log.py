@@ -110,7 +110,8 @@ async def test_the_log_follows_stops_when_scrolled_up_and_resumes_at_the_bottom(
         await until(pilot, "the last line at the bottom", lambda: visible(view)[-1] == "line 99")
         assert view.following and "following" in status(pilot)
         await pilot.press("pageup")
-        assert not view.following and "scrolled up (End follows)" in status(pilot)
+        await until(pilot, "the log scrolled up", lambda: "scrolled up (End follows)" in status(pilot))
+        assert not view.following
         top = visible(view)[0]
         await held.release(pilot)
         assert view.lines[-1] == "line 199"
@@ -119,7 +120,8 @@ async def test_the_log_follows_stops_when_scrolled_up_and_resumes_at_the_bottom(
         await until(pilot, "following again", lambda: view.following)
         await held.release(pilot)
         await until(pilot, "the newest line at the bottom", lambda: visible(view)[-1] == "line 299")
-        assert view.is_vertical_scroll_end and "following" in status(pilot)
+        await until(pilot, "following in the status", lambda: "· following" in status(pilot))
+        assert view.is_vertical_scroll_end
 
 
 async def test_a_100k_line_log_keeps_at_most_m_lines_in_the_view_and_n_in_the_model() -> None:
