@@ -140,3 +140,14 @@ async def test_a_100k_line_log_keeps_at_most_m_lines_in_the_view_and_n_in_the_mo
         view.write(Entry(LogLine(1, T0, "stdout", f"bulk {n}")) for n in range(3 * VIEW_MAX_LINES))
         assert view.line_count == view.row_count == VIEW_MAX_LINES
         assert view.lines[0] == f"bulk {2 * VIEW_MAX_LINES}" and view.lines[-1] == f"bulk {3 * VIEW_MAX_LINES - 1}"
+
+
+async def test_search_takes_the_term_literally() -> None:
+    held = HeldApp([log(50, ROOT_A, "x.y\nxzy\npath\\to\\it")])
+    async with held.app.run_test(size=SIZE) as pilot:
+        await held.shown(pilot)
+        view = await select(pilot, ROOT_A)
+        await pilot.press("slash", *"X.Y", "enter")
+        assert "1/1 matching 'X.Y'" in status(pilot)
+        await pilot.press("slash", "ctrl+u", *"h\\to", "enter")
+        assert "1/1 matching" in status(pilot) and view.search_term == "h\\to"

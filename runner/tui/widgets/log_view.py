@@ -62,6 +62,7 @@ class LogView(ScrollView, can_focus=True):
         self.wrap = False
         self.timestamps = False
         self._pattern: re.Pattern[str] | None = None
+        self.search_term = ""
         self.matches: list[int] = []
         self.current: int | None = None
         self._follow = True
@@ -95,7 +96,7 @@ class LogView(ScrollView, can_focus=True):
         self._next = self._widest = 0
         self.matches, self.current = [], None
         self.virtual_size = Size(0, 0)
-        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.scroll_to(0, 0, animate=False, immediate=True, force=True)
         self._set_following(True)
         self.refresh()
 
@@ -116,29 +117,37 @@ class LogView(ScrollView, can_focus=True):
         removed = self._trim()
         self._set_virtual_size()
         if self._follow:
-            self.scroll_end(animate=False, x_axis=False)  # after the layout, which knows the new height
+            self._to_bottom()
         elif removed:
-            self.scroll_to(y=max(0, self.scroll_y - removed), animate=False, immediate=True)
+            self.scroll_to(y=max(0, self.scroll_y - removed), animate=False, immediate=True, force=True)
         self.refresh()
 
     def _add_rows(self, serial: int, entry: Entry) -> None:
-        text = self._text(entry)
-        if self.wrap and self._wrap_width > 0:
-            rows = list(text.wrap(self.app.console, self._wrap_width, overflow="fold")) or [Text("")]
+        head, body = self._head(entry), self._body(entry)
+        width = self._wrap_width
+        if self.wrap and width > 0:
+            # Continuation rows hang under the text, not under the time and the job's prefix.
+            indent = head.cell_len if head.cell_len <= width // 2 else 0
+            parts = list(body.wrap(self.app.console, width - indent, overflow="fold")) or [Text("")]
+            rows = [head + parts[0], *(Text(" " * indent) + part for part in parts[1:])]
         else:
-            rows = [text]
+            rows = [head + body]
         for row in rows:
             self._widest = max(self._widest, row.cell_len)
             self._rows.append((serial, row))
 
-    def _text(self, entry: Entry) -> Text:
-        text = Text(no_wrap=not self.wrap, end="")
+    def _head(self, entry: Entry) -> Text:
+        head = Text(no_wrap=True, end="")
         if self.timestamps:
-            text.append(clock_time(entry.line.time) + " ", style="grey58")
+            head.append(clock_time(entry.line.time) + " ", style="grey58")
         if entry.prefix:
-            text.append(entry.prefix + " ", style=entry.colour)
-        text.append(strip_control_codes(entry.line.text.expandtabs()), style=STREAM_STYLES.get(entry.line.stream, ""))
-        return text
+            head.append(entry.prefix + " ", style=entry.colour)
+        return head
+
+    @staticmethod
+    def _body(entry: Entry) -> Text:
+        text = strip_control_codes(entry.line.text.expandtabs())
+        return Text(text, style=STREAM_STYLES.get(entry.line.stream, ""), end="")
 
     def _trim(self) -> int:
         """Drop the rows and matches of lines no longer kept; how many rows went."""
@@ -168,10 +177,14 @@ class LogView(ScrollView, can_focus=True):
             self._add_rows(serial, entry)
         self._set_virtual_size()
         if self._follow:
-            self.scroll_end(animate=False, x_axis=False)
+            self._to_bottom()
         else:
-            self.scroll_to(y=self._row_of(top), animate=False, immediate=True)
+            self.scroll_to(y=self._row_of(top), animate=False, immediate=True, force=True)
         self.refresh()
+
+    def _to_bottom(self) -> None:
+        # force: until the next layout shows the scrollbar Textual refuses to scroll, yet the height is known.
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def _row_of(self, serial: int) -> int:
         return bisect_left(self._rows, serial, key=lambda row: row[0])
@@ -191,6 +204,7 @@ class LogView(ScrollView, can_focus=True):
 
     def search(self, term: str) -> int:
         """Highlight the lines holding `term` (any case) and go to the last; the number of matches."""
+        self.search_term = term
         self._pattern = re.compile(re.escape(term), re.IGNORECASE) if term else None
         first = self._next - len(self.entries)
         pattern = self._pattern
@@ -210,13 +224,8 @@ class LogView(ScrollView, can_focus=True):
         if self.current is not None:
             row = self._row_of(self.matches[self.current])
             self.scroll_to(y=max(0, row - self.scrollable_content_region.height // 2), animate=False,
-                           immediate=True)
+                           immediate=True, force=True)
         self.refresh()
-
-    @property
-    def search_term(self) -> str:
-        """The term searched for ('' for none)."""
-        return self._pattern.pattern.replace("\\", "") if self._pattern is not None else ""
 
     # --- drawing
 
