@@ -79,7 +79,8 @@ async def test_slash_searches_the_log_n_and_N_move_escape_leaves_and_the_trees_s
 
 async def test_wrap_and_timestamps_are_keys_in_the_footer_while_the_log_has_focus() -> None:
     long = " ".join(f"word{n}" for n in range(60))
-    held = HeldApp([log(50, ROOT_A, long, at=T0 + 4 * MINUTE + 321)])
+    held = HeldApp([log(50, ROOT_A, "\n".join(f"short {n}" for n in range(30))),
+                    log(51, ROOT_A, long, at=T0 + 4 * MINUTE + 321)])
     async with held.app.run_test(size=SIZE) as pilot:
         await held.shown(pilot)
         assert "W" not in pilot.app.screen.active_bindings, "not while the tree has focus"
@@ -87,16 +88,22 @@ async def test_wrap_and_timestamps_are_keys_in_the_footer_while_the_log_has_focu
         keys = {key: active.binding.description for key, active in pilot.app.screen.active_bindings.items()
                 if active.binding.show}
         assert keys["W"] == "Wrap" and keys["T"] == "Times" and keys["a"] == "Job/tree"
-        assert visible(view)[2].startswith("word0 word1") and not visible(view)[3]
+        await until(pilot, "the long line at the bottom", lambda: visible(view)[-1].startswith("word0 word1"))
         await pilot.press("W")
-        wrapped = [row for row in visible(view)[2:] if row]
-        assert len(wrapped) >= 3 and wrapped[-1].endswith("word59") and "wrap" in status(pilot)
-        assert " ".join(wrapped).split() == long.split(), "wrapping loses no word"
-        await pilot.press("W", "T")
-        assert visible(view)[2] == f"{clock_time(T0 + 4 * MINUTE + 321)} {long}"[:len(visible(view)[2])]
-        assert visible(view)[0].startswith(clock_time(T0 + 2 * MINUTE)) and "times" in status(pilot)
+        await until(pilot, "the long line wrapped", lambda: visible(view)[-1].endswith("word59"))
+        rows = visible(view)
+        wrapped = rows[next(n for n, row in enumerate(rows) if row.startswith("word0 ")):]
+        assert len(wrapped) >= 3 and " ".join(wrapped).split() == long.split(), "wrapping loses no word"
+        assert "wrap" in status(pilot) and rows[-len(wrapped) - 1] == "short 29"
+        await pilot.press("W")
+        # The horizontal scrollbar is back and takes a row: the view stays at the bottom all the same.
+        await until(pilot, "one row again, at the bottom", lambda: visible(view)[-1].startswith("word0 word1"))
         await pilot.press("T")
-        assert visible(view)[0] == "splitting input"
+        await until(pilot, "the times", lambda: visible(view)[-1].startswith(clock_time(T0 + 4 * MINUTE + 321)))
+        assert visible(view)[-1] == f"{clock_time(T0 + 4 * MINUTE + 321)} {long}"[:len(visible(view)[-1])]
+        assert visible(view)[-2] == f"{clock_time(T0 + 3 * MINUTE)} short 29" and "times" in status(pilot)
+        await pilot.press("T")
+        await until(pilot, "no times", lambda: visible(view)[-2] == "short 29")
 
 
 async def test_the_log_follows_stops_when_scrolled_up_and_resumes_at_the_bottom() -> None:

@@ -185,6 +185,15 @@ class LogView(ScrollView, can_focus=True):
     def _to_bottom(self) -> None:
         # force: until the next layout shows the scrollbar Textual refuses to scroll, yet the height is known.
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.call_after_refresh(self._place_scrollbar)
+
+    def _place_scrollbar(self) -> None:
+        # After the layout: a scrollbar that appeared may have taken a row (at the bottom again, then), and a
+        # forced scroll before the scrollbar showed left its thumb where it was.
+        if self._follow and self.scroll_y != self.max_scroll_y:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     def _row_of(self, serial: int) -> int:
         return bisect_left(self._rows, serial, key=lambda row: row[0])
