@@ -7,6 +7,7 @@ Times are ms since the epoch, as the events carry them; `clock()` gives the same
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +32,31 @@ FAILURE_STATES = frozenset({"failed"})
 ENDED_STATES = frozenset({"done", "failed", "terminated"})
 TIMEOUT_REASON = "JobTimeoutExceeded"
 LOG_LINES_KEPT = 2000
+USAGE_SAMPLES_KEPT = 600
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One log line as the engine sent it: its event's `seq` (arrival order), `time` (ms), stream and text."""
+
+    seq: int
+    time: int
+    stream: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSample:
+    """One job.usage sample: when, CPU % and memory in bytes."""
+
+    time: int
+    cpu_percent: float
+    memory_bytes: int
+
+
+def log_lines(event: LogLines) -> list[LogLine]:
+    """The lines of a log event, each with the event's seq, time and stream."""
+    return [LogLine(event.seq, event.time, event.stream, text) for text in event.text.splitlines()]
 
 
 class TimeLevel(str, Enum):
@@ -67,7 +93,8 @@ class JobView:
     cpu_percent: float | None = None
     memory_bytes: int | None = None
     children: list[str] = field(default_factory=list)
-    log: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
+    log: deque[LogLine] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
+    usage: deque[UsageSample] = field(default_factory=lambda: deque(maxlen=USAGE_SAMPLES_KEPT))
 
     def elapsed_ms(self, now: int) -> int | None:
         """How long the current try has run (until it ended), or None before it started."""
@@ -160,8 +187,9 @@ class JobsModel:
             job.output = dict(event.output)
         elif isinstance(event, JobUsage):
             job.cpu_percent, job.memory_bytes = event.cpu_percent, event.memory_bytes
+            job.usage.append(UsageSample(event.time, event.cpu_percent, event.memory_bytes))
         elif isinstance(event, LogLines):
-            job.log.extend(event.text.splitlines())
+            job.log.extend(log_lines(event))
             return Change(logs=frozenset({job.id}))
         else:
             return Change()
@@ -202,6 +230,11 @@ class JobsModel:
         """The jobs of the tree `job_id` belongs to, root first."""
         root = self.jobs[job_id].root
         return [job for _, job in self.tree_order([root])] if root in self.jobs else [self.jobs[job_id]]
+
+    def tree_log(self, job_id: str) -> list[tuple[JobView, LogLine]]:
+        """The kept log lines of every job of `job_id`'s tree, in arrival order, each with its job."""
+        per_job = [[(job, line) for line in job.log] for job in self.tree_of(job_id)]
+        return list(heapq.merge(*per_job, key=lambda pair: pair[1].seq))
 
     def failed_roots(self) -> set[str]:
         """The roots of the trees with a failed job."""

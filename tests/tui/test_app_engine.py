@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rich.console import Console
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input
 
 from runner.client.api import EngineClient
 from runner.tui.app import RunnerApp, make_app
 from runner.tui.screens.dialogs import Confirm, Help
+from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
+from runner.tui.widgets.log_view import LogView
 from tests.conftest import SAMPLE_APPS
 from tests.integration.helpers import run_sample, run_test_applet, wait_terminal
 from tests.tui.conftest import until
@@ -28,10 +29,7 @@ def row(app: RunnerApp, job: str) -> str:
 
 def shown_describe(app: RunnerApp) -> str:
     """The Describe tab's text as a person reads it."""
-    console = Console(width=200, record=True, file=open("/dev/null", "w"))  # noqa: SIM115 - closed below
-    console.print(app.screen.query_one("#describe-view", Static).content)
-    console.file.close()
-    return console.export_text()
+    return app.screen.query_one(DetailPane).describe_text()
 
 
 async def select(app: RunnerApp, pilot: Any, job: str) -> None:
@@ -49,10 +47,10 @@ async def test_hello_bash_runs_to_done_with_its_log_and_describe(engine: EngineC
         await select(app, pilot, job)
         await until(pilot, f"{job} done", lambda: row(app, job).startswith("  done"))
         assert "Hello (bash):main" in row(app, job) and "mem1_ssd1_v2_x2" in row(app, job)
-        log = app.screen.query_one("#log-view", Log)
+        log = app.screen.query_one("#log-view", LogView)
         await until(pilot, "the greeting in the log", lambda: any("TUI" in line for line in log.lines))
         await until(pilot, "the describe", lambda: job in shown_describe(app))
-        assert '"state": "done"' in shown_describe(app) and "Hello, TUI" in shown_describe(app)
+        assert 'state: "done"' in shown_describe(app) and "Hello, TUI" in shown_describe(app)
         second = run_sample(engine, "hello_bash", {"who": "again"})
         await until(pilot, "the second run's row", lambda: second in app.screen.query_one(JobTree).nodes)
         await pilot.pause()

@@ -102,12 +102,12 @@ def test_changes_say_which_rows_to_relabel_and_when_the_shape_changed() -> None:
 
 def test_logs_are_kept_per_job_and_bounded() -> None:
     model = model_at(T0)
-    assert list(model.jobs[ROOT_A].log) == ["splitting input", "starting 1 subjob"]
+    assert [line.text for line in model.jobs[ROOT_A].log] == ["splitting input", "starting 1 subjob"]
     text = "\n".join(f"line {n}" for n in range(LOG_LINES_KEPT + 50))
     change = model.apply(LogLines(seq=20, time=T0, job=ROOT_A, root=ROOT_A, stream="stdout", text=text))
     assert change.logs == {ROOT_A} and not change.jobs
     log = model.jobs[ROOT_A].log
-    assert len(log) == LOG_LINES_KEPT and log[-1] == f"line {LOG_LINES_KEPT + 49}"
+    assert len(log) == LOG_LINES_KEPT and log[-1].text == f"line {LOG_LINES_KEPT + 49}"
 
 
 def test_events_of_jobs_never_created_are_ignored() -> None:

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import Log
 
 from runner.spec.events import Event, LogLines
 from runner.tui.app import RunnerApp
@@ -14,6 +13,7 @@ from runner.tui.feed import EventFeed
 from runner.tui.model import JobsModel
 from runner.tui.widgets.detail import LOG_MAX_LINES
 from runner.tui.widgets.job_tree import JobTree
+from runner.tui.widgets.log_view import LogView
 from tests.tui.conftest import until
 from tests.tui.events_fixture import MINUTE, ROOT_A, T0, sample_events
 
@@ -40,12 +40,12 @@ async def test_a_long_log_is_bounded_and_followed_to_its_last_line() -> None:
         tree = app.screen.query_one(JobTree)
         await until(pilot, "the running tree", lambda: ROOT_A in tree.nodes)
         tree.move_cursor(tree.nodes[ROOT_A])
-        await until(pilot, "the job's log shown", lambda: app.screen.query_one("#log-view", Log).lines[-1:]
+        await until(pilot, "the job's log shown", lambda: app.screen.query_one("#log-view", LogView).lines[-1:]
                     == ["starting 1 subjob"])
         selected.set()
         await until(pilot, "every log line read", lambda: app.model.last_seq == 100 + MANY // 100 - 1)
         await pilot.pause()
-        log = app.screen.query_one("#log-view", Log)
+        log = app.screen.query_one("#log-view", LogView)
         assert log.line_count == LOG_MAX_LINES
         assert log.lines[-1] == f"line {MANY - 1}"
         assert log.is_vertical_scroll_end

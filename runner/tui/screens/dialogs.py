@@ -41,7 +41,10 @@ class Confirm(ModalScreen[bool]):
 KEYS = [
     ("↑ ↓ ← →", "move in the job tree; Enter folds a tree"),
     ("Tab", "next panel (applets, jobs, details)"),
-    ("l  d", "the detail pane's Log / Describe tab"),
+    ("l d i u", "the detail pane's Log / Describe / Input/Output / Usage tab"),
+    ("a W T", "in the log: the whole tree's lines, wrap, timestamps"),
+    ("/ n N", "in the log: search it, next / previous match (Esc leaves)"),
+    ("p S", "on a file in Input/Output: preview its first lines, save it"),
     ("t", "terminate the selected job's tree (asks first)"),
     ("R", "re-run the selected tree with the same input (on a subjob: that subjob alone)"),
     ("s", "a shell in the selected running or debug_hold job (runner ssh)"),

@@ -23,7 +23,6 @@ from runner.spec.events import (
     Event,
     Gap,
     JobCreated,
-    LogLines,
 )
 from runner.tui.applets import AppletSource
 from runner.tui.feed import EventFeed
@@ -55,6 +54,8 @@ class MainScreen(EngineScreen):
         Binding("w", "not_yet('watch mode')", "Watch", show=False),
         Binding("l", "tab('log')", "Log", show=False),
         Binding("d", "tab('describe')", "Describe", show=False),
+        Binding("i", "tab('io')", "Input/Output", show=False),
+        Binding("u", "tab('usage')", "Usage", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "app.quit", "Quit"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -75,7 +76,7 @@ class MainScreen(EngineScreen):
             with Vertical(id="jobs"):
                 yield Input(placeholder="filter: ID, name or state (Esc clears)", id="filter")
                 yield JobTree(self.model, self.client, id="tree")
-        yield DetailPane(id="detail")
+        yield DetailPane(self.model, self.client, id="detail")
         yield Footer(compact=True, show_command_palette=False)  # every main key fits 80 columns; ^p still works
 
     def on_mount(self) -> None:
@@ -87,7 +88,7 @@ class MainScreen(EngineScreen):
         self.set_interval(DRAIN_EVERY_S, self.apply_pending)
         self.set_interval(TICK_EVERY_S, self.query_one("#tree", JobTree).relabel_running)
         self.query_one("#tree", JobTree).focus()
-        self.query_one("#detail", DetailPane).show_job(None, [])
+        self.query_one("#detail", DetailPane).show_job(None)
         self.find_built()
 
     def on_unmount(self) -> None:
@@ -113,9 +114,7 @@ class MainScreen(EngineScreen):
         tree.relabel(change.jobs)
         if detail.job in change.jobs:
             self.describe(detail.job)  # what describe says changed with the job's row
-        for event in events:
-            if isinstance(event, LogLines) and event.job == detail.job:
-                detail.add_lines(event.job, event.text.splitlines())
+        detail.take(events)
         self._engine_news(events)
         if any(isinstance(e, JobCreated) and e.executable not in self._applet_ids for e in events):
             self.find_built()
@@ -156,7 +155,7 @@ class MainScreen(EngineScreen):
             return
         detail = self.query_one("#detail", DetailPane)
         if detail.job != job:
-            detail.show_job(job, self.model.jobs[job].log)
+            detail.show_job(job)
             self.describe(job)
 
     # --- actions

@@ -1,0 +1,57 @@
+"""The Usage tab on fixed events: CPU and memory sparklines from job.usage samples, or why there are none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Sparkline, Static, TabbedContent
+
+from runner.spec.events import JobUsage
+from runner.tui.widgets.usage_pane import NO_SAMPLES
+from tests.tui.detail_helpers import SIZE, HeldApp, select
+from tests.tui.events_fixture import ROOT_A, ROOT_C, T0
+
+pytestmark = pytest.mark.asyncio
+
+
+def sample(seq: int, second: int, cpu: float, mib: int) -> JobUsage:
+    return JobUsage(seq=seq, time=T0 + second * 1000, job=ROOT_A, root=ROOT_A, cpu_percent=cpu,
+                    memory_bytes=mib * 2**20)
+
+
+def shown(pilot: Pilot[Any], part: str) -> str:
+    """What a line of the tab says ('' when it is hidden)."""
+    static = pilot.app.screen.query_one(part, Static)
+    return str(static.content) if static.display else ""
+
+
+async def test_u_shows_cpu_and_memory_over_time_and_new_samples_extend_them() -> None:
+    first = [sample(50 + n, 120 + 10 * n, cpu, mib) for n, (cpu, mib) in enumerate([(10, 100), (95, 300), (40, 200)])]
+    held = HeldApp(first, [sample(60, 160, 70, 250)])
+    async with held.app.run_test(size=SIZE) as pilot:
+        await held.shown(pilot)
+        await select(pilot, ROOT_A)
+        await pilot.press("u")
+        screen = pilot.app.screen
+        assert screen.query_one(TabbedContent).active == "usage"
+        cpu, memory = screen.query_one("#cpu-spark", Sparkline), screen.query_one("#memory-spark", Sparkline)
+        assert list(cpu.data or []) == [10, 95, 40] and cpu.display
+        assert list(memory.data or []) == [100 * 2**20, 300 * 2**20, 200 * 2**20]
+        assert shown(pilot, "#cpu-words") == "CPU 40% now, peak 95%, low 10%  (3 samples over 20s)"
+        assert shown(pilot, "#memory-words") == "Memory 200 MiB now, peak 300 MiB, low 100 MiB"
+        assert not shown(pilot, "#usage-empty")
+        await held.release(pilot)
+        assert list(cpu.data or []) == [10, 95, 40, 70]
+        assert shown(pilot, "#cpu-words") == "CPU 70% now, peak 95%, low 10%  (4 samples over 40s)"
+
+
+async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> None:
+    held = HeldApp([sample(50, 120, 10, 100)])
+    async with held.app.run_test(size=SIZE) as pilot:
+        await held.shown(pilot)
+        await select(pilot, ROOT_C)
+        await pilot.press("u")
+        assert shown(pilot, "#usage-empty") == NO_SAMPLES
+        assert not pilot.app.screen.query_one("#cpu-spark", Sparkline).display
