@@ -134,19 +134,17 @@ class DevLoop:
             self._cycle(paths)
             return
         policy = self.options.on_busy
+        self.say(report.changed(paths))
         if policy == "ignore":
-            self.say(report.changed(paths))
             self.say(report.busy(self.running, policy))
             return
         first = self.pending is None
         self.pending = (self.pending or frozenset()) | paths
         if policy == "restart" and not self.terminating:
             self.terminating = True
-            self.say(report.changed(paths))
             self.say(report.busy(self.running, policy))
             self._terminate(self.running)
-        elif first and policy == "queue":
-            self.say(report.changed(paths))
+        elif policy == "queue" and first:
             self.say(report.busy(self.running, policy))
 
     def _ended(self, ended: Ended) -> None:
@@ -163,7 +161,7 @@ class DevLoop:
         self.terminating = False
         if self.pending is not None:
             paths, self.pending = self.pending, None
-            self._cycle(paths)
+            self._cycle(paths, announce=False)
 
     def _drain_changes(self) -> frozenset[str]:
         """Every change set already waiting, as one (other messages are put back)."""
@@ -184,12 +182,13 @@ class DevLoop:
 
     # --- build, run, report
 
-    def _cycle(self, paths: frozenset[str]) -> None:
+    def _cycle(self, paths: frozenset[str], *, announce: bool = True) -> None:
         """Build (again while changes came during the build), then run the build if it is good."""
         applet: str | None = None
         while True:
-            if paths:
+            if paths and announce:
                 self.say(report.changed(paths))
+            announce = True
             applet = self._build(paths)
             paths = self._drain_changes()
             if not paths or self.stopping.is_set():
