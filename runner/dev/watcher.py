@@ -21,6 +21,8 @@ from runner.dev.ignore import GitIgnore
 QUIET_MS = 200
 # A stream of changes that never pauses is still reported this often.
 LONGEST_MS = 3000
+# Polling looks every POLL_MS; a quiet time of two looks keeps one save that spans two looks one set.
+POLL_MS = 200
 # How often the watcher comes back to look at its stop event (and says it is ready, the first time).
 WAKE_MS = 200
 
@@ -55,13 +57,16 @@ class SourceFilter(DefaultFilter):
 
 
 def changed_paths(source: SourceFilter, batch: set[tuple[Change, str]]) -> frozenset[str]:
-    """The relative paths a batch changed, less those created and gone within it (an editor's temp file)."""
+    """The relative paths a batch changed, less those created and gone within it (an editor's temp file).
+
+    A folder is left out: its own change (an entry added or removed) is told by the entries' changes.
+    """
     kinds: dict[str, set[Change]] = {}
     for change, path in batch:
         kinds.setdefault(path, set()).add(change)
     kept = set()
     for path, seen in kinds.items():
-        if Change.added in seen and not os.path.lexists(path):
+        if Change.added in seen and not os.path.lexists(path) or os.path.isdir(path):
             continue
         relative = source.relative(path)
         if relative is not None:
@@ -73,13 +78,19 @@ def watch_changes(folder: Path, stop: threading.Event, *, poll: bool = False, qu
                   ready: Callable[[], None] = lambda: None) -> Iterator[frozenset[str]]:
     """Each debounced set of changed paths under `folder` until `stop` is set; `ready()` once watching."""
     source = SourceFilter(folder)
-    announced = False
-    for batch in watchfiles.watch(folder, watch_filter=source, debounce=LONGEST_MS, step=quiet_ms,
+    polling = poll or os.environ.get("WATCHFILES_FORCE_POLLING", "").lower() not in ("", "0", "false", "no")
+    step = max(quiet_ms, 2 * POLL_MS + 50) if polling else quiet_ms
+    # The poller takes its first look in its own thread: a change before it would be missed, so readiness
+    # waits for a few wake-ups (inotify's watches are in place as soon as watching begins).
+    wake_ups_to_ready = 1 + (2 * POLL_MS) // WAKE_MS + 1 if polling else 1
+    for batch in watchfiles.watch(folder, watch_filter=source, debounce=LONGEST_MS, step=step,
                                   stop_event=stop, rust_timeout=WAKE_MS, yield_on_timeout=True,
-                                  force_polling=True if poll else None, raise_interrupt=False):
-        if not announced:
-            announced = True
-            ready()
+                                  force_polling=True if polling else None, poll_delay_ms=POLL_MS,
+                                  raise_interrupt=False):
+        if not batch and wake_ups_to_ready > 0:
+            wake_ups_to_ready -= 1
+            if wake_ups_to_ready == 0:
+                ready()
         paths = changed_paths(source, batch)
         if paths:
             yield paths
