@@ -62,6 +62,7 @@ def _register() -> None:
         env,
         find,
         images,
+        rerun,
         run,
         terminate,
         tui,
@@ -73,6 +74,7 @@ def _register() -> None:
 
     cli.add_command(build.build)
     cli.add_command(run.run)
+    cli.add_command(rerun.rerun)
     cli.add_command(watch.watch)
     cli.add_command(engine.engine)
     cli.add_command(images.images)

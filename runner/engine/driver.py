@@ -261,7 +261,9 @@ class Engine:
         output = ready.value
         if record_of(job).master:
             applet = get_object(self.db, job["applet"])
-            problem = output_problem(self.db, _output_spec(applet), output)
+            # The outputSpec is main's: a run started at another entry point (runner rerun) has none.
+            spec = _output_spec(applet) if job.get("function", "main") == "main" else None
+            problem = output_problem(self.db, spec, output)
             if problem is not None:
                 _tree.fail(self, job, "OutputError", problem)
                 return True

@@ -56,6 +56,9 @@ class RunRequest:
     debug_on: tuple[str, ...] = ()
     allow_ssh: tuple[str, ...] = ()
     cost_limit: float | None = None
+    # Runner extensions: the entry point the master job starts at, and the job this run re-runs.
+    entry_point: str = "main"
+    rerun_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,8 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         [record_of(invoker).timeout_policy_by_executable if in_tree and invoker else None,
          request.timeout_policy_by_executable])
     workspace = create_container(db, "container", f"workspace of {job_id}")
-    job = _common(job_id, applet, "main", request.name)
+    entry = request.entry_point
+    job = _common(job_id, applet, entry, request.name or _entry_name(applet, entry))
     job.update({
         "project": request.project, "folder": request.folder, "workspace": workspace,
         "rootExecution": invoker["rootExecution"] if in_tree and invoker else job_id,
@@ -150,12 +154,20 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         "ignoreReuse": request.ignore_reuse or applet.get("ignoreReuse") is True,
         "debug": {"debugOn": list(request.debug_on)} if request.debug_on else {},
         "allowSSH": list(request.allow_ssh), "costLimit": request.cost_limit,
+        **({"rerunOf": request.rerun_of} if request.rerun_of else {}),
     })
-    job.update(_placement(applet, "main", merged_sr=merged_sr, master_run_sr=request.system_requirements,
+    job.update(_placement(applet, entry, merged_sr=merged_sr, master_run_sr=request.system_requirements,
                           job_new_sr=None, merged_timeouts=merged_timeouts))
     # As on the platform, a master job finds its input objects in its own workspace.
     clone_into(db, data_ids(dict(request.original_input)), request.project, workspace)
     return insert_job(db, job)
+
+
+def _entry_name(applet: Mapping[str, Any], entry: str) -> str | None:
+    """A master job's default name: None (the applet's) at main, else the applet's with the entry point."""
+    if entry == "main":
+        return None
+    return f"{applet.get('title') or applet['name']}:{entry}"
 
 
 def _output_destination(request: RunRequest, invoker: Mapping[str, Any] | None, in_tree: bool) -> dict[str, Any]:

@@ -11,7 +11,7 @@ object is not an event of a known kind). Field names are the JSON names, except 
 
 from __future__ import annotations
 
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
 _JSON_NAMES = {"from_state": "from", "to_state": "to", "try_": "try"}
@@ -56,6 +56,8 @@ class JobCreated(JobEvent):
     created: int
     # The effective timeout in ms (None: none applies), as describe's `timeout`.
     timeout: int | None = None
+    # The job this root job re-runs (`runner rerun`, watch mode), as describe's `rerunOf`.
+    rerun_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,15 @@ class LogLines(JobEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class AppletBuildStarted(Event):
+    """A build of the applet in a source folder began; `changed_files` are what its client says changed."""
+
+    kind: ClassVar[str] = "applet.build_started"
+    folder: str
+    changed_files: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class AppletBuilt(Event):
     """An applet was built from a source folder and stored."""
 
@@ -113,6 +124,8 @@ class AppletBuilt(Event):
     applet: str
     name: str
     project: str
+    folder: str = ""
+    changed_files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +135,7 @@ class AppletFailed(Event):
     kind: ClassVar[str] = "applet.failed"
     folder: str
     message: str
+    changed_files: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +192,8 @@ class Heartbeat(Event):
 
 
 EVENT_CLASSES: dict[str, type[Event]] = {cls.kind: cls for cls in (
-    JobCreated, JobStateChanged, JobUpdated, JobOutput, JobUsage, LogLines, AppletBuilt, AppletFailed,
-    EngineStarted, EngineStopping, BackendDown, BackendUp, Gap, Heartbeat)}
+    JobCreated, JobStateChanged, JobUpdated, JobOutput, JobUsage, LogLines, AppletBuildStarted, AppletBuilt,
+    AppletFailed, EngineStarted, EngineStopping, BackendDown, BackendUp, Gap, Heartbeat)}
 # What the store keeps (gaps and heartbeats exist only on the wire).
 STORED_KINDS = frozenset(EVENT_CLASSES) - {Gap.kind, Heartbeat.kind}
 

@@ -49,7 +49,7 @@ def insert_job(db: Database, job: Mapping[str, Any]) -> dict[str, Any]:
             name=str(job.get("name") or ""), executable=str(job.get("applet") or ""),
             function=str(job.get("function") or "main"), instance_type=str(job.get("instanceType") or ""),
             resources=record_of(job).resources.document(), rank=int(job.get("rank") or 0), created=created,
-            timeout=int(job["timeout"]) if job.get("timeout") else None))
+            timeout=int(job["timeout"]) if job.get("timeout") else None, rerun_of=job.get("rerunOf")))
     return get_job(db, job["id"])
 
 

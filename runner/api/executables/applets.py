@@ -16,6 +16,7 @@ from runner.api.core.fields import select, wanted_fields
 from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.data.describers import register
 from runner.api.data.objects import container_arg, folder_arg, readable_object
+from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
@@ -28,11 +29,12 @@ from runner.errors import (
     RunnerError,
     SpecError,
 )
-from runner.spec.events import AppletBuilt, AppletFailed
+from runner.spec.entry_points import MAIN
+from runner.spec.events import AppletBuildStarted, AppletBuilt, AppletFailed
 from runner.spec.ids import is_id
 from runner.spec.io_spec import stored_io_spec
 from runner.spec.links import data_link_id
-from runner.spec.run_input import check_run_input
+from runner.spec.run_input import check_run_input, link_problem
 from runner.spec.run_options import DEBUG_ON_CHOICES, RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database, now_ms
@@ -47,7 +49,8 @@ DESCRIBE_DEFAULTS = (
     "tags", "modified", "createdBy", "runSpec", "dxapi", "access", "title", "summary", "description",
     "developerNotes", "ignoreReuse", "inputSpec", "outputSpec", "httpsApp", "treeTurnaroundTimeThreshold",
 )
-DESCRIBE_EXTRA = ("properties", "details")
+# sourceFolder: a runner extension, the applet's source folder on this machine (for the user, never a job).
+DESCRIBE_EXTRA = ("properties", "details", "sourceFolder")
 GET_FIELDS = ("project", "folder", "name", "types", "tags", "properties", "details", "hidden", "title", "summary",
               "description", "developerNotes", "dxapi", "inputSpec", "outputSpec", "runSpec", "access",
               "ignoreReuse", "httpsApp", "treeTurnaroundTimeThreshold")
@@ -63,8 +66,10 @@ def image_note(built: BuiltApplet, suite: str | None) -> dict[str, Any]:
     return note
 
 
-def applet_document(built: BuiltApplet, suite: str | None = None) -> dict[str, Any]:
-    """The stored fields of a built applet: its describe fields and the engine's `_runner` record."""
+def applet_document(built: BuiltApplet, suite: str | None = None,
+                    source: str | None = None) -> dict[str, Any]:
+    """The stored fields of a built applet: its describe fields and the engine's `_runner` record (`source`:
+    the folder on this machine it was built from, None for /applet/new's)."""
     dxapp, raw = built.dxapp, built.dxapp.raw
     run_spec = {k: v for k, v in dict(raw.get("runSpec") or {}).items() if k != "file"}
     run_spec["code"] = dxapp.run_spec.code
@@ -82,42 +87,57 @@ def applet_document(built: BuiltApplet, suite: str | None = None) -> dict[str, A
             "systemRequirements": dict(dxapp.run_spec.system_requirements),
             "timeoutPolicy": dict(dxapp.run_spec.timeout_policy),
             "executionPolicy": dict(dxapp.run_spec.execution_policy),
-            "imageNote": image_note(built, suite),
+            "imageNote": image_note(built, suite), "sourceFolder": source,
         },
     }
 
 
 def register_applet(db: Database, built: BuiltApplet, project: str, folder: str = "/",
-                    name: str | None = None, suite: str | None = None) -> dict[str, Any]:
+                    name: str | None = None, suite: str | None = None,
+                    source: str | None = None) -> dict[str, Any]:
     """The applet object of a build in `project` (created once: the ID is the content)."""
     try:
         existing = get_object(db, built.applet_id)
     except ObjectNotFound:
         return create_object(db, "applet", project, name=name or built.dxapp.name, folder=folder, state="closed",
-                             parents=True, doc=applet_document(built, suite), object_id=built.applet_id)
-    # Same content, same describe; but the image it runs in may have been rebuilt since.
-    update_object(db, built.applet_id, changes={"_runner": applet_document(built, suite)["_runner"]})
+                             parents=True, doc=applet_document(built, suite, source),
+                             object_id=built.applet_id)
+    # Same content, same describe; but the image it runs in may have been rebuilt since, and the source
+    # folder is the one it was last built from.
+    source = source or (existing.get("_runner") or {}).get("sourceFolder")
+    update_object(db, built.applet_id, changes={"_runner": applet_document(built, suite, source)["_runner"]})
     if existing["project"] != project:
         clone_objects(db, [built.applet_id], source=existing["project"], destination=project, folder=folder,
                       parents=True)
     return get_object(db, built.applet_id, project_hint=project)
 
 
-async def build_folder(call: Call, folder: Path, project: str, name: str | None = None) -> tuple[BuiltApplet, dict[str, Any]]:
-    """Build the applet in `folder` (in a worker thread: Docker) and store it in `project`."""
+async def build_folder(call: Call, folder: Path, project: str, name: str | None = None,
+                       changed_files: tuple[str, ...] = (), *,
+                       scratch: bool = False) -> tuple[BuiltApplet, dict[str, Any]]:
+    """Build the applet in `folder` (in a worker thread: Docker) and store it in `project`.
+
+    `changed_files` (what a watching client saw change) travel on the build's events, for its other clients;
+    a `scratch` folder (/applet/new's) is not recorded as the applet's source folder.
+    """
     client = call.services.extras["docker_client"]
     notes: list[str] = []
+    changed = list(changed_files)
+    record_if_possible(call.db, AppletBuildStarted(seq=0, time=now_ms(), folder=str(folder),
+                                                   changed_files=changed))
     try:
         built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
     except RunnerError as exc:
-        record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc)))
+        record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
+                                                 changed_files=changed))
         if isinstance(exc, SpecError):
             raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
         raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
-    applet = register_applet(call.db, built, project, name=name, suite=suite)
+    applet = register_applet(call.db, built, project, name=name, suite=suite,
+                             source=None if scratch else str(folder))
     record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"],
-                                            project=project))
+                                            project=project, folder=str(folder), changed_files=changed))
     return built, applet
 
 
@@ -132,7 +152,10 @@ def describe_applet(call: Call, applet: Mapping[str, Any], body: Mapping[str, An
     names = wanted_fields(body, (*DESCRIBE_DEFAULTS, *DESCRIBE_EXTRA), DESCRIBE_DEFAULTS)
     if "fields" not in body:
         names |= {key for key in DESCRIBE_EXTRA if body.get(key) is True}
-    return select({k: v for k, v in applet.items() if not k.startswith("_")}, names)
+    view = {k: v for k, v in applet.items() if not k.startswith("_")}
+    if not call.caller.is_job:
+        view["sourceFolder"] = (applet.get("_runner") or {}).get("sourceFolder")
+    return select(view, names)
 
 
 @routes.on("applet", "describe", Access.ANY)
@@ -161,7 +184,7 @@ async def new_applet(call: Call) -> dict[str, Any]:
         try:
             name = check.optional_str(call.body, "name")
             (scratch / "dxapp.json").write_text(json.dumps({"name": name or "applet", **spec}), encoding="utf-8")
-            _, applet = await build_folder(call, scratch, project, name)
+            _, applet = await build_folder(call, scratch, project, name, scratch=True)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return str(applet["id"])
@@ -205,10 +228,10 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         raise InvalidInput("If invoked by a job, then `project` must not be specified (unless detach is true)")
     project = project or (invoker["project"] if invoker else None)
     assert project is not None
+    entry = entry_point_arg(body, applet)
+    rerun_of = rerun_of_arg(call)
     require_references(call.db, call.caller, given, "input")
-    original = check_run_input(stored_io_spec(applet, "inputSpec"), given, _types_of(call.db))
-    for value in original.values():
-        _check_closed(call.db, value)
+    original = _checked_input(call.db, applet, given, entry)
     timeouts = body.get("timeoutPolicyByExecutable")
     if timeouts is not None:
         _, problems = parse_timeouts_by_executable(timeouts)
@@ -237,7 +260,25 @@ def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, An
         delay_workspace_destruction=check.optional_bool(body, "delayWorkspaceDestruction"), rank=rank, detach=detach,
         reuse=reuse, ignore_reuse=check.optional_bool(body, "ignoreReuse"), debug_on=_debug_on(body),
         allow_ssh=tuple(check.string_list(body, "allowSSH")), cost_limit=_cost_limit(body),
+        entry_point=entry, rerun_of=rerun_of,
     )
+
+
+def _checked_input(db: Database, applet: Mapping[str, Any], given: Mapping[str, Any],
+                   entry: str) -> dict[str, Any]:
+    """The run's input with defaults filled in: checked against the inputSpec when it starts at `main`; at
+    another entry point, as /job/new checks a subjob's (links only: the inputSpec is main's)."""
+    if entry == MAIN:
+        original = dict(check_run_input(stored_io_spec(applet, "inputSpec"), given, _types_of(db)))
+    else:
+        problem = link_problem(dict(given))
+        if problem is not None:
+            raise InvalidInput(f"an invalid link syntax appears in the input: expected {problem}",
+                               {"field": "input", "expected": problem})
+        original = dict(given)
+    for value in original.values():
+        _check_closed(db, value)
+    return original
 
 
 def _cost_limit(body: Mapping[str, Any]) -> float | None:

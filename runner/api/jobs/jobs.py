@@ -34,7 +34,7 @@ DEFAULT_FIELDS = (
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
     "runnerImage",
-    "outputReusedFrom",
+    "outputReusedFrom", "rerunOf",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
 FAILURE_FIELDS = ("failureReason", "failureMessage", "failureFrom")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from aiohttp import web
 
 from runner import __version__
 from runner.api.core.access import require_job
+from runner.api.core.limits import MAX_PATH_CHARS
 from runner.api.core.routing import SERVICES, Access, Call, Routes, Services
 from runner.api.data.objects import container_arg
 from runner.api.executables.applets import build_folder
@@ -45,6 +47,29 @@ async def jwks(request: web.Request) -> web.StreamResponse:
     return json_response(request.app[SERVICES].extras["identity_keys"].jwks())
 
 
+MAX_CHANGED_FILES = 10_000
+
+
+def changed_files_arg(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """`changedFiles`: at most 10,000 relative paths inside the folder, normalized (`a/./b` is `a/b`)."""
+    given = body.get("changedFiles", [])
+    expected = f"an array of at most {MAX_CHANGED_FILES} relative paths inside the folder"
+    if not isinstance(given, list) or len(given) > MAX_CHANGED_FILES:
+        count = f" ({len(given)} items)" if isinstance(given, list) else ""
+        raise InvalidInput(f"`changedFiles` must be {expected}{count}",
+                           {"field": "changedFiles", "expected": expected})
+    paths = []
+    for index, path in enumerate(given):
+        usable = isinstance(path, str) and 0 < len(path) <= MAX_PATH_CHARS and "\0" not in path
+        normal = posixpath.normpath(path) if usable else ""
+        if not normal or normal.startswith("/") or normal == "." or normal.split("/")[0] == "..":
+            raise InvalidInput(f"`changedFiles[{index}]` must be a relative path inside the folder, got "
+                               f"{json.dumps(path)[:200]}",
+                               {"field": f"changedFiles[{index}]", "expected": expected})
+        paths.append(normal)
+    return tuple(dict.fromkeys(paths))
+
+
 @routes.static("runner", "build", Access.USER)
 async def build(call: Call) -> dict[str, Any]:
     """Build the applet in a source folder on this machine and store it in the default project (the user only)."""
@@ -52,7 +77,8 @@ async def build(call: Call) -> dict[str, Any]:
     folder = call.body.get("folder")
     if not isinstance(folder, str) or not Path(folder).is_absolute() or "\0" in folder:
         raise InvalidInput("`folder` must be the absolute path of an applet source folder")
-    built, applet = await build_folder(call, Path(folder), project)
+    changed = changed_files_arg(call.body)
+    built, applet = await build_folder(call, Path(folder), project, changed_files=changed)
     return {"id": applet["id"], "name": applet["name"], "project": applet["project"], "imageBuilt": built.image_built,
             "image": built.image_tag, "notes": list(built.notes)}
 

@@ -8,6 +8,7 @@ from textual import work
 from textual.screen import Screen
 
 from runner.client.api import EngineClient
+from runner.client.reruns import recorded_input, start_rerun
 from runner.errors import RunnerError
 from runner.tui.applets import AppletSource
 from runner.tui.model import JobsModel
@@ -96,6 +97,20 @@ class EngineScreen(Screen[None]):
             self.app.call_from_thread(self.notify, f"re-run {root}: {exc}", severity="error")
             return
         self.app.call_from_thread(self._rerun_started, root, new)
+
+    @work(thread=True, group="engine")
+    def rerun_job(self, job: str) -> None:
+        """Run one job (a subjob) again alone: its entry point, with the input it ran with, as a new root."""
+        if self.client is None:
+            return
+        try:
+            recorded = recorded_input(self.client, job)
+            new = start_rerun(self.client, recorded.applet, entry=recorded.entry, input=recorded.input,
+                              rerun_of=job)
+        except RunnerError as exc:
+            self.app.call_from_thread(self.notify, f"re-run {job}: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self._rerun_started, job, new)
 
     def _rerun_started(self, old: str, new: str) -> None:
         self.awaited_root = new

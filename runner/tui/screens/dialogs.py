@@ -41,7 +41,7 @@ KEYS = [
     ("Tab", "next panel (applets, jobs, details)"),
     ("l  d", "the detail pane's Log / Describe tab"),
     ("t", "terminate the selected job's tree (asks first)"),
-    ("R", "re-run the selected tree with the same input"),
+    ("R", "re-run the selected tree with the same input (on a subjob: that subjob alone)"),
     ("s", "a shell in the selected running or debug_hold job (runner ssh)"),
     ("/", "filter jobs by ID, name or state (Esc clears)"),
     ("f", "show only trees with a failed job (again: all)"),

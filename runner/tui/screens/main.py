@@ -180,9 +180,13 @@ class MainScreen(EngineScreen):
         self.app.push_screen(Confirm(f"Terminate {root.id} ({root.name}) and its whole tree?"), answered)
 
     def action_rerun(self) -> None:
-        """Run the selected tree's applet again with the same input."""
+        """Run the selected tree's applet again with the same input; on a subjob, that subjob alone."""
         job = self.selected()
-        if job is not None:
+        if job is None:
+            return
+        if job.parent is not None:
+            self.rerun_job(job.id)
+        else:
             self.rerun(job.root)
 
     def action_shell(self) -> None:

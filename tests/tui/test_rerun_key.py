@@ -1,0 +1,48 @@
+"""Pilot test of `R` on a subjob against a real engine: that subjob alone runs again, as a new root job of its
+entry point with the input it ran with; on the root, `R` still re-runs the whole tree."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.client.api import EngineClient
+from runner.tui.app import make_app
+from runner.tui.widgets.job_tree import JobTree
+from tests.conftest import SAMPLE_APPS
+from tests.integration.helpers import run_sample, tree_jobs, wait_terminal
+from tests.tui.conftest import until
+from tests.tui.test_app_engine import SIZE, row, select
+
+pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
+
+
+async def test_r_on_a_subjob_re_runs_it_alone_and_on_the_root_the_tree(engine: EngineClient) -> None:
+    root = run_sample(engine, "scatter_gather_python", {"n": 2})
+    assert wait_terminal(engine, root)["state"] == "done"
+    gather = next(job for job in tree_jobs(engine, root) if job["function"] == "gather")
+    app = make_app(engine, paths=[SAMPLE_APPS])
+    async with app.run_test(size=SIZE) as pilot:
+        tree = app.screen.query_one(JobTree)
+        await until(pilot, "the tree done", lambda: "done" in row(app, root))
+        await select(app, pilot, gather["id"])
+        roots_before = set(app.model.roots)
+        await pilot.press("R")
+        await until(pilot, "a new tree", lambda: set(app.model.roots) - roots_before)
+        (new,) = set(app.model.roots) - roots_before
+        await until(pilot, "the new tree selected", lambda: tree.selected_job == new)
+        await until(pilot, "the re-run done", lambda: "done" in row(app, new))
+        assert any(f"the same input as {gather['id']}" in str(n.message) for n in app._notifications)
+        described = engine.call(f"/{new}/describe", {})
+        assert (described["function"], described["rerunOf"]) == ("gather", gather["id"])
+        assert described["input"] == gather["input"] == {"squares": [0, 1]}
+        assert described["output"] == {"total": 1} and app.model.jobs[new].children == []
+
+        await select(app, pilot, root)
+        roots_before = set(app.model.roots)
+        await pilot.press("R")
+        await until(pilot, "a new tree of main", lambda: set(app.model.roots) - roots_before)
+        (again,) = set(app.model.roots) - roots_before
+        described = engine.call(f"/{again}/describe", {})
+        assert (described["function"], described["originalInput"]) == ("main", {"n": 2})
+        assert "rerunOf" not in described
+        await until(pilot, "the tree re-run done", lambda: "done" in row(app, again))
