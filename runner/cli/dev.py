@@ -16,7 +16,7 @@ from runner.client.api import EngineClient
 from runner.client.files import upload_file
 from runner.dev.loop import ON_BUSY, DevLoop, DevOptions, Starter
 from runner.dev.report import ERROR, WARNING, Note
-from runner.dev.runs import run_applet
+from runner.dev.runs import focused, run_applet
 from runner.errors import ApiError, UsageError
 from runner.spec.ids import is_id
 
@@ -113,9 +113,10 @@ def dev(ctx: click.Context, /, folder: Path, pairs: tuple[str, ...], json_input:
     request_fields(options, None)
     watch = DevOptions(folder, on_busy=on_busy, poll=poll, keep_running=keep_running, focus=entry)
     with _client.connect() as client:
-        if input_from is not None:
-            raise UsageError("--input-from: not yet (the engine's re-run support is on its way)")
-        start = plain_starter(client, pairs, json_input, options)
+        if input_from is not None and entry is not None:
+            start = focused(client, input_from, entry, request_fields(options, client.project))
+        else:
+            start = plain_starter(client, pairs, json_input, options)
         loop = DevLoop(client, watch, start, say)
         try:
             loop.run()

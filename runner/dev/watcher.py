@@ -1,7 +1,7 @@
 """Changes under an applet folder, debounced: one save, an editor's write-and-rename or a burst gives one set.
 
-watchfiles does the watching (inotify, or polling with `poll` / WATCHFILES_FORCE_POLLING) with its default
-ignores (`.git`, `__pycache__`, editor swap files, ...) plus the folder's `.gitignore`, read again when it
+watchfiles does the watching (inotify; with `poll` or WATCHFILES_FORCE_POLLING, `poller.py` looks instead)
+with its default ignores (`.git`, `__pycache__`, editor swap files, ...) plus the folder's `.gitignore`, read again when it
 changes. Its `step` is the quiet time: changes are gathered until none came for `quiet_ms`, so a burst of
 saves closer together than that is one set.
 """
@@ -16,12 +16,13 @@ from pathlib import Path
 import watchfiles
 from watchfiles import Change, DefaultFilter
 
+from runner.dev import poller
 from runner.dev.ignore import GitIgnore
 
 QUIET_MS = 200
 # A stream of changes that never pauses is still reported this often.
 LONGEST_MS = 3000
-# Polling looks every POLL_MS; a quiet time of two looks keeps one save that spans two looks one set.
+# Polling looks every POLL_MS; a quiet time of two looks keeps a save that spans two looks one set.
 POLL_MS = 200
 # How often the watcher comes back to look at its stop event (and says it is ready, the first time).
 WAKE_MS = 200
@@ -78,19 +79,23 @@ def watch_changes(folder: Path, stop: threading.Event, *, poll: bool = False, qu
                   ready: Callable[[], None] = lambda: None) -> Iterator[frozenset[str]]:
     """Each debounced set of changed paths under `folder` until `stop` is set; `ready()` once watching."""
     source = SourceFilter(folder)
-    polling = poll or os.environ.get("WATCHFILES_FORCE_POLLING", "").lower() not in ("", "0", "false", "no")
-    step = max(quiet_ms, 2 * POLL_MS + 50) if polling else quiet_ms
-    # The poller takes its first look in its own thread: a change before it would be missed, so readiness
-    # waits for a few wake-ups (inotify's watches are in place as soon as watching begins).
-    wake_ups_to_ready = 1 + (2 * POLL_MS) // WAKE_MS + 1 if polling else 1
-    for batch in watchfiles.watch(folder, watch_filter=source, debounce=LONGEST_MS, step=step,
-                                  stop_event=stop, rust_timeout=WAKE_MS, yield_on_timeout=True,
-                                  force_polling=True if polling else None, poll_delay_ms=POLL_MS,
-                                  raise_interrupt=False):
-        if not batch and wake_ups_to_ready > 0:
-            wake_ups_to_ready -= 1
-            if wake_ups_to_ready == 0:
-                ready()
+    for batch in _batches(folder, source, stop, poll=poll, quiet_ms=quiet_ms, ready=ready):
         paths = changed_paths(source, batch)
         if paths:
             yield paths
+
+
+def _batches(folder: Path, source: SourceFilter, stop: threading.Event, *, poll: bool, quiet_ms: int,
+             ready: Callable[[], None]) -> Iterator[set[tuple[Change, str]]]:
+    if poll or os.environ.get("WATCHFILES_FORCE_POLLING", "").lower() not in ("", "0", "false", "no"):
+        yield from poller.poll(folder, source, stop, every_ms=POLL_MS, quiet_ms=max(quiet_ms, 2 * POLL_MS),
+                        longest_ms=LONGEST_MS, ready=ready)
+        return
+    announced = False
+    for batch in watchfiles.watch(folder, watch_filter=source, debounce=LONGEST_MS, step=quiet_ms,
+                                  stop_event=stop, rust_timeout=WAKE_MS, yield_on_timeout=True,
+                                  force_polling=False, raise_interrupt=False):
+        if not announced:
+            announced = True
+            ready()  # inotify's watches are in place once watching has begun
+        yield batch

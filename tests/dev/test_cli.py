@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 
 from runner.client.api import EngineClient
 from tests.dev.conftest import GUARD_S, QUICK_SCRIPT, STEP_S, WAITING_SCRIPT, write_applet
-from tests.integration.helpers import REPO, wait_state, wait_terminal
+from tests.integration.helpers import REPO, SAMPLE_APPS, tree_jobs, wait_state, wait_terminal
 
 EXIT_INTERRUPTED = 130
 
@@ -114,6 +115,27 @@ def test_runner_dev_prints_the_change_the_build_the_run_and_the_outputs(tmp_path
         f"watching {folder} (a change while busy: queue; Ctrl+C stops)", "built " + marked[1].split()[1] + " (dev_probe)",
         f"started {first}", f"{first} done", "changed: src/code.sh", "built " + marked[5].split()[1] + " (dev_probe)",
         f"started {second}, re-running {first}", f"{second} done", "stopped watching"]
+
+
+@pytest.mark.docker
+def test_the_focused_loop_from_the_command_line(tmp_path: Path, dev_home: Path, engine: EngineClient) -> None:
+    folder = tmp_path / "scatter"
+    shutil.copytree(SAMPLE_APPS / "scatter_gather_python", folder)
+    applet = engine.call("/runner/build", {"folder": str(folder)}, timeout_s=None)["id"]
+    root = engine.call(f"/{applet}/run", {"project": engine.project, "input": {"n": 2}})["id"]
+    wait_terminal(engine, root)
+    gather = next(job for job in tree_jobs(engine, root) if job["function"] == "gather")
+    dev = DevProcess(dev_home, str(folder), "--entry", "gather", "--input-from", gather["id"])
+    try:
+        job = dev.line("the focused run", "[dev] started job-").split()[2]
+        dev.line("its output", "  total: new  1")
+        code, stderr = dev.interrupt()
+    finally:
+        dev.close()
+    assert code == EXIT_INTERRUPTED and stderr == ""
+    described = engine.call(f"/{job}/describe", {})
+    assert (described["function"], described["rerunOf"], described["input"]) == ("gather", gather["id"],
+                                                                                   {"squares": [0, 1]})
 
 
 @pytest.mark.parametrize(("args", "message"), [

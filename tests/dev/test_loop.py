@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.client.api import EngineClient
-from runner.spec.events import AppletBuilt, JobCreated, JobStateChanged
+from runner.spec.events import AppletBuildStarted, AppletBuilt, JobCreated, JobStateChanged
 from tests.dev.conftest import QUICK_SCRIPT, WAITING_SCRIPT, Watching, write_applet
 
 pytestmark = pytest.mark.docker
@@ -51,6 +51,7 @@ def test_a_save_a_write_and_rename_and_a_burst_each_rebuild_and_re_run_once(tmp_
     assert sum(t.startswith("built ") for t in texts) == 5, texts
     assert [t for t in texts if t.startswith("changed:")] == ["changed: src/code.sh"] * 4
     assert len(watch.recorder.of(AppletBuilt)) == 5
+    assert [e.changed_files for e in watch.recorder.of(AppletBuildStarted)] == [[]] + [["src/code.sh"]] * 4
     assert len(roots(watch)) == 5
     assert not any("v3a" in t or "v3b" in t or "v3c" in t for t in texts if " done in " in t)
 
