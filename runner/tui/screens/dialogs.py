@@ -47,7 +47,7 @@ KEYS = [
     ("f", "show only trees with a failed job (again: all)"),
     ("y", "copy the selected job's ID"),
     ("r", "run the selected applet with a form (not yet)"),
-    ("w", "watch mode for the selected applet (not yet)"),
+    ("w", "watch mode for the selected applet: rebuild and re-run on every save (again: off)"),
     ("?", "this help"),
     ("q", "quit (jobs keep running)"),
 ]
