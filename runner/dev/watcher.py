@@ -19,7 +19,7 @@ from watchfiles import Change, DefaultFilter
 from runner.dev import poller
 from runner.dev.ignore import GitIgnore
 
-QUIET_MS = 200
+QUIET_MS = 150
 # A stream of changes that never pauses is still reported this often.
 LONGEST_MS = 3000
 # Polling looks every POLL_MS; a quiet time of two looks keeps a save that spans two looks one set.
