@@ -18,6 +18,7 @@ from runner.client.api import EngineClient
 from runner.dev.loop import DevLoop, DevOptions
 from runner.dev.report import ERROR, WARNING, Note
 from runner.dev.runs import same_request
+from runner.errors import RunnerError
 from runner.tui.applets import AppletSource
 
 SEVERITY: dict[str, SeverityLevel] = {ERROR: "error", WARNING: "warning"}
@@ -49,8 +50,20 @@ class WatchMode:
             start = same_request(own, {"project": own.project, "input": {}})
             loop = DevLoop(own, DevOptions(folder, keep_running=True), start, self._note_from_thread(source.name))
             self.loops[folder], self.names[folder] = loop, source.name
-            self.screen.run_worker(loop.run, name=f"watch {source.name}", group="watch", thread=True,
-                                   exit_on_error=False)
+            self.screen.run_worker(lambda: self._run(loop, source.name, folder), name=f"watch {source.name}",
+                                   group="watch", thread=True, exit_on_error=False)
+        self._subtitle()
+
+    def _run(self, loop: DevLoop, name: str, folder: Path) -> None:
+        try:
+            loop.run()
+        except RunnerError as exc:  # watching could not begin (the folder went away, ...)
+            self.screen.app.call_from_thread(self._failed, name, folder, exc)
+
+    def _failed(self, name: str, folder: Path, error: RunnerError) -> None:
+        self.loops.pop(folder, None)
+        self.names.pop(folder, None)
+        self._show(name, Note((f"watch mode stopped: {error}",), ERROR))
         self._subtitle()
 
     def stop_all(self) -> None:

@@ -241,3 +241,27 @@ def test_on_busy_ignore_drops_the_change(tmp_path: Path, watching, engine: Engin
     done_with(watch, "v2", seen + 1)
     assert len(roots(watch)) == 2
     assert not any('"v1"' in t for t in watch.texts())
+
+
+RESOURCE_SCRIPT = """main() {
+    dx-jobutil-add-output version "$(cat /opt/dev_probe/word.txt) ${suffix}" --class=string
+}
+"""
+
+
+def test_a_change_under_resources_or_to_dxapp_json_alone_rebuilds_and_re_runs(tmp_path: Path, watching) -> None:
+    spec = [{"name": "suffix", "class": "string", "default": "one"}]
+    folder = write_applet(tmp_path / "app", RESOURCE_SCRIPT, inputSpec=spec)
+    (folder / "resources" / "opt" / "dev_probe").mkdir(parents=True)
+    word = folder / "resources" / "opt" / "dev_probe" / "word.txt"
+    word.write_text("first")
+    watch = watching(folder)
+    seen = done_with(watch, "first one")
+    word.write_text("second")
+    seen = done_with(watch, "second one", seen + 1)
+    assert "changed: resources/opt/dev_probe/word.txt" in watch.texts()
+    dxapp = folder / "dxapp.json"
+    dxapp.write_text(dxapp.read_text().replace('"default": "one"', '"default": "two"'))
+    done_with(watch, "second two", seen + 1)
+    assert "changed: dxapp.json" in watch.texts()
+    assert len(roots(watch)) == 3
