@@ -20,7 +20,7 @@ from typing import Any
 from runner.client.api import EngineClient
 from runner.dev import report
 from runner.dev.compare import compare_outputs
-from runner.dev.follow import Ended, start_following
+from runner.dev.follow import TAIL_LINES, Ended, start_following
 from runner.dev.report import Note
 from runner.dev.watcher import QUIET_MS, watch_changes
 from runner.errors import RunnerError, SpecError
@@ -246,9 +246,15 @@ class DevLoop:
                 return
             cause = self._cause(described)
             culprit = str((cause or described).get("id"))
-            self.say(report.failed(described, cause, ended.tails.get(culprit, [])))
+            self.say(report.failed(described, cause, ended.tails.get(culprit) or self._log_tail(culprit)))
         except RunnerError as exc:
             self.say(report.trouble(f"describe {ended.job}", exc))
+
+    def _log_tail(self, job: str) -> list[str]:
+        """The last lines of a job's log as the engine keeps it (when the stream brought none)."""
+        lines = [str(r.get("line", "")).rstrip("\n") for r in self.client.stream_logs(job, tree=False, follow=False)
+                 if r.get("kind") == "log"]
+        return lines[-TAIL_LINES:]
 
     def _cause(self, described: Mapping[str, Any]) -> Mapping[str, Any] | None:
         cause = described.get("failureFrom")
