@@ -25,7 +25,8 @@ def test_each_save_re_runs_only_the_focused_subjob_with_its_recorded_input(tmp_p
     shutil.copytree(SAMPLE_APPS / SCATTER, folder)
     applet = engine.call("/runner/build", {"folder": str(folder)}, timeout_s=None)["id"]
     root = engine.call(f"/{applet}/run", {"project": engine.project, "input": {"n": 3}})["id"]
-    assert wait_terminal(engine, root)["state"] == "done"
+    described = wait_terminal(engine, root)
+    assert described["state"] == "done", (described.get("failureReason"), described.get("failureMessage"))
     gather = next(job for job in tree_jobs(engine, root) if job["function"] == "gather")
     assert gather["input"] == {"squares": [0, 1, 4]} and "$dnanexus_link" in str(gather["originalInput"])
 
