@@ -120,3 +120,21 @@ def test_a_real_build_tells_its_changed_files_from_start_to_built(engine: Engine
     assert (built.applet, built.name) == (answer["id"], "hello_bash")
     described = engine.call(f"/{answer['id']}/describe", {"sourceFolder": True})
     assert described["sourceFolder"] == str(folder)
+
+
+@pytest.mark.parametrize("args,says", [
+    (("job-1",), "'job-1' is not a job ID"),
+    (("job-" + "0" * 24, "--wait", "--watch"), "--wait: not with --watch"),
+    (("job-" + "0" * 24, "--rank", "5000"), "--rank: 5000 is not from -1024 to 1023"),
+    (("job-" + "0" * 24, "--instance-type", "no such"), "--instance-type: 'no such' is not an instance type"),
+])
+def test_bad_arguments_exit_3_on_one_line(engine_home: Path, args: tuple[str, ...], says: str) -> None:
+    result = runner_cli(engine_home, "rerun", *args)
+    assert result.returncode == 3 and result.stdout == "", result.stderr
+    assert result.stderr.startswith("error: ") and says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_job_that_does_not_exist_exits_1(engine: EngineClient, engine_home: Path) -> None:
+    result = runner_cli(engine_home, "rerun", "job-" + "0" * 24)
+    assert result.returncode == 1 and "job-" + "0" * 24 in result.stderr, result.stderr
