@@ -94,12 +94,14 @@ class Watching:
     """A DevLoop on a folder in a thread of its own; its notes, and the engine's events, as they come."""
 
     def __init__(self, engine: EngineClient, folder: Path, *, on_busy: str = "restart",
-                 start: Starter | None = None, keep_running: bool = False, focus: str | None = None) -> None:
+                 start: Starter | None = None, keep_running: bool = False, focus: str | None = None,
+                 poll: bool = False) -> None:
         self.engine, self.recorder = engine, Recorder(engine)
         self.notes: list[Note] = []
         own = EngineClient(engine.url, engine.token, engine.project)
         body = {"project": engine.project, "input": {}}
-        self.loop = DevLoop(own, DevOptions(folder, on_busy=on_busy, keep_running=keep_running, focus=focus),
+        self.loop = DevLoop(own, DevOptions(folder, on_busy=on_busy, keep_running=keep_running, focus=focus,
+                                                  poll=poll),
                             start or same_request(own, body), self.notes.append)
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)

@@ -56,6 +56,17 @@ def test_a_save_a_write_and_rename_and_a_burst_each_rebuild_and_re_run_once(tmp_
     assert not any("v3a" in t or "v3b" in t or "v3c" in t for t in texts if " done in " in t)
 
 
+def test_with_polling_two_saves_within_a_second_each_re_run(tmp_path: Path, watching) -> None:
+    folder = write_applet(tmp_path / "app", QUICK_SCRIPT % "poll-v0")
+    code = folder / "src" / "code.sh"
+    watch = watching(folder, poll=True)
+    seen = done_with(watch, "poll-v0")
+    code.write_text(QUICK_SCRIPT % "poll-v1")
+    seen = watch.note("the first save seen", lambda t: t == "changed: src/code.sh", seen + 1)
+    code.write_text(QUICK_SCRIPT % "poll-v2")  # at once: within the same second as the first, most likely
+    done_with(watch, "poll-v2", seen + 1)
+
+
 def test_gitignored_files_and_editor_swap_files_start_nothing(tmp_path: Path, watching) -> None:
     folder = write_applet(tmp_path / "app", QUICK_SCRIPT % "v0")
     (folder / ".gitignore").write_text("# scratch\n*.log\nscratch/\n!keep.log\n")
