@@ -56,6 +56,7 @@ def _register() -> None:
         data,
         data_ls,
         describe,
+        dev,
         doctor,
         engine,
         env,
@@ -91,6 +92,7 @@ def _register() -> None:
     cli.add_command(ssh_cli.ssh)
     cli.add_command(fsck_cli.fsck)
     cli.add_command(tui.tui)
+    cli.add_command(dev.dev)
 
 
 _register()

@@ -53,7 +53,7 @@ KEYS = [
     ("y", "copy the selected job's ID"),
     ("o", "open the selected job's HTTPS app (its URL is shown too)"),
     ("r", "run the selected applet with a form (not yet)"),
-    ("w", "watch mode for the selected applet (not yet)"),
+    ("w", "watch mode for the selected applet: rebuild and re-run on every save (again: off)"),
     ("?", "this help"),
     ("q", "quit (jobs keep running)"),
 ]

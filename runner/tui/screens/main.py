@@ -30,6 +30,7 @@ from runner.tui.https_app import NO_APP, https_app_url, open_in_browser
 from runner.tui.model import FAILURE_STATES, JobsModel, JobView
 from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
+from runner.tui.watch_mode import WatchMode, highlighted_source
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
@@ -51,7 +52,7 @@ class MainScreen(EngineScreen):
         Binding("y", "copy_id", "Copy ID"),
         Binding("o", "open_app", "Open app", show=False),
         Binding("r", "not_yet('the run form')", "Run"),
-        Binding("w", "not_yet('watch mode')", "Watch", show=False),
+        Binding("w", "watch", "Watch", show=False),
         Binding("l", "tab('log')", "Log", show=False),
         Binding("d", "tab('describe')", "Describe", show=False),
         Binding("i", "tab('io')", "Input/Output", show=False),
@@ -68,6 +69,7 @@ class MainScreen(EngineScreen):
         self.text_filter = ""
         self.failures_only = False
         self.reported_error = False
+        self.watch_mode = WatchMode(self, client)
 
     def compose(self) -> ComposeResult:
         """Applets and jobs above, the selected job's details below, the keys at the bottom."""
@@ -92,8 +94,9 @@ class MainScreen(EngineScreen):
         self.find_built()
 
     def on_unmount(self) -> None:
-        """Stop taking events."""
+        """Stop taking events (and watching)."""
         self.feed.stop()
+        self.watch_mode.stop_all()
 
     def apply_pending(self) -> None:
         """Apply every event read since the last tick as one batch: new rows, relabelled rows, new log lines."""
@@ -277,6 +280,10 @@ class MainScreen(EngineScreen):
     def action_help(self) -> None:
         """Show the keys."""
         self.app.push_screen(Help())
+
+    def action_watch(self) -> None:
+        """Watch mode for the applet under the applets panel's cursor: on, and off again."""
+        self.watch_mode.toggle(highlighted_source(self, self.sources))
 
     def action_not_yet(self, what: str) -> None:
         """A key whose feature is not there yet."""

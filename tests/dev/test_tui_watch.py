@@ -1,0 +1,48 @@
+"""The TUI's `w` (Pilot, real engine): watch mode for the selected applet on, a save re-runs it, `w` again off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from runner.client.api import EngineClient
+from runner.tui.app import make_app
+from runner.tui.widgets.applets import AppletsPanel
+from runner.tui.widgets.job_tree import JobTree
+from tests.dev.conftest import QUICK_SCRIPT, write_applet
+from tests.tui.conftest import until
+
+pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
+
+
+async def test_w_watches_the_selected_applet_re_runs_it_on_a_save_and_w_again_stops(
+        tmp_path: Path, engine: EngineClient) -> None:
+    folder = write_applet(tmp_path / "apps" / "watched", QUICK_SCRIPT % "tui-v0", name="tui_watched")
+    app = make_app(engine, paths=[tmp_path / "apps"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        panel = screen.query_one("#applets", AppletsPanel)
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("w")
+        await until(pilot, "the panel naming what is watched", lambda: panel.border_subtitle == "watching tui_watched")
+
+        def runs() -> list[str]:
+            return [j.id for j in app.model.jobs.values() if j.parent is None and j.name == "tui_watched"]
+
+        def done(count: int) -> bool:
+            return len(runs()) == count and all(app.model.jobs[job].state == "done" for job in runs())
+
+        await until(pilot, "the first run done", lambda: done(1))
+        (folder / "src" / "code.sh").write_text(QUICK_SCRIPT % "tui-v1")
+        await until(pilot, "the re-run after the save done", lambda: done(2))
+        tree = screen.query_one(JobTree)
+        assert all(job in tree.nodes for job in runs())
+        outputs = [engine.call(f"/{job}/describe", {})["output"] for job in runs()]
+        assert sorted(o["version"] for o in outputs) == ["tui-v0", "tui-v1"]
+        (loop,) = screen.watch_mode.loops.values()  # type: ignore[attr-defined]
+        await pilot.press("w")
+        await until(pilot, "the panel's usual subtitle", lambda: panel.border_subtitle == "✓ built ✗ invalid")
+        await until(pilot, "the watch loop stopped", lambda: loop.finished)
+        assert loop.stopping.is_set() and not screen.watch_mode.loops  # type: ignore[attr-defined]
