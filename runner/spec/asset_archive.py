@@ -19,11 +19,12 @@ from __future__ import annotations
 import posixpath
 import tarfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from runner.errors import RunnerError
 
 KINDS = {b"\x1f\x8b": "tar.gz", b"BZh": "tar.bz2"}
+MODES: dict[str, Literal["r:", "r:gz", "r:bz2"]] = {"tar": "r:", "tar.gz": "r:gz", "tar.bz2": "r:bz2"}
 TAR_MAGIC_OFFSET = 257
 MAX_SHOWN = 5
 
@@ -59,16 +60,16 @@ def check_archive(stream: BinaryIO, label: str) -> ArchiveSummary:
     if kind is None:
         raise ArchiveRefusal(f"{label} is not a tar, tar.gz or tar.bz2 archive (told by its first bytes)")
     try:
-        with tarfile.open(fileobj=stream, mode="r:*") as tar:
+        with tarfile.open(fileobj=stream, mode=MODES[kind]) as tar:
             members = tar.getmembers()
     except (tarfile.TarError, EOFError, OSError) as exc:
-        raise ArchiveRefusal(f"{label} is not a readable {kind} archive: {exc}") from None
+        raise ArchiveRefusal(f"{label} is not a readable {kind} archive: {str(exc).splitlines()[0]}") from None
     problems = member_problems(members)
     if problems:
         shown = "; ".join(problems[:MAX_SHOWN])
         more = f" (and {len(problems) - MAX_SHOWN} more)" if len(problems) > MAX_SHOWN else ""
-        raise ArchiveRefusal(f"{label} is refused: {shown}{more}; an asset's members must stay inside the "
-                             "folder it is unpacked in")
+        raise ArchiveRefusal(f"{label} is refused: {shown}{more}; an asset holds only files, folders and links "
+                             "that stay inside the folder it is unpacked in")
     return ArchiveSummary(kind, tuple(m.name for m in members))
 
 
