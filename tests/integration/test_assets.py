@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import secrets
 import string
 import subprocess
@@ -131,6 +132,25 @@ def test_import_under_a_platform_id_is_listed(engine: EngineClient, engine_home:
                            "--as", "record-123")
     assert malformed.returncode == 3 and "record-123" in malformed.stderr and "'id'" in malformed.stderr
     assert "other" not in asset_names(engine)
+
+    twin = runner_cli(engine_home, "asset", "import", str(archive), "--name", "samtools_asset", "--version", "1.9.0")
+    twin_id = ok(twin).strip()
+    assert twin_id != record_id and "already has asset samtools_asset 1.9.0" in twin.stderr
+    assert record_id in twin.stderr and "runner rm" in twin.stderr
+
+
+def test_import_route_reads_only_a_regular_file(engine: EngineClient, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.tar"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidInput, match="is not a regular file") as refused:
+        engine.call("/runner/importAsset", {"archive": str(fifo), "name": "p", "version": "1"})
+    assert refused.value.details["field"] == "archive"
+    with pytest.raises(InvalidInput, match="absolute path"):
+        engine.call("/runner/importAsset", {"archive": "relative.tar", "name": "p", "version": "1"})
+    with pytest.raises(InvalidInput, match="unknown key 'colour'"):
+        engine.call("/runner/importAsset", {"archive": str(fifo), "name": "p", "version": "1", "colour": "x"})
+    with pytest.raises(InvalidInput, match="`version` must be"):
+        engine.call("/runner/importAsset", {"archive": str(fifo), "name": "p"})
 
 
 def test_bad_dxasset_exits_3_naming_each_field(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ from runner.store.files import (
     finish_close,
     release_blobs,
 )
-from runner.store.objects import ObjectNotFound, create_object, get_object
+from runner.store.objects import ObjectNotFound, create_object, find_objects, get_object
 
 routes = Routes()
 ASSET_TYPE = "AssetBundle"
@@ -97,7 +97,7 @@ async def build(call: Call) -> dict[str, Any]:
                 properties=properties, project=project, folder=folder, record_id=None, media=MEDIA["tar.gz"])
     finally:
         built.archive.unlink(missing_ok=True)
-    return {**answer, "members": len(built.members), "notes": list(built.notes), "log": notes}
+    return {**answer, "members": len(built.members), "notes": [*built.notes, *answer["notes"]], "log": notes}
 
 
 @routes.static("runner", "importAsset", Access.USER)
@@ -191,7 +191,22 @@ def register_asset(call: Call, stream: BinaryIO, *, name: str, file_name: str, p
         raise
     size = get_object(db, file_id).get("size")
     return {"id": record_id, "name": name, "project": project, "folder": folder, "archive": file_id,
-            "archiveSize": size, "properties": dict(properties)}
+            "archiveSize": size, "properties": dict(properties),
+            "notes": same_asset_notes(db, project, name, properties.get("version"), record_id)}
+
+
+def same_asset_notes(db: Database, project: str, name: str, version: str | None, record_id: str) -> list[str]:
+    """A note naming the other assets of this name and version in `project`: the platform allows them, but an
+    assetDepends entry naming the asset by name and version then matches more than one."""
+    others = [o for o in find_objects(db, container=project, klass="record", name=name)
+              if o["id"] != record_id and ASSET_TYPE in (o.get("types") or [])
+              and (o.get("properties") or {}).get("version") == version]
+    if not others:
+        return []
+    listed = ", ".join(f"{o['id']} (in {o['folder']})" for o in others)
+    note = (f"{project} already has asset {name} {version}: {listed}; an assetDepends entry naming it by name "
+            "and version matches each of them (remove the extra ones with runner rm)")
+    return [note]
 
 
 def store_closed_file(db: Database, home: Path, stream: BinaryIO, *, project: str, folder: str, name: str,
