@@ -27,7 +27,7 @@ import docker
 from docker.models.containers import Container
 
 from runner.build import wheels
-from runner.build._applet_image import applet_image
+from runner.build._applet_image import _APT_MISSING, applet_image
 from runner.build._base import LABEL_KIND, LABEL_RELEASE
 from runner.build._bundle import write_resources_tar
 from runner.build._docker import DockerFailure, tail
@@ -177,6 +177,7 @@ def _exec(client: docker.DockerClient, container: Container, argv: list[str], wh
           progress: Progress) -> None:
     """Run `argv` in the container; its `>>>` step lines go to `progress`, its last lines into a failure."""
     last: collections.deque[str] = collections.deque(maxlen=15)
+    step = ""
     api = client.api
     try:
         exec_id = api.exec_create(container.id, argv, stdout=True, stderr=True)["Id"]
@@ -187,13 +188,17 @@ def _exec(client: docker.DockerClient, container: Container, argv: list[str], wh
             for line in lines:
                 last.append(line)
                 if line.startswith(">>> "):
-                    progress(f"  {line[4:][:160]}")
+                    step = line[4:][:160]
+                    progress(f"  {step}")
         last.append(pending)
         code = api.exec_inspect(exec_id)["ExitCode"]
     except DockerFailure as exc:
         raise ImageBuildError(f"{what} failed: {exc}\n{tail(last)}") from exc
     if code != 0:
-        raise ImageBuildError(f"{what} failed (exit {code}):\n{tail(last)}")
+        where = f" at step '{step}'" if step else ""
+        missing = next((m.group(1) for line in last for pattern in _APT_MISSING if (m := pattern.search(line))), None)
+        why = f": apt package {missing} is not available" if missing else ""
+        raise ImageBuildError(f"{what} failed{where} (exit {code}){why}:\n{tail(last)}")
 
 
 def _pack(client: docker.DockerClient, container: Container, members: list[str], archive: Path, name: str,

@@ -206,3 +206,34 @@ def test_not_an_archive_is_refused(engine: EngineClient, engine_home: Path, tmp_
                               cwd=REPO)).strip()
     archive_id = describe(engine, record_id)["details"]["archiveFileId"]["$dnanexus_link"]
     assert describe(engine, archive_id)["name"] == "tool.tar.bz2"
+
+
+def asset_folder(tmp_path: Path, depends: list[dict[str, str]], makefile: str | None = None) -> Path:
+    folder = tmp_path / "asset"
+    folder.mkdir()
+    (folder / "dxasset.json").write_text(json.dumps({
+        "name": "failing", "title": "t", "description": "d", "version": "1", "release": "24.04",
+        "execDepends": depends}))
+    if makefile is not None:
+        (folder / "Makefile").write_text(makefile)
+    return folder
+
+
+@pytest.mark.parametrize(("depends", "makefile", "expected"), [
+    ([], "all:\n\techo compiling the tool\n\texit 7\n", ["at step 'make'", "compiling the tool"]),
+    ([{"name": "no-such-package-for-runner-tests"}], None,
+     ["at step 'apt-get install no-such-package-for-runner-tests'",
+      "apt package no-such-package-for-runner-tests is not available"]),
+])
+def test_a_failing_step_is_named_and_leaves_nothing(engine: EngineClient, engine_home: Path, tmp_path: Path,
+                                                    client: Any, depends: list[dict[str, str]],
+                                                    makefile: str | None, expected: list[str]) -> None:
+    result = runner_cli(engine_home, "asset", "build", str(asset_folder(tmp_path, depends, makefile)))
+    assert result.returncode == 1 and result.stdout == ""
+    assert "could not be built" in result.stderr and "internal error" not in result.stderr
+    for text in expected:
+        assert text in result.stderr, (text, result.stderr)
+    assert "failing" not in asset_names(engine)
+    left = client.containers.list(all=True, filters={"label": [f"runner.home={engine_home}",
+                                                               "runner.kind=asset-build"]})
+    assert left == []

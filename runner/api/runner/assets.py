@@ -26,7 +26,7 @@ from runner.api.core import checks as check
 from runner.api.core.routing import Access, Call, Routes
 from runner.api.data.objects import container_arg, created_by, folder_arg
 from runner.build.asset import build_asset
-from runner.errors import InvalidInput, SpecError
+from runner.errors import ImageBuildError, InvalidInput, InvalidState, SpecError
 from runner.spec.asset_archive import ArchiveRefusal, check_archive
 from runner.spec.dxasset import NAME_PATTERN, load_dxasset
 from runner.spec.ids import is_id, new_id
@@ -87,6 +87,9 @@ async def build(call: Call) -> dict[str, Any]:
         built = await asyncio.to_thread(build_asset, source, call.services.home, client, notes.append)
     except SpecError as exc:
         raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
+    except ImageBuildError as exc:
+        # The folder's own install or make step failed: the user's to fix, with the step's last lines.
+        raise InvalidState(f"asset {source} could not be built: {exc}", {"source": str(source)}) from None
     spec = built.spec
     properties = {"version": spec.version, "distribution": spec.distribution, "release": spec.release,
                   "title": spec.title, "description": spec.description}
