@@ -52,6 +52,7 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     from runner.cli import (
+        asset,
         build,
         data,
         data_ls,
@@ -73,6 +74,7 @@ def _register() -> None:
     from runner.cli import ssh as ssh_cli
 
     cli.add_command(build.build)
+    cli.add_command(asset.asset)
     cli.add_command(run.run)
     cli.add_command(rerun.rerun)
     cli.add_command(watch.watch)
