@@ -113,11 +113,15 @@ def test_a_re_imported_asset_makes_a_new_applet(engine: EngineClient, tmp_path: 
     old = _asset(engine, name, "1", _archive(tmp_path / "old.tar.gz", _tool(name, "old")))
     folder = _applet(tmp_path / "reimported", {"assetDepends": [{"name": name, "version": "1"}]}, name)
     before = _build(engine, folder)["id"]
+    assert engine.call("/runner/sourceId", {"folder": str(folder)})["built"] is True
     engine.call(f"/{engine.project}/removeObjects", {"objects": [old]})
     _asset(engine, name, "1", _archive(tmp_path / "new.tar.gz", _tool(name, "new")))
 
+    # The source folder did not change, but its applet did: it is no longer built.
+    unbuilt = engine.call("/runner/sourceId", {"folder": str(folder)})
+    assert unbuilt["built"] is False and unbuilt["id"] != before
     after = _build(engine, folder)["id"]
-    assert after != before
+    assert after == unbuilt["id"]
     assert _run(engine, after)["output"] == {"out": "new"}
 
 
