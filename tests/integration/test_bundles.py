@@ -106,6 +106,7 @@ def test_an_asset_named_by_name_and_version_and_one_by_id_give_their_tools(
     (bundled,) = described["runSpec"]["bundledDepends"]
     assert bundled["name"] == f"{second}.tar.gz" and bundled["id"]["$dnanexus_link"].startswith("file-")
     assert described["runSpec"]["assetDepends"] == [{"id": record}]
+    assert described["links"] == [bundled["id"]["$dnanexus_link"]]  # as on the platform
 
 
 def test_a_re_imported_asset_makes_a_new_applet(engine: EngineClient, tmp_path: Path) -> None:
