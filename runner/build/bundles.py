@@ -156,7 +156,7 @@ def _asset(item: Any, label: str, catalog: AssetCatalog, release: str) -> Bundle
         record_id = item["id"]
         found = catalog.record(record_id) if isinstance(record_id, str) else None
         if found is None:
-            return Problem(label, f"no asset record {record_id!r} here: {_hint('N', 'V', str(record_id))}")
+            return Problem(label, f"no asset record {record_id} here: {_hint('N', 'V', str(record_id))}")
     else:
         by_name = _by_name(item, label, catalog)
         if isinstance(by_name, Problem):
