@@ -1,7 +1,7 @@
 """bundledDepends unpacked into `/`: tar, tar.gz, tar.bz2 (told by content), anything else copied as a file.
 
 Standard library only and Python 3.8 compatible: it runs inside containers, once per applet image when the image
-is made (`python3 -I bundles.py unpack MANIFEST`), and at job start for the entries with `stages` that name the
+is made (`python3 -I bundles.py MANIFEST`), and at job start for the entries with `stages` that name the
 job's entry point. The build runs `check_archive` on the host first, for a clear error before any container.
 
 Safety, as root in the container: no member may name `..` or a device; a member is never written through a
