@@ -16,6 +16,7 @@ from runner.api.core.fields import select, wanted_fields
 from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.data.describers import register
 from runner.api.data.objects import container_arg, folder_arg, readable_object
+from runner.api.executables.asset_catalog import StoreCatalog
 from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
@@ -73,6 +74,8 @@ def applet_document(built: BuiltApplet, suite: str | None = None,
     dxapp, raw = built.dxapp, built.dxapp.raw
     run_spec = {k: v for k, v in dict(raw.get("runSpec") or {}).items() if k != "file"}
     run_spec["code"] = dxapp.run_spec.code
+    if built.bundled_depends:
+        run_spec["bundledDepends"] = list(built.bundled_depends)  # with the assets' archives, as dx build does
     return {
         "title": dxapp.title, "summary": dxapp.summary, "description": dxapp.description,
         "developerNotes": dxapp.developer_notes, "dxapi": dxapp.dxapi, "inputSpec": raw.get("inputSpec"),
@@ -80,7 +83,8 @@ def applet_document(built: BuiltApplet, suite: str | None = None,
         "ignoreReuse": dxapp.ignore_reuse, "httpsApp": raw.get("httpsApp"),
         "treeTurnaroundTimeThreshold": dxapp.tree_turnaround_time_threshold,
         "details": dxapp.details if dxapp.details is not None else {}, "types": [], "tags": [], "properties": {},
-        "hidden": False, "sponsored": False, "links": [], "createdBy": {"user": "user-local"},
+        "hidden": False, "sponsored": False, "createdBy": {"user": "user-local"},
+        "links": [entry["id"]["$dnanexus_link"] for entry in built.bundled_depends],
         "_runner": {
             "folder": str(built.folder), "image": built.image_tag, "imageId": built.image_id,
             "interpreter": dxapp.run_spec.interpreter, "release": dxapp.run_spec.release,
@@ -126,7 +130,8 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
     record_if_possible(call.db, AppletBuildStarted(seq=0, time=now_ms(), folder=str(folder),
                                                    changed_files=changed))
     try:
-        built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
+        built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append,
+                                        StoreCatalog(call.db, call.services.home))
     except RunnerError as exc:
         record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
                                                  changed_files=changed))
