@@ -25,10 +25,10 @@ import docker
 
 from runner.build import wheels
 from runner.build._base import LABEL_KIND, LABEL_RELEASE
-from runner.build._docker import build_image, get_image
+from runner.build._docker import build_image, get_image, tail
 from runner.build._locks import exclusive
 from runner.build.images import PreparedImages
-from runner.errors import ImageBuildError
+from runner.errors import EnvironmentProblem, ImageBuildError, RunnerError
 from runner.spec.run_spec import ExecDepend
 
 Progress = Callable[[str], None]
@@ -40,9 +40,10 @@ LABEL_DEPENDS = "runner.exec-depends"
 SUPPORTED = ("apt", "pip", "pip3")
 _APT_MISSING = (
     re.compile(r"Unable to locate package (\S+)"),
-    re.compile(r"Version '[^']*' for '([^']+)' was not found"),
     re.compile(r"Package '?([^' ]+)'? has no installation candidate"),
 )
+_APT_VERSION = re.compile(r"Version '([^']*)' for '([^']+)' was not found")
+_APT_OFFLINE = re.compile(r"Temporary failure resolving|Could not resolve|Failed to fetch|Network is unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,9 @@ def applet_image(
     unsupported = [f"{d.name} ({d.package_manager})" for d in depends if d.package_manager not in SUPPORTED]
     if unsupported:
         raise ImageBuildError(
-            f"execDepends other than apt and pip are not supported yet: {', '.join(unsupported)}"
+            f"execDepends of package managers other than apt and pip are not installed by this runner: "
+            f"{', '.join(unsupported)}; install them from the job's code (with access.network), or ship them "
+            "built in resources/"
         )
     tag = image_tag(prepared.release, prepared.runtime_id, depends)
     notes = _notes(depends)
@@ -142,15 +145,30 @@ def _build(
             return build_image(client, context, what=f"installing execDepends into {tag}", tag=tag,
                                labels=labels, buildargs={}, progress=progress)
         except ImageBuildError as exc:
-            raise _name_the_package(exc, apt, pip) from exc
+            raise _name_the_package(exc, apt, pip, prepared) from exc
 
 
-def _name_the_package(exc: ImageBuildError, apt: Sequence[str], pip: Sequence[str]) -> ImageBuildError:
+def _name_the_package(exc: ImageBuildError, apt: Sequence[str], pip: Sequence[str],
+                      prepared: PreparedImages) -> RunnerError:
     text = str(exc)
+    where = f"Ubuntu {prepared.release}" + (f" (here its stand-in, Debian {prepared.base.suite})"
+                                            if prepared.base.stand_in else "")
+    shown = [line for line in text.splitlines() if line.startswith("    | ")]
+    lines = "apt's last lines:\n" + ("\n".join(shown) if shown else tail(text.splitlines()))
+    version = _APT_VERSION.search(text)
+    if version:
+        return ImageBuildError(f"execDepends: apt package {version.group(2)} has no version {version.group(1)} in "
+                               f"{where}; drop the version or pick one `apt-cache policy {version.group(2)}` lists; "
+                               f"{lines}")
     for pattern in _APT_MISSING:
         match = pattern.search(text)
         if match:
-            return ImageBuildError(f"apt package {match.group(1)} is not available: {text}")
+            return ImageBuildError(f"execDepends: apt package {match.group(1)} does not exist in {where}; check its "
+                                   f"name (`apt-cache search` on {where} finds packages); {lines}")
+    if _APT_OFFLINE.search(text):
+        return EnvironmentProblem(f"installing the apt execDepends {' '.join(apt)} needs the release's package "
+                                  f"mirror, which could not be reached; {lines}",
+                                  "connect this machine to the mirror once: the applet image is kept afterwards")
     if "pip install" in text:
         return ImageBuildError(f"installing pip packages {', '.join(pip)} failed: {text}")
     return ImageBuildError(f"installing execDepends {', '.join([*apt, *pip])} failed: {text}")

@@ -27,6 +27,7 @@ import docker
 from runner.build._applet_image import applet_image
 from runner.build._bundle import file_digest, has_resources, write_resources_tar
 from runner.build.images import prepare_images
+from runner.config import current_settings
 from runner.spec.dxapp import Dxapp, load_dxapp
 from runner.spec.ids import content_id
 
@@ -76,7 +77,7 @@ def applet_id_of(document: Any, code: bytes, resources_digest: str | None) -> st
 def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress: Progress) -> BuiltApplet:
     """Build the applet in `folder`: validate, bundle, store under `home`/applets, and make its image."""
     folder = Path(folder)
-    dxapp = load_dxapp(folder)
+    dxapp = load_dxapp(folder, legacy_release=current_settings(home).legacy_release)
     code = dxapp.run_spec.code.encode("utf-8")
     scratch_root = home / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)

@@ -39,9 +39,9 @@ class SourceId:
     warnings: tuple[str, ...]
 
 
-def source_applet_id(folder: Path, scratch_root: Path) -> SourceId:
+def source_applet_id(folder: Path, scratch_root: Path, legacy_release: str = "refuse") -> SourceId:
     """The ID `build_applet(folder, ...)` would give; SpecError with every problem when a build would refuse."""
-    dxapp = load_dxapp(folder)
+    dxapp = load_dxapp(folder, legacy_release=legacy_release)
     digest = _resources_digest(folder / "resources", scratch_root) if has_resources(folder / "resources") else None
     code = dxapp.run_spec.code.encode("utf-8")
     return SourceId(applet_id_of(dict(dxapp.raw), code, digest), dxapp, tuple(str(w) for w in dxapp.warnings))

@@ -10,6 +10,7 @@ import click
 
 from runner.cli import _client
 from runner.client.api import EngineClient
+from runner.config import current_settings
 from runner.errors import ApiError, Problem, SpecError, UsageError
 from runner.spec.dxapp import Dxapp, load_dxapp
 from runner.spec.io_spec import IOParam
@@ -72,7 +73,7 @@ def check_folder(folder: Path) -> Dxapp:
     """The applet of a source folder: UsageError if it is no folder, SpecError (every problem) if invalid."""
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder (expected an applet source folder with a dxapp.json)")
-    return load_dxapp(folder)
+    return load_dxapp(folder, legacy_release=current_settings().legacy_release)
 
 
 def build_applet(client: EngineClient, folder: Path) -> dict[str, Any]:
