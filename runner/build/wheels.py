@@ -63,6 +63,14 @@ _OFFLINE = re.compile(r"NewConnectionError|Temporary failure in name resolution|
 _SAVED = re.compile(r"^\s*(?:Saved|File was already downloaded)\s+(\S+\.whl)\s*$")
 
 
+class WheelNotFound(ImageBuildError):
+    """pip found no wheel of `requirement` for the image's interpreter: the user's pin, not the machine."""
+
+    def __init__(self, requirement: str, message: str) -> None:
+        self.requirement = requirement
+        super().__init__(message)
+
+
 @dataclass(frozen=True, slots=True)
 class WheelTarget:
     """The interpreter and machine that wheels are chosen for, with its environment-marker values."""
@@ -188,14 +196,14 @@ def _download_error(output: list[str], requirements: list[str], target: WheelTar
         versions = _VERSIONS.search(line)
         offered = versions.group(1).strip() if versions else "none"
         if offered == "none":
-            return ImageBuildError(
-                f"pip package {requirement}: no version has a wheel for {python} (the package may not exist, or it "
-                "publishes only source distributions, which the runner does not build); fix its name, or install "
-                "it from resources/"
-            )
+            return WheelNotFound(requirement, (
+                f"pip package {requirement}: no version has a wheel for {python} (the package may not exist, or "
+                "it publishes only source distributions, which the runner does not build); fix its name, or ship "
+                "it in resources/"))
         newest = ", ".join(offered.split(", ")[-5:])
-        return ImageBuildError(
-            f"pip package {requirement} has no wheel for {python}, the image's interpreter; versions that do: "
+        return WheelNotFound(
+            requirement, f"pip package {requirement} has no wheel for {python}, the image's interpreter (or no such "
+            f"version exists); versions that do: "
             f"{newest}; pin one of them, or choose a runSpec.release with an older Python"
         )
     return ImageBuildError(f"pip packages {', '.join(requirements)} could not be downloaded as wheels for "
