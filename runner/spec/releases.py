@@ -59,7 +59,7 @@ def choose_release(release: str, policy: str = "refuse") -> ReleaseChoice:
     if policy != "nearest":
         return ReleaseChoice(None, problem=f"Ubuntu {release} is not supported (supported: {supported}); to run "
                              f"this applet on Ubuntu {nearest}, the nearest supported release: {FIX}")
-    return ReleaseChoice(nearest, note=f"runSpec.release {release} is not supported: running on Ubuntu {nearest}, "
+    return ReleaseChoice(nearest, note=f"Ubuntu {release} is not supported: this applet runs on Ubuntu {nearest}, "
                          "the nearest supported release (legacy-release = nearest); tools and libraries differ")
 
 

@@ -43,17 +43,18 @@ def test_with_nearest_it_runs_on_2004_and_says_so(engine: EngineClient, engine_h
     assert nearest_release("14.04") == "20.04"
     built = runner_cli(engine_home, "build", str(APPLET))
     assert built.returncode == 0, built.stderr
-    assert "runSpec.release 14.04 is not supported: running on Ubuntu 20.04" in built.stderr
+    assert ("note: runSpec.release: Ubuntu 14.04 is not supported: this applet runs on Ubuntu 20.04, the nearest "
+            "supported release (legacy-release = nearest)") in built.stderr
     applet = built.stdout.strip()
     ran = runner_cli(engine_home, "run", applet, "-i", "greeting=hi", "-y", "--brief")
     assert ran.returncode == 0, ran.stderr
     job = wait_terminal(engine, ran.stdout.split()[-1])
     assert job["state"] == "done", job.get("failureMessage")
     assert job["output"]["said"].startswith("hi from python 3.")
-    assert "running on Ubuntu 20.04" in job["runnerImage"]["releaseNote"]
+    assert "this applet runs on Ubuntu 20.04" in job["runnerImage"]["releaseNote"]
     assert job["runnerImage"]["image"].endswith("/runtime:ubuntu-20.04")
     log = runner_cli(engine_home, "watch", job["id"], "--no-follow")
-    assert "warning: runSpec.release 14.04 is not supported: running on Ubuntu 20.04" in log.stdout + log.stderr
+    assert "RUNNER warning: Ubuntu 14.04 is not supported: this applet runs on Ubuntu 20.04" in log.stdout
     described = runner_cli(engine_home, "describe", job["id"])
     assert "Release" in described.stdout and "14.04" in described.stdout
     as_json = json.loads(runner_cli(engine_home, "describe", job["id"], "--json").stdout)
