@@ -45,7 +45,8 @@ def _format_duration(seconds: float | None) -> str:
 def _report_lines(folder: Path, dxapp: Dxapp) -> list[str]:
     run = dxapp.run_spec
     lines = [f"{folder}: valid applet {dxapp.name!r}" + (f" version {dxapp.version}" if dxapp.version else ""),
-             f"  interpreter  {run.interpreter}, {run.distribution} {run.release}"]
+             f"  interpreter  {run.interpreter}, {run.distribution} {run.release}"
+             + (f" (runSpec.release {run.requested_release}: legacy-release nearest)" if run.requested_release else "")]
     entry_points = sorted({"main", *run.system_requirements, *run.timeout_policy} - {"*"})
     for entry_point in entry_points:
         requirements = effective_requirements("applet", entry_point, run_spec_requirements=run.system_requirements)
