@@ -60,6 +60,13 @@ class Settings:
     # Retention of the event stream's store (GET /runner/events): the newest events kept, and for how long.
     events_max_count: int = 200_000
     events_max_age_days: float = 7.0
+    # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
+    # the `nearest` supported release with a warning (docs/execution-environment.md).
+    legacy_release: str = "refuse"
+
+
+# The settings whose value is one of a few words, and those words (the first is the default).
+CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +83,18 @@ def setting_keys() -> tuple[str, ...]:
     return tuple(f.name for f in fields(Settings))
 
 
+def canonical_key(key: str) -> str:
+    """A key as `Settings` names it: `legacy-release` is `legacy_release`."""
+    return key.strip().replace("-", "_")
+
+
 def parse_value(key: str, value: Any) -> Any:
     """`value` (a TOML value or a command-line word) as the type of `key`; SettingError if it is not one."""
+    key = canonical_key(key)
     if key not in setting_keys():
         raise SettingError(f"unknown setting {key!r} (known: {', '.join(setting_keys())})")
+    if key in CHOICES:
+        return _choice(key, value)
     default = getattr(Settings(), key)
     if isinstance(default, float):
         return _positive_number(key, value)
@@ -90,6 +105,13 @@ def parse_value(key: str, value: Any) -> Any:
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
         return value.strip().lower() in TRUE_WORDS
     raise SettingError(f"{key} must be true or false, not {value!r}")
+
+
+def _choice(key: str, value: Any) -> str:
+    words = CHOICES[key]
+    if isinstance(value, str) and value.strip().lower() in words:
+        return value.strip().lower()
+    raise SettingError(f"{key} must be one of {', '.join(words)}, not {value!r}")
 
 
 def _positive_number(key: str, value: Any) -> float:
@@ -143,8 +165,8 @@ def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = 
         warnings.append(str(exc))
     for key, value in document.items():
         try:
-            values[key] = parse_value(key, value)
-            sources[key] = str(path)
+            values[canonical_key(key)] = parse_value(key, value)
+            sources[canonical_key(key)] = str(path)
         except SettingError as exc:
             warnings.append(f"{path}: {exc}")
     for key in setting_keys():
@@ -189,7 +211,7 @@ def write_setting(key: str, value: str, home: Path | None = None) -> Any:
     parsed = parse_value(key, value)
     path = config_path(home)
     document = read_config_file(path)
-    document[key] = parsed
+    document[canonical_key(key)] = parsed
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temporary = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", dir=path.parent)
     try:

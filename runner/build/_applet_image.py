@@ -28,7 +28,7 @@ from runner.build._base import LABEL_KIND, LABEL_RELEASE
 from runner.build._docker import build_image, get_image
 from runner.build._locks import exclusive
 from runner.build.images import PreparedImages
-from runner.errors import ImageBuildError
+from runner.errors import EnvironmentProblem, ImageBuildError, Problem, RunnerError, SpecError
 from runner.spec.run_spec import ExecDepend
 
 Progress = Callable[[str], None]
@@ -40,9 +40,10 @@ LABEL_DEPENDS = "runner.exec-depends"
 SUPPORTED = ("apt", "pip", "pip3")
 _APT_MISSING = (
     re.compile(r"Unable to locate package (\S+)"),
-    re.compile(r"Version '[^']*' for '([^']+)' was not found"),
     re.compile(r"Package '?([^' ]+)'? has no installation candidate"),
 )
+_APT_VERSION = re.compile(r"Version '([^']*)' for '([^']+)' was not found")
+_APT_OFFLINE = re.compile(r"Temporary failure resolving|Could not resolve|Failed to fetch|Network is unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +100,12 @@ def applet_image(
     """The image for an applet with `depends` on `prepared` runtime; built only when its tag is missing."""
     if not depends:
         return AppletImage(prepared.runtime_tag, prepared.runtime_id, built=False)
-    unsupported = [f"{d.name} ({d.package_manager})" for d in depends if d.package_manager not in SUPPORTED]
+    unsupported = [Problem(f"runSpec.execDepends[{i}]", f"{d.name} ({d.package_manager}): packages of "
+                           f"{d.package_manager} are not installed by this runner (only apt and pip are); install it "
+                           "from the job's code (with access.network), or ship it built in resources/")
+                   for i, d in enumerate(depends) if d.package_manager not in SUPPORTED]
     if unsupported:
-        raise ImageBuildError(
-            f"execDepends other than apt and pip are not supported yet: {', '.join(unsupported)}"
-        )
+        raise SpecError("dxapp.json's execDepends", unsupported)
     tag = image_tag(prepared.release, prepared.runtime_id, depends)
     notes = _notes(depends)
     found = get_image(client, tag)
@@ -128,7 +130,11 @@ def _build(
         (context / "wheels").mkdir()
         if pip:
             target = wheels.detect_target(client, prepared.runtime_tag)
-            for wheel in wheels.download_packages(home, target, pip, progress):
+            try:
+                downloaded = wheels.download_packages(home, target, pip, progress)
+            except wheels.WheelNotFound as exc:
+                raise _entry_error(depends, exc.requirement, str(exc)) from exc
+            for wheel in downloaded:
                 shutil.copyfile(wheel, context / "wheels" / wheel.name)
         (context / "Dockerfile").write_text(dockerfile(prepared.runtime_tag, apt, pip), encoding="utf-8")
         progress(f"building {tag} with execDepends {' '.join(apt + pip)}")
@@ -142,15 +148,37 @@ def _build(
             return build_image(client, context, what=f"installing execDepends into {tag}", tag=tag,
                                labels=labels, buildargs={}, progress=progress)
         except ImageBuildError as exc:
-            raise _name_the_package(exc, apt, pip) from exc
+            raise _name_the_package(exc, depends, prepared) from exc
 
 
-def _name_the_package(exc: ImageBuildError, apt: Sequence[str], pip: Sequence[str]) -> ImageBuildError:
+def _entry_error(depends: Sequence[ExecDepend], wanted: str, message: str) -> SpecError:
+    """A build error on the execDepends entry `wanted` names (a package, maybe with its version)."""
+    name = re.split(r"[=<>!~\[ ;]", wanted, maxsplit=1)[0].lower().replace("_", "-")
+    index = next((i for i, d in enumerate(depends) if d.name.lower().replace("_", "-") == name), None)
+    path = "runSpec.execDepends" + (f"[{index}]" if index is not None else "")
+    return SpecError("dxapp.json's execDepends", [Problem(path, message)])
+
+
+def _name_the_package(exc: ImageBuildError, depends: Sequence[ExecDepend], prepared: PreparedImages) -> RunnerError:
     text = str(exc)
+    where = f"Ubuntu {prepared.release}" + (f" (here its stand-in, Debian {prepared.base.suite})"
+                                            if prepared.base.stand_in else "")
+    said = [line.strip(" |") for line in text.splitlines() if line.strip(" |").startswith("E: ")]
+    apt_said = f" (apt: {'; '.join(said)})" if said else ""
+    # Without its mirror apt knows no package at all: that is the machine's problem, not the names'.
+    apt = [_requirement(d) for d in depends if d.package_manager == "apt"]
+    if _APT_OFFLINE.search(text):
+        return EnvironmentProblem(f"installing the apt execDepends {' '.join(apt)} needs the package mirror of "
+                                  f"{where}, which could not be reached:\n{text}",
+                                  "connect this machine to the mirror once: the applet's image is kept afterwards")
+    version = _APT_VERSION.search(text)
+    if version:
+        return _entry_error(depends, version.group(2), f"apt package {version.group(2)} has no version "
+                            f"{version.group(1)} in {where}; drop the version or pick one that `apt-cache policy "
+                            f"{version.group(2)}` lists there{apt_said}")
     for pattern in _APT_MISSING:
         match = pattern.search(text)
         if match:
-            return ImageBuildError(f"apt package {match.group(1)} is not available: {text}")
-    if "pip install" in text:
-        return ImageBuildError(f"installing pip packages {', '.join(pip)} failed: {text}")
-    return ImageBuildError(f"installing execDepends {', '.join([*apt, *pip])} failed: {text}")
+            return _entry_error(depends, match.group(1), f"apt package {match.group(1)} does not exist in {where}; "
+                                f"check its name (`apt-cache search` in that release lists packages){apt_said}")
+    return ImageBuildError(f"installing execDepends {', '.join(_requirement(d) for d in depends)} failed: {text}")

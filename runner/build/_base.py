@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,12 @@ STANDIN_SUITES = {"20.04": "bullseye", "22.04": "bookworm", "24.04": "trixie"}
 # What the runtime layer needs from apt. Stand-ins are built with these already inside, so that
 # building the runtime layer on them needs no network.
 RUNTIME_PACKAGES = ("bash", "python3", "coreutils", "curl", "jq", "ca-certificates", "procps")
+# What a platform worker has that job scripts call without declaring it (docs/execution-environment.md
+# says which, and what is left out and why).
+WORKER_PACKAGES = (
+    "file", "bc", "gawk", "zip", "unzip", "wget", "pigz", "xz-utils", "bzip2", "gzip", "tar", "less",
+    "make", "gcc", "libc6-dev", "python3-pip", "python3-venv", "time",
+)
 # pip needs distutils on Pythons before 3.10 (20.04 has 3.8, its stand-in 3.9); Debian ships it apart.
 EXTRA_PACKAGES = {"20.04": ("python3-distutils",)}
 
@@ -26,6 +33,10 @@ LABEL_STANDIN = "runner.standin"
 LABEL_SUITE = "runner.standin.suite"
 LABEL_PACKAGES = "runner.standin.packages"
 LABEL_RELEASE = "runner.release"
+# The images' repositories start with this (default `applet-runner`): a test can build its own images
+# beside the shared ones without replacing them.
+PREFIX_ENV = "RUNNER_IMAGE_PREFIX"
+DEFAULT_PREFIX = "applet-runner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +50,13 @@ class BaseImage:
 
 
 def runtime_packages(release: str) -> tuple[str, ...]:
-    """The apt packages the runtime layer of `release` needs."""
-    return RUNTIME_PACKAGES + EXTRA_PACKAGES.get(release, ())
+    """The apt packages the runtime layer of `release` has: what it needs, then the worker's tools."""
+    return RUNTIME_PACKAGES + EXTRA_PACKAGES.get(release, ()) + WORKER_PACKAGES
+
+
+def image_prefix() -> str:
+    """The first part of the runner's image repositories: `$RUNNER_IMAGE_PREFIX`, else `applet-runner`."""
+    return os.environ.get(PREFIX_ENV, "").strip().strip("/") or DEFAULT_PREFIX
 
 
 def ubuntu_ref(release: str) -> str:
@@ -50,7 +66,7 @@ def ubuntu_ref(release: str) -> str:
 
 def standin_tag(release: str) -> str:
     """The tag of the runner's stand-in for an Ubuntu release, e.g. `applet-runner/base:ubuntu-24.04`."""
-    return f"applet-runner/base:ubuntu-{release}"
+    return f"{image_prefix()}/base:ubuntu-{release}"
 
 
 def find_base(client: docker.DockerClient, release: str) -> BaseImage | None:

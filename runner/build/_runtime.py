@@ -21,7 +21,8 @@ from runner.build._base import (
     BaseImage,
     runtime_packages,
 )
-from runner.build._docker import build_image
+from runner.build._docker import build_image, run_in_image
+from runner.errors import ImageBuildError
 
 Progress = Callable[[str], None]
 RECIPE = "runtime.Dockerfile"
@@ -29,6 +30,20 @@ LABEL_RECIPE = "runner.recipe"
 LABEL_DXPY = "runner.dxpy"
 LABEL_PYTHON = "runner.python"
 LABEL_BASE = "runner.base"
+# `name=version` of each apt package the layer was asked for, space-separated: what doctor and describe list.
+LABEL_PACKAGES = "runner.packages"
+_QUERY = "${Package}=${Version}\\n"
+
+
+def installed_versions(client: docker.DockerClient, image: str, packages: tuple[str, ...]) -> str:
+    """`name=version` of `packages` as dpkg has them in `image`, space-separated; a missing one is an error."""
+    output = run_in_image(client, image, ["dpkg-query", "-W", f"-f={_QUERY}", *packages],
+                          "listing the image's system packages")
+    found = dict(line.split("=", 1) for line in output.split() if "=" in line)
+    missing = [package for package in packages if not found.get(package)]
+    if missing:
+        raise ImageBuildError(f"the runtime layer lacks the system packages {', '.join(missing)}")
+    return " ".join(f"{package}={found[package]}" for package in packages)
 
 
 def recipe_text() -> str:
@@ -68,6 +83,7 @@ def build_runtime(
             progress=progress,
         )
         target = wheels.detect_target(client, os_image)
+        versions = installed_versions(client, os_image, packages)
         progress(f"the image's python3 is {target.python_version} ({target.machine}, glibc {target.glibc})")
         for wheel in wheels.ensure_wheels(home, target, dxpy_version, progress):
             _link_or_copy(wheel, context / "wheels" / wheel.name)
@@ -80,6 +96,7 @@ def build_runtime(
             LABEL_DXPY: dxpy_version,
             LABEL_PYTHON: target.python_version,
             LABEL_RECIPE: recipe_hash(base.image_id, dxpy_version, packages),
+            LABEL_PACKAGES: versions,
         }
         progress(f"installing dxpy {dxpy_version} from the wheel cache into {tag}")
         image_id = build_image(

@@ -28,6 +28,7 @@ from runner.build._applet_image import applet_image
 from runner.build._bundle import file_digest, has_resources, write_resources_tar
 from runner.build.bundles import AssetCatalog, asset_archives, bundle_image, resolve_bundles
 from runner.build.images import prepare_images
+from runner.config import current_settings
 from runner.spec.dxapp import Dxapp, load_dxapp
 from runner.spec.ids import content_id
 
@@ -85,7 +86,7 @@ def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress
     """Build the applet in `folder`: validate, resolve its bundles in `catalog`, store under `home`/applets,
     and make its image."""
     folder = Path(folder)
-    dxapp = load_dxapp(folder)
+    dxapp = load_dxapp(folder, legacy_release=current_settings(home).legacy_release)
     bundles = resolve_bundles(dxapp.raw.get("runSpec") or {}, dxapp.run_spec.release, catalog)
     code = dxapp.run_spec.code.encode("utf-8")
     scratch_root = home / "tmp"

@@ -4,7 +4,12 @@
              applet-runner/base:ubuntu-<release>, a Debian root filesystem of the same era made with
              debootstrap (labels runner.standin=true, runner.standin.suite=<suite>)
     runtime  applet-runner/runtime:ubuntu-<release>: bash, python3, coreutils, curl, jq, ca-certificates,
-             procps, and dxpy==DXPY_VERSION with its dx-* helpers, installed from $RUNNER_HOME/wheels
+             procps, the worker's standard tools (file, bc, gawk, zip, make, gcc... see _base.WORKER_PACKAGES and
+             docs/execution-environment.md), and dxpy==DXPY_VERSION with its dx-* helpers, installed from
+             $RUNNER_HOME/wheels; label runner.packages lists each apt package as name=version
+
+`RUNNER_IMAGE_PREFIX` replaces `applet-runner` in the base and runtime tags (tests build their own beside
+the shared ones).
 
 Each runtime image is labelled with a recipe hash (its Dockerfile, apt packages, dxpy version and base
 image ID), so `prepare_images` knows when there is nothing to do.
@@ -29,6 +34,7 @@ from runner.build._base import (
     STANDIN_SUITES,
     BaseImage,
     find_base,
+    image_prefix,
     obtain_base,
     runtime_packages,
     standin_tag,
@@ -36,10 +42,11 @@ from runner.build._base import (
 )
 from runner.build._docker import get_image, labels_of, remove_quietly
 from runner.build._locks import exclusive
-from runner.build._runtime import LABEL_PYTHON, LABEL_RECIPE, build_runtime, recipe_hash
+from runner.build._runtime import LABEL_PACKAGES, LABEL_PYTHON, LABEL_RECIPE, build_runtime, recipe_hash
 from runner.errors import UsageError
+from runner.spec import releases
 
-RELEASES: tuple[str, ...] = ("20.04", "22.04", "24.04")
+RELEASES: tuple[str, ...] = releases.RELEASES
 DEFAULT_RELEASE = "24.04"
 DXPY_VERSION = "0.417.1"
 
@@ -84,6 +91,8 @@ class ImageStatus:
     size: int | None
     created: str | None
     up_to_date: bool | None
+    # A runtime image's apt packages as `name=version`, recorded at its build (none for older images).
+    packages: tuple[str, ...] = ()
 
 
 def stand_in_suite(client: docker.DockerClient, image_ref: str) -> str | None:
@@ -95,7 +104,7 @@ def stand_in_suite(client: docker.DockerClient, image_ref: str) -> str | None:
 
 def runtime_image_tag(release: str) -> str:
     """The tag of a release's runtime image, e.g. `applet-runner/runtime:ubuntu-24.04`."""
-    return f"applet-runner/runtime:ubuntu-{release}"
+    return f"{image_prefix()}/runtime:ubuntu-{release}"
 
 
 def prepare_images(
@@ -176,4 +185,5 @@ def _status(tag: str, kind: str, release: str, image: Image | None, up_to_date: 
         size=int(image.attrs.get("Size") or 0),
         created=str(image.attrs.get("Created") or "") or None,
         up_to_date=up_to_date,
+        packages=tuple(labels.get(LABEL_PACKAGES, "").split()),
     )

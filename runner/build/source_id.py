@@ -40,10 +40,11 @@ class SourceId:
     warnings: tuple[str, ...]
 
 
-def source_applet_id(folder: Path, scratch_root: Path, catalog: AssetCatalog | None = None) -> SourceId:
+def source_applet_id(folder: Path, scratch_root: Path, catalog: AssetCatalog | None = None,
+                     legacy_release: str = "refuse") -> SourceId:
     """The ID `build_applet(folder, ...)` would give (its assets resolved in `catalog`, when given); SpecError
     with every problem when a build would refuse."""
-    dxapp = load_dxapp(folder)
+    dxapp = load_dxapp(folder, legacy_release=legacy_release)
     run_spec = dxapp.raw.get("runSpec") or {}
     assets = asset_archives(resolve_bundles(run_spec, dxapp.run_spec.release, catalog)) if catalog else None
     digest = _resources_digest(folder / "resources", scratch_root) if has_resources(folder / "resources") else None

@@ -23,7 +23,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from runner.build._docker import run_in_image, tail
-from runner.errors import EnvironmentProblem, ImageBuildError
+from runner.errors import EnvironmentProblem, ImageBuildError, RunnerError
 
 Progress = Callable[[str], None]
 PIP_TIMEOUT_S = 900
@@ -57,7 +57,18 @@ print(json.dumps({
 _NOT_FOUND = re.compile(
     r"(?:No matching distribution found for|Could not find a version that satisfies the requirement)\s+(\S+)"
 )
+_VERSIONS = re.compile(r"\(from versions: ([^)]*)\)")
+_OFFLINE = re.compile(r"NewConnectionError|Temporary failure in name resolution|Network is unreachable|"
+                      r"Max retries exceeded|ProxyError")
 _SAVED = re.compile(r"^\s*(?:Saved|File was already downloaded)\s+(\S+\.whl)\s*$")
+
+
+class WheelNotFound(ImageBuildError):
+    """pip found no wheel of `requirement` for the image's interpreter: the user's pin, not the machine."""
+
+    def __init__(self, requirement: str, message: str) -> None:
+        self.requirement = requirement
+        super().__init__(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,15 +177,37 @@ def download_packages(home: Path, target: WheelTarget, requirements: list[str], 
         raise EnvironmentProblem(f"pip download of {' '.join(requirements)} took over {PIP_TIMEOUT_S} s",
                                  NETWORK_FIX) from exc
     if result.returncode != 0:
-        output = (result.stdout + result.stderr).splitlines()
-        missing = next((m.group(1) for line in output if (m := _NOT_FOUND.search(line))), None)
-        which = f"pip package {missing}" if missing else f"pip packages {', '.join(requirements)}"
-        raise ImageBuildError(
-            f"{which} could not be downloaded as a wheel for Python {target.python_version} "
-            f"({target.machine}); pip's last lines:\n{tail(output)}"
-        )
+        raise _download_error((result.stdout + result.stderr).splitlines(), requirements, target)
     names = sorted({Path(m.group(1)).name for line in result.stdout.splitlines() if (m := _SAVED.match(line))})
     return [folder / name for name in names]
+
+
+def _download_error(output: list[str], requirements: list[str], target: WheelTarget) -> RunnerError:
+    """What pip's failure means for the user: the requirement, the versions that would work, or the network."""
+    python = f"Python {target.python_version} ({target.machine})"
+    if any(_OFFLINE.search(line) for line in output):
+        return EnvironmentProblem(f"pip could not reach the package index for {' '.join(requirements)}:\n"
+                                  f"{tail(output)}", NETWORK_FIX)
+    for line in output:
+        match = _NOT_FOUND.search(line)
+        if match is None:
+            continue
+        requirement = match.group(1)
+        versions = _VERSIONS.search(line)
+        offered = versions.group(1).strip() if versions else "none"
+        if offered == "none":
+            return WheelNotFound(requirement, (
+                f"pip package {requirement}: no version has a wheel for {python} (the package may not exist, or "
+                "it publishes only source distributions, which the runner does not build); fix its name, or ship "
+                "it in resources/"))
+        newest = ", ".join(offered.split(", ")[-5:])
+        return WheelNotFound(
+            requirement, f"pip package {requirement} has no wheel for {python}, the image's interpreter (or no such "
+            f"version exists); versions that do: "
+            f"{newest}; pin one of them, or choose a runSpec.release with an older Python"
+        )
+    return ImageBuildError(f"pip packages {', '.join(requirements)} could not be downloaded as wheels for "
+                           f"{python}; pip's last lines:\n{tail(output)}")
 
 
 def _target_options(target: WheelTarget, cap: int | None = MANYLINUX_CAP) -> list[str]:

@@ -10,6 +10,7 @@ import click
 
 from runner.cli import _client
 from runner.client.api import EngineClient
+from runner.config import current_settings
 from runner.errors import ApiError, Problem, SpecError, UsageError
 from runner.spec.dxapp import Dxapp, load_dxapp
 from runner.spec.io_spec import IOParam
@@ -44,7 +45,8 @@ def _format_duration(seconds: float | None) -> str:
 def _report_lines(folder: Path, dxapp: Dxapp) -> list[str]:
     run = dxapp.run_spec
     lines = [f"{folder}: valid applet {dxapp.name!r}" + (f" version {dxapp.version}" if dxapp.version else ""),
-             f"  interpreter  {run.interpreter}, {run.distribution} {run.release}"]
+             f"  interpreter  {run.interpreter}, {run.distribution} {run.release}"
+             + (f" (runSpec.release {run.requested_release}: legacy-release nearest)" if run.requested_release else "")]
     entry_points = sorted({"main", *run.system_requirements, *run.timeout_policy} - {"*"})
     for entry_point in entry_points:
         requirements = effective_requirements("applet", entry_point, run_spec_requirements=run.system_requirements)
@@ -72,7 +74,7 @@ def check_folder(folder: Path) -> Dxapp:
     """The applet of a source folder: UsageError if it is no folder, SpecError (every problem) if invalid."""
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder (expected an applet source folder with a dxapp.json)")
-    return load_dxapp(folder)
+    return load_dxapp(folder, legacy_release=current_settings().legacy_release)
 
 
 def build_applet(client: EngineClient, folder: Path) -> dict[str, Any]:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from runner.config import SettingError, config_path, load_settings, parse_value, setting_keys, write_setting
+from runner.config import (
+    SettingError,
+    canonical_key,
+    config_path,
+    load_settings,
+    parse_value,
+    setting_keys,
+    write_setting,
+)
 from runner.errors import UsageError
 
 
@@ -15,6 +23,7 @@ def _text(value: object) -> str:
 
 
 def _known(key: str) -> str:
+    key = canonical_key(key)
     if key not in setting_keys():
         raise UsageError(f"unknown setting {key!r} (known: {', '.join(setting_keys())})")
     return key
@@ -31,7 +40,8 @@ def config() -> None:
 def set_(key: str, value: str) -> None:
     """Set KEY to VALUE in config.toml, e.g. `runner config set reuse true`."""
     try:
-        parse_value(_known(key), value)
+        key = _known(key)
+        parse_value(key, value)
         parsed = write_setting(key, value)
     except SettingError as exc:
         raise UsageError(str(exc)) from None

@@ -127,6 +127,8 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
     image = job.get("runnerImage")
     if isinstance(image, Mapping) and image.get("image"):
         rows.append(("Image", f"{image['image']}" + (f" ({image['note']})" if image.get("note") else "")))
+    if isinstance(image, Mapping) and image.get("releaseNote"):
+        rows.append(("Release", str(image["releaseNote"])))
     if job.get("failureReason") or job.get("failureMessage"):
         rows += [("Failure reason", _text(job.get("failureReason"))),
                  ("Failure message", _text(job.get("failureMessage")))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -138,4 +139,13 @@ def _image_line(status: dict[str, Any]) -> str:
     origin = f"stand-in built from Debian {status['suite']}" if status["stand_in"] else "real ubuntu"
     size = f"{status['size'] / 1024**2:.0f} MiB" if status["size"] else "size unknown"
     state = ", out of date" if status["up_to_date"] is False else ""
-    return f"{status['tag']}: {origin}, {size}, created {str(status['created'])[:19]}{state}"
+    line = f"{status['tag']}: {origin}, {size}, created {str(status['created'])[:19]}{state}"
+    if status["kind"] == "runtime" and status.get("packages"):
+        line += "\n" + "\n".join(f"    {row}" for row in package_rows(status["packages"]))
+    return line
+
+
+def package_rows(packages: list[str] | tuple[str, ...], width: int = 100) -> list[str]:
+    """The `name=version` packages as `packages: ...` rows at most `width` wide."""
+    return textwrap.wrap(", ".join(packages), width, initial_indent="packages: ", subsequent_indent=" " * 10,
+                         break_on_hyphens=False, break_long_words=False)

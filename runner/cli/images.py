@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
+
 import click
 
 from runner.backends.docker_host import connect
@@ -54,13 +57,17 @@ def _summary(result: PreparedImages) -> str:
 
 
 @images.command("list")
-def list_images() -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print each image's facts (its apt packages too) as JSON.")
+def list_images(as_json: bool) -> None:
     """List the runner's images of every release, and which are stand-ins."""
     client = connect()
     try:
         statuses = describe_images(client)
     finally:
         client.close()
+    if as_json:
+        click.echo(json.dumps([asdict(status) for status in statuses], indent=2))
+        return
     rows = [("TAG", "KIND", "STATE", "BASE")] + [_row(status) for status in statuses]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:

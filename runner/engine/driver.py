@@ -130,6 +130,7 @@ class Engine:
         reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
         job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker)
         self.say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
+        self._say_release_note(job)
         self.wake()
         return job
 
@@ -138,6 +139,7 @@ class Engine:
         job = create_subjob(self.db, applet, parent, request)
         self.say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
                               f"instance type {job['instanceType']}")
+        self._say_release_note(job)
         self.wake()
         return job
 
@@ -194,6 +196,12 @@ class Engine:
     def say(self, job_id: str, text: str) -> None:
         entry = JobLog.for_job(self.home, job_id).append("runner", text)
         self.hub.publish(job_id, entry)
+
+    def _say_release_note(self, job: Mapping[str, Any]) -> None:
+        # An applet of a legacy release runs on another one (legacy-release = nearest): its log says so.
+        note = (job.get("runnerImage") or {}).get("releaseNote")
+        if note:
+            self.say(job["id"], f"warning: {note}")
 
     # -- the loop ------------------------------------------------------------------------------------
 

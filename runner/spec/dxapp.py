@@ -80,8 +80,11 @@ class Dxapp:
     warnings: tuple[Problem, ...] = field(compare=False, default=())
 
 
-def load_dxapp(folder: str | Path, region: str = DEFAULT_REGION) -> Dxapp:
-    """Read and validate `folder/dxapp.json` and what a build reads beside it; SpecError lists all problems."""
+def load_dxapp(folder: str | Path, region: str = DEFAULT_REGION, *, legacy_release: str = "refuse") -> Dxapp:
+    """Read and validate `folder/dxapp.json` and what a build reads beside it; SpecError lists all problems.
+
+    `legacy_release` is the setting: `nearest` runs an applet of an unsupported release on the nearest one.
+    """
     folder = Path(folder)
     source = str(folder / "dxapp.json")
     checker = Checker()
@@ -96,7 +99,7 @@ def load_dxapp(folder: str | Path, region: str = DEFAULT_REGION) -> Dxapp:
     check_bundled_trees(folder, checker)
     if unparsed:
         raise SpecError(source, checker.problems)
-    dxapp = build_dxapp(raw, checker, folder=folder, region=region)
+    dxapp = build_dxapp(raw, checker, folder=folder, region=region, legacy_release=legacy_release)
     if dxapp is None or checker.problems:
         raise SpecError(source, checker.problems)
     return dataclasses.replace(dxapp, source=raw_bytes)
@@ -127,7 +130,8 @@ def parse_json_document(data: bytes, checker: Checker) -> Any:
     return None
 
 
-def build_dxapp(raw: Any, checker: Checker, *, folder: Path | None = None, region: str = DEFAULT_REGION) -> Dxapp | None:
+def build_dxapp(raw: Any, checker: Checker, *, folder: Path | None = None, region: str = DEFAULT_REGION,
+                legacy_release: str = "refuse") -> Dxapp | None:
     """Validate a decoded dxapp.json document; `folder` (when given) resolves runSpec.file and readmes."""
     if not isinstance(raw, Mapping):
         checker.wrong_type("", "a JSON object (mapping) at the top level", raw)
@@ -145,7 +149,8 @@ def build_dxapp(raw: Any, checker: Checker, *, folder: Path | None = None, regio
     inputs = read_io_spec(raw.get("inputSpec"), "inputSpec", checker, is_input=True)
     outputs = read_io_spec(raw.get("outputSpec"), "outputSpec", checker, is_input=False)
     access = _read_access(raw.get("access"), checker)
-    pieces = read_run_spec(raw.get("runSpec"), "runSpec", checker, network=bool(access.network))
+    pieces = read_run_spec(raw.get("runSpec"), "runSpec", checker, network=bool(access.network),
+                           legacy_release=legacy_release)
     https_app = _read_https_app(raw.get("httpsApp"), checker)
     regional = _read_regional_options(raw, checker)
     ignore_reuse = checker.boolean(raw, "ignoreReuse", "") or False
@@ -193,6 +198,7 @@ def _finish_run_spec(
         exec_depends=tuple(d for d in pieces["execDepends"] if isinstance(d, ExecDepend)),
         bundled_depends=pieces["bundledDepends"], asset_depends=pieces["assetDepends"],
         restartable_entry_points=pieces["restartableEntryPoints"], head_job_on_demand=pieces["headJobOnDemand"],
+        requested_release=pieces["requestedRelease"], release_note=pieces["releaseNote"],
     )
 
 

@@ -6,14 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.spec import instance_types
+from runner.spec import instance_types, releases
 from runner.spec._checks import Checker, is_int, is_number, join, show
 from runner.spec.links import data_link_id
 
 INTERPRETERS = ("bash", "python3")
 OBSOLETE_INTERPRETERS = ("python2.7",)
 DISTRIBUTIONS = ("Ubuntu",)
-RELEASES = ("20.04", "22.04", "24.04")
+RELEASES = releases.RELEASES
 PACKAGE_MANAGERS = ("apt", "pip", "pip3", "gem", "cpan", "cran", "git")
 NVIDIA_DRIVERS = ("R470", "R535")
 RESTART_REASONS = (
@@ -65,6 +65,9 @@ class RunSpec:
     asset_depends: tuple[Mapping[str, Any], ...] = ()
     restartable_entry_points: str = "master"
     head_job_on_demand: bool = False
+    # What runSpec.release said, when the applet runs on another release (legacy-release = nearest), and why.
+    requested_release: str | None = None
+    release_note: str | None = None
 
 
 def duration_seconds(value: Any, path: str, checker: Checker) -> float | None:
@@ -184,6 +187,26 @@ def read_execution_policy(raw: Any, path: str, checker: Checker) -> dict[str, An
     return dict(raw)
 
 
+def git_depend_problem(item: Mapping[str, Any]) -> str:
+    """Why a `git` execDepends cannot work here, and how to vendor the repository into resources/ instead."""
+    def text(key: str, default: str) -> str:
+        value = item.get(key)
+        return value if isinstance(value, str) and value else default
+
+    url = text("url", "<url>")
+    repository = url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") if "url" in item else text("name", "repo")
+    # Cloned into destdir as a folder named after the repository, as on the platform.
+    target = "resources/" + text("destdir", "/opt").strip("/") + "/" + repository
+    branch = f"--branch {item['tag']} " if isinstance(item.get("tag"), str) and item["tag"] else ""
+    steps = [f"git clone --depth 1 {branch}{url} {target}"]
+    if isinstance(item.get("build_commands"), str) and item["build_commands"]:
+        steps.append(f"run its build_commands ({item['build_commands']}) in {target}")
+    steps.append("remove this entry")
+    return ("git packages are cloned from the network when a job starts, and this runner builds and runs jobs "
+            f"offline: vendor the repository into resources/ instead ({'; '.join(steps)}); resources/ is unpacked "
+            "at / in every job")
+
+
 def read_exec_depends(raw: Any, path: str, checker: Checker, *, network: bool) -> tuple[ExecDepend, ...]:
     """Read execDepends; managers other than apt need network access, as on the platform."""
     if raw is None:
@@ -201,7 +224,9 @@ def read_exec_depends(raw: Any, path: str, checker: Checker, *, network: bool) -
         manager = checker.one_of(item, "package_manager", item_path, PACKAGE_MANAGERS) or "apt"
         version = checker.string(item, "version", item_path)
         stages = checker.string_list(item, "stages", item_path)
-        if manager != "apt" and not network:
+        if manager == "git":
+            checker.problem(item_path, git_depend_problem(item))
+        elif manager != "apt" and not network:
             checker.problem(join(item_path, "package_manager"),
                             f"{manager!r} packages are fetched from the network: add access.network "
                             '(for example ["*"]) to dxapp.json')
@@ -260,8 +285,12 @@ def read_asset_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping[s
     return tuple(raw)
 
 
-def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool) -> dict[str, Any] | None:
-    """Check a runSpec's own fields; returns the normalized pieces for the caller to finish (code, region)."""
+def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool,
+                  legacy_release: str = "refuse") -> dict[str, Any] | None:
+    """Check a runSpec's own fields; returns the normalized pieces for the caller to finish (code, region).
+
+    `legacy_release` (the setting: `refuse` or `nearest`) says what a release the runner has no image for means.
+    """
     if raw is None:
         checker.problem(path, "is required")
         return None
@@ -274,7 +303,7 @@ def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool) -> di
         why = "is no longer supported" if interpreter in OBSOLETE_INTERPRETERS else "is not supported"
         checker.problem(join(path, "interpreter"), f"{interpreter!r} {why}; supported interpreters: bash, python3")
     distribution = checker.one_of(raw, "distribution", path, DISTRIBUTIONS, required=True)
-    release = checker.one_of(raw, "release", path, RELEASES, required=True)
+    release, release_note = releases.read_release(raw, path, checker, legacy_release)
     checker.string(raw, "version", path)
     if "file" not in raw and "code" not in raw:
         checker.problem(join(path, "file"), "is required: the path of the entry-point script, e.g. \"src/app.sh\"")
@@ -283,6 +312,8 @@ def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool) -> di
     checker.boolean(raw, "headJobOnDemand", path)
     return {
         "interpreter": interpreter, "distribution": distribution, "release": release,
+        "requestedRelease": raw.get("release") if release != raw.get("release") else None,
+        "releaseNote": release_note,
         "file": checker.string(raw, "file", path), "version": raw.get("version") if isinstance(raw.get("version"), str) else None,
         "systemRequirements": read_system_requirements(raw.get("systemRequirements"), join(path, "systemRequirements"), checker),
         "timeoutPolicy": read_timeout_policy(raw.get("timeoutPolicy"), join(path, "timeoutPolicy"), checker),

@@ -74,11 +74,15 @@ def test_tarball_name_follows_suite_and_package_selection(tmp_path: Path) -> Non
     assert path.parent == tmp_path / "rootfs" and path.name.startswith("debian-trixie-minbase-")
 
 
-def test_every_release_has_a_stand_in_suite_and_tags() -> None:
+def test_every_release_has_a_stand_in_suite_and_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNNER_IMAGE_PREFIX", raising=False)
     assert set(STANDIN_SUITES) == set(RELEASES)
     assert STANDIN_SUITES == {"20.04": "bullseye", "22.04": "bookworm", "24.04": "trixie"}
     assert standin_tag("22.04") == "applet-runner/base:ubuntu-22.04"
     assert runtime_image_tag("20.04") == "applet-runner/runtime:ubuntu-20.04"
+    # Tests build their own images beside the shared ones under a prefix of their own.
+    monkeypatch.setenv("RUNNER_IMAGE_PREFIX", "mine/")
+    assert (standin_tag("24.04"), runtime_image_tag("24.04")) == ("mine/base:ubuntu-24.04", "mine/runtime:ubuntu-24.04")
 
 
 def test_platform_tags_stay_within_the_oldest_release_glibc() -> None:

@@ -13,6 +13,7 @@ import docker
 import pytest
 
 from runner.build import images as images_module
+from runner.build._base import image_prefix
 from runner.build.images import (
     DEFAULT_RELEASE,
     DXPY_VERSION,
@@ -40,11 +41,12 @@ def run_in(client: docker.DockerClient, image: str, script: str) -> str:
 
 def test_prepare_gives_the_runtime_image_of_the_default_release(prepared: PreparedImages) -> None:
     assert prepared.release == DEFAULT_RELEASE
-    assert prepared.runtime_tag == runtime_image_tag(DEFAULT_RELEASE) == "applet-runner/runtime:ubuntu-24.04"
+    prefix = image_prefix()  # applet-runner, unless RUNNER_IMAGE_PREFIX says otherwise
+    assert prepared.runtime_tag == runtime_image_tag(DEFAULT_RELEASE) == f"{prefix}/runtime:ubuntu-24.04"
     assert prepared.runtime_id.startswith("sha256:")
     assert prepared.base.image_id.startswith("sha256:")
     if prepared.base.stand_in:
-        assert prepared.base.ref == "applet-runner/base:ubuntu-24.04"
+        assert prepared.base.ref == f"{prefix}/base:ubuntu-24.04"
         assert prepared.base.suite == STANDIN_SUITES[DEFAULT_RELEASE] == "trixie"
     else:
         assert prepared.base.ref == "ubuntu:24.04"

@@ -18,6 +18,7 @@ def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RUNNER_OPEN_FILE_TTL_HOURS", raising=False)
     monkeypatch.delenv("RUNNER_EVENTS_MAX_COUNT", raising=False)
     monkeypatch.delenv("RUNNER_EVENTS_MAX_AGE_DAYS", raising=False)
+    monkeypatch.delenv("RUNNER_LEGACY_RELEASE", raising=False)
 
 
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
@@ -28,7 +29,8 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "true\n"
     listed = CliRunner().invoke(cli, ["config", "list"]).output
     assert listed == (f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
-                      "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n")
+                      "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n"
+                      "legacy_release = refuse  (default)\n")
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,3 +67,21 @@ def test_the_open_file_ttl_is_a_number_of_hours(runner_home: Path) -> None:
     assert tomllib.loads((runner_home / "config.toml").read_text()) == {"open_file_ttl_hours": 1.5}
     loaded = load_settings(runner_home, environ={"RUNNER_OPEN_FILE_TTL_HOURS": "48"})
     assert loaded.settings.open_file_ttl_hours == 48
+
+
+def test_legacy_release_takes_refuse_or_nearest(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert CliRunner().invoke(cli, ["config", "get", "legacy-release"]).output == "refuse\n"
+    result = CliRunner().invoke(cli, ["config", "set", "legacy-release", "nearest"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("legacy_release = nearest")
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"legacy_release": "nearest"}
+    assert load_settings(runner_home).settings.legacy_release == "nearest"
+    bad = CliRunner().invoke(cli, ["config", "set", "legacy-release", "closest"])
+    assert bad.exit_code == 3
+    assert "legacy_release must be one of refuse, nearest, not 'closest'" in bad.output
+    monkeypatch.setenv("RUNNER_LEGACY_RELEASE", "refuse")
+    assert CliRunner().invoke(cli, ["config", "get", "legacy_release"]).output == "refuse\n"
+    monkeypatch.setenv("RUNNER_LEGACY_RELEASE", "sometimes")
+    loaded = load_settings(runner_home)
+    assert loaded.settings.legacy_release == "nearest"  # the bad variable is warned about, the file holds
+    assert any("RUNNER_LEGACY_RELEASE" in warning for warning in loaded.warnings)

@@ -64,6 +64,8 @@ def image_note(built: BuiltApplet, suite: str | None) -> dict[str, Any]:
     if suite is not None:
         note["note"] = (f"Ubuntu {release} was not available: the image is built on a Debian {suite} stand-in "
                         "(python3 and system libraries differ from Ubuntu's)")
+    if built.dxapp.run_spec.release_note is not None:
+        note["releaseNote"] = built.dxapp.run_spec.release_note
     return note
 
 
