@@ -11,6 +11,7 @@ from textual.widgets import Input, Log, Static
 from runner.client.api import EngineClient
 from runner.tui.app import RunnerApp, make_app
 from runner.tui.screens.dialogs import Confirm, Help
+from runner.tui.screens.run_form import RunForm
 from runner.tui.widgets.job_tree import JobTree
 from tests.conftest import SAMPLE_APPS
 from tests.integration.helpers import run_sample, run_test_applet, wait_terminal
@@ -112,8 +113,8 @@ async def test_filter_failures_copy_rerun_help_and_the_keys_not_there_yet(engine
         await until(pilot, "the shell refused for a done job",
                     lambda: any("a shell needs a running" in str(n.message) for n in app._notifications))
         await pilot.press("r")
-        await until(pilot, "the run form said to be not yet there",
-                    lambda: any("run form is not there yet" in str(n.message) for n in app._notifications))
+        await until(pilot, "the run form", lambda: isinstance(app.screen, RunForm))
+        await pilot.press("escape")
         await pilot.press("question_mark")
         assert isinstance(app.screen, Help)
         await pilot.press("escape")

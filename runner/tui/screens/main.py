@@ -29,6 +29,7 @@ from runner.tui.feed import EventFeed
 from runner.tui.model import FAILURE_STATES, JobsModel, JobView
 from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
+from runner.tui.screens.run_form import open_form
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
@@ -48,7 +49,7 @@ class MainScreen(EngineScreen):
         Binding("slash", "filter", "Filter"),
         Binding("f", "failures", "Failures"),
         Binding("y", "copy_id", "Copy ID"),
-        Binding("r", "not_yet('the run form')", "Run"),
+        Binding("r", "run", "Run"),
         Binding("w", "not_yet('watch mode')", "Watch", show=False),
         Binding("l", "tab('log')", "Log", show=False),
         Binding("d", "tab('describe')", "Describe", show=False),
@@ -178,6 +179,21 @@ class MainScreen(EngineScreen):
                 self.engine_call(f"/{root.id}/terminate", {}, f"Terminating {root.id}")
 
         self.app.push_screen(Confirm(f"Terminate {root.id} ({root.name}) and its whole tree?"), answered)
+
+    def action_run(self) -> None:
+        """Open the run form of the applet highlighted in the applets panel; select the tree it starts."""
+        panel = self.query_one("#applets", AppletsPanel)
+        index = panel.highlighted
+        source = panel.sources[index] if index is not None and index < len(panel.sources) else None
+
+        def started(job: str | None) -> None:
+            if job:
+                self.awaited_root = job
+                self.notify(f"{job} started")
+
+        form = open_form(self.client, source, self.notify)
+        if form is not None:
+            self.app.push_screen(form, started)
 
     def action_rerun(self) -> None:
         """Run the selected tree's applet again with the same input."""
