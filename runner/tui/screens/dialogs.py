@@ -46,7 +46,7 @@ KEYS = [
     ("/", "filter jobs by ID, name or state (Esc clears)"),
     ("f", "show only trees with a failed job (again: all)"),
     ("y", "copy the selected job's ID"),
-    ("r", "run the selected applet with a form (not yet)"),
+    ("r", "run the highlighted applet from a form of its inputs"),
     ("w", "watch mode for the selected applet (not yet)"),
     ("?", "this help"),
     ("q", "quit (jobs keep running)"),
