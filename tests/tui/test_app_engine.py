@@ -39,7 +39,7 @@ async def select(app: RunnerApp, pilot: Any, job: str) -> None:
     """Move the tree's cursor to a job's row."""
     tree = app.screen.query_one(JobTree)
     await until(pilot, f"a row for {job}", lambda: job in tree.nodes)
-    tree.move_cursor(tree.nodes[job])
+    tree.keep_cursor_on(job)
     await pilot.pause()
 
 

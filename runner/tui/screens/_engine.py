@@ -6,6 +6,7 @@ from typing import Any
 
 from textual import work
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from runner.client.api import EngineClient
 from runner.errors import RunnerError
@@ -35,7 +36,14 @@ class EngineScreen(Screen[None]):
             answer: Any = self.client.call(f"/{job}/describe", {})
         except RunnerError as exc:
             answer = f"describe {job}: {exc}"
-        self.app.call_from_thread(self.query_one("#detail", DetailPane).show_describe, job, answer)
+        worker = get_current_worker()
+
+        def show() -> None:
+            # A newer describe cancelled this one (on the UI thread, so this check cannot race it):
+            # its answer may be older than the one already shown.
+            if not worker.is_cancelled:
+                self.query_one("#detail", DetailPane).show_describe(job, answer)
+        self.app.call_from_thread(show)
 
     @work(thread=True, exclusive=True, group="applets")
     def find_built(self) -> None:
