@@ -1,7 +1,8 @@
 """The run form's model: each field's text turned into a run input by its class, with an error per field.
 
-Pure: no screen and no engine. A local path given to a `file` field becomes a `LocalFile`, which the screen
-uploads on submit (`with_uploads`); everything else is the value the engine's `/applet-x/run` takes.
+Pure: no screen and no engine. An array is a list of rows, one value each. A local path given to a `file`
+field becomes a `LocalFile`, which the screen uploads on submit (`with_uploads`); everything else is the
+value the engine's `/applet-x/run` takes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ ID_PATTERN = re.compile(r"^(?P<klass>[a-z]+)-[0-9A-Za-z]{24}$")
 PROJECT_ID_PATTERN = re.compile(r"^(?P<project>(?:project|container)-[0-9A-Za-z]{24}):(?P<id>[a-z]+-[0-9A-Za-z]{24})$")
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
-ARRAY_SPLIT = re.compile(r"[,\n]")
 MAX_TIMEOUT_MINUTES = 30 * 24 * 60
 
 
@@ -54,15 +54,40 @@ def placeholder(param: IOParam) -> str:
     item = {"int": "an integer", "float": "a number", "string": "text", "boolean": "true or false",
             "hash": 'JSON object, e.g. {"k": 1}', "file": "local path or file-xxxx",
             "record": "record-xxxx", "applet": "applet-xxxx"}.get(param.item_class, param.item_class)
-    return f"{item}, one per line or comma" if param.is_array else item
+    return f"{item} (one per row)" if param.is_array else item
 
 
 def default_text(param: IOParam) -> str:
-    """The default as a field's starting text ('' when there is none)."""
+    """The default as a scalar field's starting text ('' when there is none)."""
+    return _shown(param.default) if param.has_default else ""
+
+
+def default_rows(param: IOParam) -> list[str]:
+    """The default of an array as its starting rows (none when there is no default)."""
     if not param.has_default:
-        return ""
-    values = param.default if param.is_array and isinstance(param.default, list) else [param.default]
-    return ", ".join(_shown(v) for v in values)
+        return []
+    values = param.default if isinstance(param.default, list) else [param.default]
+    return [_shown(v) for v in values]
+
+
+def sections(params: Sequence[IOParam]) -> list[tuple[str | None, list[IOParam]]]:
+    """The inputs by their `group`, in the order each group first appears; the ungrouped ones first."""
+    groups: dict[str | None, list[IOParam]] = {None: []}
+    for param in params:
+        groups.setdefault(param.group, []).append(param)
+    return [(name, members) for name, members in groups.items() if members]
+
+
+def file_options(results: Sequence[Mapping[str, Any]]) -> list[tuple[str, str]]:
+    """The files a findDataObjects answer lists, as (shown text, file ID) for a Select, by name."""
+    options = []
+    for result in results:
+        file_id, described = result.get("id"), result.get("describe") or {}
+        if isinstance(file_id, str) and file_id.startswith("file-"):
+            name = described.get("name") or "?"
+            folder = described.get("folder") or "/"
+            options.append((f"{folder.rstrip('/')}/{name}  {file_id}", file_id))
+    return sorted(options)
 
 
 def _shown(value: Any) -> str:
@@ -107,17 +132,6 @@ def _hash(raw: str) -> dict[str, Any]:
     return value
 
 
-def _hashes(raw: str) -> list[Any]:
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise FieldError(f"expected a JSON array of objects: {exc.msg} at character {exc.pos + 1}") from None
-    value = [value] if isinstance(value, dict) else value
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise FieldError("expected a JSON array of objects ([{...}, ...])")
-    return value
-
-
 def _data_object(klass: str, raw: str, base: Path | None) -> Any:
     matched = ID_PATTERN.match(raw)
     if matched and matched["klass"] == klass:
@@ -134,26 +148,43 @@ def _data_object(klass: str, raw: str, base: Path | None) -> Any:
     raise FieldError(f"expected a {klass} ID ({klass}-xxxx or project-xxxx:{klass}-xxxx), got {raw!r}")
 
 
+def _in_choices(param: IOParam, value: Any) -> Any:
+    if param.choices is not None and value not in param.choices:
+        shown = ", ".join(_shown(c) for c in param.choices)
+        raise FieldError(f"expected one of {shown}, got {value!r}")
+    return value
+
+
 def parse_field(param: IOParam, value: object, base: Path | None = None) -> Any:
-    """A field's value for the run input; None when left empty. FieldError when wrong or needed."""
+    """A field's value for the run input; None when left empty. FieldError when wrong or needed.
+
+    A scalar's value is its text (or, from a switch or a select, the value itself); an array's is its rows.
+    """
+    if param.is_array:
+        rows = [value] if isinstance(value, str) else list(value) if isinstance(value, Sequence) else []
+        return _array(param, [str(r) for r in rows], base)
     if isinstance(value, bool) or (value is not None and not isinstance(value, str)):
         return value  # a switch or a select gives the value itself
     text = value or ""
-    if not text.strip() and not (param.item_class == "string" and not param.is_array and text):
+    if not text.strip() and not (param.item_class == "string" and text):
         if param.required:
             raise FieldError(f"needed: {placeholder(param)}")
         return None
-    if not param.is_array:
-        return parse_scalar(param.item_class, text, base)
-    if param.item_class == "hash":
-        return _hashes(text.strip())
+    return _in_choices(param, parse_scalar(param.item_class, text, base))
+
+
+def _array(param: IOParam, rows: list[str], base: Path | None) -> list[Any] | None:
     values = []
-    for index, item in enumerate((t for t in ARRAY_SPLIT.split(text) if t.strip()), 1):
+    for index, row in enumerate(rows, 1):
+        if not row.strip():
+            continue  # a row added and left empty
         try:
-            values.append(parse_scalar(param.item_class, item.strip(), base))
+            values.append(_in_choices(param, parse_scalar(param.item_class, row.strip(), base)))
         except FieldError as exc:
-            raise FieldError(f"item {index}: {exc}") from None
-    return values
+            raise FieldError(f"row {index}: {exc}") from None
+    if not values and param.required:
+        raise FieldError(f"needed: at least one row of {placeholder(param).removesuffix(' (one per row)')}")
+    return values or None
 
 
 def build_input(params: Sequence[IOParam], values: Mapping[str, object], base: Path | None = None) -> FormResult:

@@ -10,12 +10,16 @@ from runner.spec.io_spec import IOParam, read_io_spec
 from runner.tui.form_model import (
     LocalFile,
     build_input,
+    default_rows,
     default_text,
     engine_field,
     engine_message,
     field_with_id,
+    file_options,
     parse_timeout,
+    placeholder,
     run_body,
+    sections,
     with_uploads,
 )
 
@@ -46,30 +50,39 @@ def test_every_scalar_class_becomes_its_value(tmp_path: Path) -> None:
                             "r": {"$dnanexus_link": "record-" + "C" * 24}}
 
 
-def test_arrays_split_on_commas_and_lines() -> None:
+def test_arrays_take_one_value_per_row_and_skip_empty_rows(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a")
     params = spec({"name": "ns", "class": "array:int"}, {"name": "ss", "class": "array:string"},
-                  {"name": "bs", "class": "array:boolean"}, {"name": "hs", "class": "array:hash"})
-    result = build_input(params, {"ns": "1, 2\n3,", "ss": "a,b", "bs": "yes, false", "hs": '[{"a": 1}, {}]'})
+                  {"name": "bs", "class": "array:boolean"}, {"name": "hs", "class": "array:hash"},
+                  {"name": "fs", "class": "array:file"})
+    result = build_input(params, {"ns": ["1", " ", "-2"], "ss": ["a, b", "c"], "bs": ["yes", "false"],
+                                  "hs": ['{"a": 1}', "{}"], "fs": ["a.txt", FILE_ID]}, tmp_path)
     assert result.ok, result.errors
-    assert result.input == {"ns": [1, 2, 3], "ss": ["a", "b"], "bs": [True, False], "hs": [{"a": 1}, {}]}
+    assert result.input == {"ns": [1, -2], "ss": ["a, b", "c"], "bs": [True, False], "hs": [{"a": 1}, {}],
+                            "fs": [LocalFile(tmp_path / "a.txt"), {"$dnanexus_link": FILE_ID}]}
 
 
 def test_bad_values_name_the_field_and_what_was_expected(tmp_path: Path) -> None:
     params = spec({"name": "n", "class": "int"}, {"name": "x", "class": "float"}, {"name": "b", "class": "array:boolean"},
                   {"name": "h", "class": "hash"}, {"name": "f", "class": "file"}, {"name": "ns", "class": "array:int"},
-                  {"name": "r", "class": "record"}, {"name": "hs", "class": "array:hash"})
-    result = build_input(params, {"n": "4.5", "x": "many", "b": "maybe", "h": "[1]", "f": "missing.txt",
-                                  "ns": "1, two", "r": FILE_ID, "hs": "[1]"}, tmp_path)
+                  {"name": "r", "class": "record"}, {"name": "hs", "class": "array:hash"},
+                  {"name": "c", "class": "string", "choices": ["red", "green"]},
+                  {"name": "cs", "class": "array:int", "choices": [1, 2]})
+    result = build_input(params, {"n": "4.5", "x": "many", "b": ["maybe"], "h": "[1]", "f": "missing.txt",
+                                  "ns": ["1", "", "two"], "r": FILE_ID, "hs": ["[1]"], "c": "blue",
+                                  "cs": ["2", "3"]}, tmp_path)
     assert result.input == {}
     assert result.errors == {
         "n": "expected an integer, got '4.5'",
         "x": "expected a number, got 'many'",
-        "b": "item 1: expected true or false, got 'maybe'",
+        "b": "row 1: expected true or false, got 'maybe'",
         "h": "expected a JSON object ({...}), got list",
         "f": "'missing.txt' is neither a file-xxxx ID nor a local file",
-        "ns": "item 2: expected an integer, got 'two'",
+        "ns": "row 3: expected an integer, got 'two'",
         "r": f"expected a record ID (record-xxxx or project-xxxx:record-xxxx), got '{FILE_ID}'",
-        "hs": "expected a JSON array of objects ([{...}, ...])",
+        "hs": "row 1: expected a JSON object ({...}), got list",
+        "c": "expected one of red, green, got 'blue'",
+        "cs": "row 2: expected one of 1, 2, got 3",
     }
     assert build_input(spec({"name": "h", "class": "hash"}), {"h": "{oops"}).errors["h"].startswith(
         "expected a JSON object: Expecting property name")
@@ -77,17 +90,38 @@ def test_bad_values_name_the_field_and_what_was_expected(tmp_path: Path) -> None
 
 def test_empty_fields_need_a_value_only_when_required() -> None:
     params = spec({"name": "need", "class": "int"}, {"name": "opt", "class": "int", "optional": True},
-                  {"name": "dflt", "class": "string", "default": "World"}, {"name": "many", "class": "array:file"})
-    result = build_input(params, {"need": " ", "opt": "", "dflt": ""})
+                  {"name": "dflt", "class": "string", "default": "World"}, {"name": "many", "class": "array:file"},
+                  {"name": "some", "class": "array:int", "optional": True})
+    result = build_input(params, {"need": " ", "opt": "", "dflt": "", "many": ["", " "], "some": []})
     assert result.input == {}
-    assert result.errors == {"need": "needed: an integer", "many": "needed: local path or file-xxxx, one per line or comma"}
+    assert result.errors == {"need": "needed: an integer", "many": "needed: at least one row of local path or file-xxxx"}
+    assert placeholder(params[3]) == "local path or file-xxxx (one per row)"
 
 
 def test_defaults_fill_the_fields_as_text() -> None:
     params = spec({"name": "s", "class": "string", "default": "World"}, {"name": "ns", "class": "array:int", "default": [1, 2]},
                   {"name": "b", "class": "boolean", "default": False}, {"name": "h", "class": "hash", "default": {"a": 1}},
                   {"name": "f", "class": "file", "optional": True})
-    assert [default_text(p) for p in params] == ["World", "1, 2", "false", '{"a": 1}', ""]
+    assert [default_text(p) for p in params] == ["World", "[1, 2]", "false", '{"a": 1}', ""]
+    assert [default_rows(p) for p in params[:2]] == [["World"], ["1", "2"]]
+    assert default_rows(params[4]) == []
+
+
+def test_groups_become_sections_in_the_order_they_first_appear() -> None:
+    params = spec({"name": "a", "class": "int", "group": "Advanced"}, {"name": "b", "class": "int"},
+                  {"name": "c", "class": "int", "group": "Reads"}, {"name": "d", "class": "int", "group": "Advanced"},
+                  {"name": "e", "class": "int"})
+    assert [(group, [p.name for p in members]) for group, members in sections(params)] == [
+        (None, ["b", "e"]), ("Advanced", ["a", "d"]), ("Reads", ["c"])]
+    assert [group for group, _ in sections(spec({"name": "x", "class": "int", "group": "G"}))] == ["G"]
+
+
+def test_the_projects_files_become_options_by_path() -> None:
+    found = [{"id": "file-" + "Z" * 24, "describe": {"name": "b.txt", "folder": "/data"}},
+             {"id": FILE_ID, "describe": {"name": "a.txt", "folder": "/"}},
+             {"id": "record-" + "C" * 24, "describe": {"name": "not a file"}}]
+    assert file_options(found) == [(f"/a.txt  {FILE_ID}", FILE_ID),
+                                   (f"/data/b.txt  file-{'Z' * 24}", "file-" + "Z" * 24)]
 
 
 def test_local_files_are_uploaded_and_linked(tmp_path: Path) -> None:

@@ -188,7 +188,12 @@ class MainScreen(EngineScreen):
 
         def started(job: str | None) -> None:
             if job:
-                self.awaited_root = job
+                # Its row may be there already (its events came before the form closed), or come later.
+                tree = self.query_one("#tree", JobTree)
+                if job in tree.nodes:
+                    tree.keep_cursor_on(job)
+                else:
+                    self.awaited_root = job
                 self.notify(f"{job} started")
 
         form = open_form(self.client, source, self.notify)

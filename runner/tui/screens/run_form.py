@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Collapsible, Input, Static
 
 from runner.client.api import EngineClient
 from runner.client.files import upload_file
@@ -25,11 +25,16 @@ from runner.tui.form_model import (
     engine_field,
     engine_message,
     field_with_id,
+    file_options,
     parse_timeout,
     run_body,
+    sections,
     with_uploads,
 )
-from runner.tui.widgets.input_fields import FieldBox, InstanceTypeField, TimeoutField, field_for
+from runner.tui.widgets.field_box import FieldBox
+from runner.tui.widgets.input_fields import InstanceTypeField, TimeoutField, field_for
+
+PROJECT_FILES_SHOWN = 200
 
 
 def applet_instance_type(dxapp: Dxapp) -> str | None:
@@ -62,12 +67,11 @@ class RunForm(ModalScreen[str | None]):
                          id="run-title")
             if not self.params:
                 yield Static("[dim]this applet takes no input[/dim]")
-            group: str | None = None
-            for param in sorted(self.params, key=lambda p: p.group is not None):
-                if param.group and param.group != group:
-                    group = param.group
-                    yield Static(f"[b u]{group}[/b u]", classes="run-group", markup=True)
-                yield field_for(param)
+            for group, params in sections(self.params):
+                if group is None:
+                    yield from map(field_for, params)
+                else:
+                    yield Collapsible(*map(field_for, params), title=group, collapsed=False, classes="run-group")
             yield InstanceTypeField(applet_instance_type(self.dxapp))
             yield TimeoutField()
             yield Static("", id="run-status", markup=False)
@@ -76,11 +80,31 @@ class RunForm(ModalScreen[str | None]):
                 yield Button("Cancel (Esc)", id="run-cancel")
 
     def on_mount(self) -> None:
-        """Focus the first field."""
+        """Focus the first field; list the project's files for the file fields."""
         self.query_one(VerticalScroll).border_title = "Run form"
         inputs = self.query("Input, TextArea, Switch, Select")
         if inputs:
             inputs.first().focus()
+        if any(p.item_class == "file" for p in self.params):
+            self.find_files()
+
+    @work(thread=True, group="run-form-files")
+    def find_files(self) -> None:
+        """The closed files of the engine's default project, for the file fields' Selects."""
+        options: list[tuple[str, str]] = []
+        if self.client is not None and self.client.project is not None:
+            try:
+                found = self.client.call("/system/findDataObjects", {
+                    "class": "file", "state": "closed", "scope": {"project": self.client.project},
+                    "describe": {"fields": {"name": True, "folder": True}}, "limit": PROJECT_FILES_SHOWN})
+                options = file_options(found.get("results") or [])
+            except RunnerError as exc:
+                self.app.call_from_thread(self.status, f"could not list the project's files: {exc}")
+        self.app.call_from_thread(self._offer_files, options)
+
+    def _offer_files(self, options: list[tuple[str, str]]) -> None:
+        for box in self.query(FieldBox):
+            box.offer_files(options)
 
     def fields(self) -> dict[str, FieldBox]:
         """Every field by its key (input names, `instance-type`, `timeout`)."""
@@ -124,8 +148,11 @@ class RunForm(ModalScreen[str | None]):
         first: FieldBox | None = None
         for key, box in self.fields().items():
             box.show_error(errors.get(key))
-            if key in errors and first is None:
-                first = box
+            if key in errors:
+                for section in box.ancestors_with_self:
+                    if isinstance(section, Collapsible):
+                        section.collapsed = False
+                first = first or box
         if first is not None:
             first.scroll_visible()
 

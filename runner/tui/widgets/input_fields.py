@@ -1,65 +1,23 @@
-"""The run form's fields: one per input by class (text, switch, select, list, JSON), with label, help and error."""
+"""The run form's fields: one per input by class (text, switch, select, rows, JSON, file), instance type, timeout."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
+from textual import on
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import Input, Select, Switch, TextArea
 
-from runner.spec.instance_types import catalog
+from runner.spec.instance_types import InstanceType, catalog
 from runner.spec.io_spec import IOParam
 from runner.tui.form_model import default_text, placeholder
-
-
-def field_title(param: IOParam) -> str:
-    """The field's heading: its label (or name), its class, and whether it may be left empty."""
-    name = f"{param.label} ({param.name})" if param.label and param.label != param.name else param.name
-    need = "optional" if param.optional else "default" if param.has_default else "required"
-    return f"[b]{name}[/b]  [dim]{param.klass} · {need}[/dim]"
-
-
-class FieldBox(Vertical):
-    """A heading, one input widget, a help line and an error line (shown only when there is an error)."""
-
-    DEFAULT_CSS = """
-    FieldBox { height: auto; margin-bottom: 1; }
-    FieldBox .field-help { color: $text-muted; }
-    FieldBox .field-error { color: $error; display: none; }
-    FieldBox.-invalid .field-error { display: block; }
-    FieldBox TextArea { height: 4; }
-    """
-
-    def __init__(self, title: str, help_text: str | None, key: str) -> None:
-        super().__init__(id=f"field-{key}")
-        self.title, self.help_text, self.key = title, help_text, key
-
-    def make_input(self) -> Widget:
-        """The widget that holds the value."""
-        raise NotImplementedError
-
-    def value(self) -> object:
-        """The value as the form model takes it: text, a bool, or a chosen value (None when blank)."""
-        raise NotImplementedError
-
-    def compose(self) -> ComposeResult:
-        """Heading, input, help, error."""
-        yield Label(self.title, markup=True)
-        yield self.make_input()
-        if self.help_text:
-            yield Static(self.help_text, classes="field-help", markup=False)
-        yield Static("", classes="field-error", markup=False)
-
-    def show_error(self, message: str | None) -> None:
-        """Show (or clear) the error under the field."""
-        self.query_one(".field-error", Static).update(message or "")
-        self.set_class(bool(message), "-invalid")
+from runner.tui.widgets.array_field import ArrayField
+from runner.tui.widgets.field_box import FieldBox, ProjectFiles, field_title
 
 
 class TextField(FieldBox):
-    """int, float, string, file and data-object IDs: one line of text."""
+    """int, float, string and data-object IDs: one line of text."""
 
     def __init__(self, param: IOParam) -> None:
         super().__init__(field_title(param), param.help, param.name)
@@ -71,11 +29,26 @@ class TextField(FieldBox):
 
     def value(self) -> object:
         """The text as typed."""
-        return self.query_one(Input).value
+        return self.query_one(f"#input-{self.key}", Input).value
 
 
-class ListField(TextField):
-    """Arrays and hashes: several lines (items by comma or line; a hash as JSON)."""
+class FileField(TextField):
+    """A file: a local path (uploaded on submit) or an ID typed in, or a file of the project picked."""
+
+    def make_input(self) -> Widget:
+        """The path-or-ID line, and the project's files under it."""
+        return Vertical(super().make_input(), ProjectFiles(self.key), classes="file-body")
+
+    @on(Select.Changed, "ProjectFiles")
+    def _file_picked(self, event: Select.Changed) -> None:
+        event.stop()
+        if isinstance(event.value, str):
+            self.query_one(f"#input-{self.key}", Input).value = event.value
+            event.select.clear()
+
+
+class HashField(TextField):
+    """A hash: a JSON object over several lines."""
 
     def make_input(self) -> Widget:
         """A TextArea with the default as its text."""
@@ -107,11 +80,12 @@ class ChoiceField(TextField):
 
     def make_input(self) -> Widget:
         """A Select of the choices, the default chosen."""
-        options = [(default_text_of(c), index) for index, c in enumerate(self.choices)]
-        start = next((i for i, c in enumerate(self.choices) if self.param.has_default and c == self.param.default),
-                     Select.BLANK)
-        return Select(options, value=start, allow_blank=not self.param.required or start is Select.BLANK,
-                      prompt="(not set)", id=f"input-{self.key}")
+        options = [(choice_text(c), index) for index, c in enumerate(self.choices)]
+        start: int | None = next((i for i, c in enumerate(self.choices)
+                                  if self.param.has_default and c == self.param.default), None)
+        return Select(options, value=Select.NULL if start is None else start,
+                      allow_blank=not self.param.required or start is None, prompt="(not set)",
+                      id=f"input-{self.key}")
 
     def value(self) -> object:
         """The chosen value; None when blank."""
@@ -119,20 +93,28 @@ class ChoiceField(TextField):
         return self.choices[chosen] if isinstance(chosen, int) else None
 
 
-def default_text_of(choice: Any) -> str:
+def choice_text(choice: Any) -> str:
     """A choice as its option's text."""
     return "true" if choice is True else "false" if choice is False else str(choice)
 
 
 def field_for(param: IOParam) -> FieldBox:
     """The field for an input's class."""
-    if param.choices is not None and not param.is_array:
+    if param.is_array:
+        return ArrayField(param)
+    if param.choices is not None:
         return ChoiceField(param)
     if param.klass == "boolean":
         return SwitchField(param) if param.has_default or not param.optional else ChoiceField(param)
-    if param.is_array or param.klass == "hash":
-        return ListField(param)
-    return TextField(param)
+    if param.klass == "hash":
+        return HashField(param)
+    return FileField(param) if param.klass == "file" else TextField(param)
+
+
+def instance_type_text(kind: InstanceType) -> str:
+    """An instance type as its option: name, cores, memory (and GPUs)."""
+    gpus = f", {kind.gpus} GPU" if kind.gpus else ""
+    return f"{kind.name}  {kind.cores} cores, {kind.memory_gib:g} GiB{gpus}"
 
 
 class InstanceTypeField(FieldBox):
@@ -146,9 +128,8 @@ class InstanceTypeField(FieldBox):
         """The catalog, smallest first."""
         types = sorted(catalog().values(), key=lambda t: (t.name.startswith("azure:"), t.gpus, t.cores,
                                                           t.memory_gib, t.name))
-        options = [(f"{t.name}  {t.cores} cores, {t.memory_gib:g} GiB" + (f", {t.gpus} GPU" if t.gpus else ""),
-                    t.name) for t in types]
-        return Select(options, prompt="(the applet's own)", id="input-instance-type")
+        return Select([(instance_type_text(t), t.name) for t in types], prompt="(the applet's own)",
+                      id="input-instance-type")
 
     def value(self) -> object:
         """The chosen name; None when blank."""
