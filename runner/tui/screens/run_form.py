@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -45,6 +46,14 @@ def applet_instance_type(dxapp: Dxapp) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def shown_folder(folder: Path) -> str:
+    """The applet's folder as the heading shows it: under the current folder, relative to it."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(folder)
+
+
 class RunForm(ModalScreen[str | None]):
     """One field per input; dismisses with the new root job's ID once it runs, None when cancelled."""
 
@@ -63,8 +72,8 @@ class RunForm(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """The heading, the fields by group, instance type and timeout, the buttons and a status line."""
         with VerticalScroll(id="run-form"):
-            yield Static(f"[b]Run {self.dxapp.title or self.dxapp.name}[/b]  [dim]{self.folder}[/dim]",
-                         id="run-title")
+            yield Static(Text.assemble((f"Run {self.dxapp.title or self.dxapp.name}", "bold"), "  ",
+                                       (shown_folder(self.folder), "dim")), id="run-title")
             if not self.params:
                 yield Static("[dim]this applet takes no input[/dim]")
             for group, params in sections(self.params):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.widget import Widget
 from textual.widgets import Label, Select, Static
 
@@ -14,7 +15,7 @@ def field_title(param: IOParam) -> str:
     """The field's heading: its label (or name), its class, and whether it may be left empty."""
     name = f"{param.label} ({param.name})" if param.label and param.label != param.name else param.name
     need = "optional" if param.optional else "has a default" if param.has_default else "required"
-    return f"[b]{name}[/b]  [dim]{param.klass} · {need}[/dim]"
+    return f"[b]{escape(name)}[/b]  [dim]{param.klass} · {need}[/dim]"
 
 
 class FieldBox(Vertical):
@@ -26,6 +27,7 @@ class FieldBox(Vertical):
     FieldBox .field-error { color: $error; display: none; }
     FieldBox.-invalid .field-error { display: block; }
     FieldBox TextArea { height: 4; }
+    FieldBox .file-body, FieldBox .array-body { height: auto; }
     """
 
     def __init__(self, title: str, help_text: str | None, key: str) -> None:
