@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Log
+from textual.widgets import Log, Static
 
 from runner.cli.tui import named_source, start_named
 from runner.client.api import EngineClient
 from runner.errors import UsageError
 from runner.tui.app import make_app
+from runner.tui.screens.run_form import RunForm
+from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.job_tree import JobTree
 from tests.conftest import SAMPLE_APPS
 from tests.tui.conftest import until
@@ -55,4 +57,10 @@ async def test_the_started_tree_is_selected_when_the_tui_opens_and_runs_to_done(
         await until(pilot, f"{job} done", lambda: tree.nodes[job].label.plain.startswith("  done"))
         log = app.screen.query_one("#log-view", Log)
         await until(pilot, "its greeting in the log", lambda: any("Hello, Run!" in line for line in log.lines))
+        await until(pilot, "hello_bash built in the applets panel", lambda: any(
+            s.name == "hello_bash" and s.applet is not None for s in app.screen.query_one(AppletsPanel).sources))
+        await pilot.press("r")
+        await until(pilot, "a run form", lambda: isinstance(app.screen, RunForm))
+        assert "Run Hello (bash)" in str(app.screen.query_one("#run-title", Static).content), \
+            "r on the selected tree opens its applet's form, whichever applet the panel highlights"
     assert engine.call(f"/{job}/describe", {})["input"] == {"who": "Run"}

@@ -181,10 +181,14 @@ class MainScreen(EngineScreen):
         self.app.push_screen(Confirm(f"Terminate {root.id} ({root.name}) and its whole tree?"), answered)
 
     def action_run(self) -> None:
-        """Open the run form of the applet highlighted in the applets panel; select the tree it starts."""
+        """Open the run form of the highlighted applet (from the jobs: the selected tree's); select the tree it starts."""
         panel = self.query_one("#applets", AppletsPanel)
         index = panel.highlighted
         source = panel.sources[index] if index is not None and index < len(panel.sources) else None
+        job = self.model.jobs.get(self.query_one("#tree", JobTree).selected_job or "")
+        root = self.model.jobs.get(job.root, job) if job is not None else None
+        if not panel.has_focus and root is not None:
+            source = next((s for s in panel.sources if s.applet == root.executable), source)
 
         def started(job: str | None) -> None:
             if job:
