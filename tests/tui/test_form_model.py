@@ -40,14 +40,16 @@ def test_every_scalar_class_becomes_its_value(tmp_path: Path) -> None:
     local.write_text("ACGT")
     params = spec({"name": "n", "class": "int"}, {"name": "x", "class": "float"}, {"name": "s", "class": "string"},
                   {"name": "b", "class": "boolean"}, {"name": "h", "class": "hash"}, {"name": "f", "class": "file"},
-                  {"name": "g", "class": "file"}, {"name": "p", "class": "file"}, {"name": "r", "class": "record"})
+                  {"name": "g", "class": "file"}, {"name": "p", "class": "file"}, {"name": "r", "class": "record"},
+                  {"name": "a", "class": "applet"})
     result = build_input(params, {"n": " -3 ", "x": "2.5", "s": " a b ", "b": True, "h": '{"k": [1]}', "f": FILE_ID,
-                                  "g": "reads.txt", "p": f"{PROJECT}:{FILE_ID}", "r": "record-" + "C" * 24}, tmp_path)
+                                  "g": "reads.txt", "p": f"{PROJECT}:{FILE_ID}", "r": "record-" + "C" * 24,
+                                  "a": "applet-" + "D" * 24}, tmp_path)
     assert result.ok, result.errors
     assert result.input == {"n": -3, "x": 2.5, "s": " a b ", "b": True, "h": {"k": [1]},
                             "f": {"$dnanexus_link": FILE_ID}, "g": LocalFile(local),
                             "p": {"$dnanexus_link": {"project": PROJECT, "id": FILE_ID}},
-                            "r": {"$dnanexus_link": "record-" + "C" * 24}}
+                            "r": {"$dnanexus_link": "record-" + "C" * 24}, "a": {"$dnanexus_link": "applet-" + "D" * 24}}
 
 
 def test_arrays_take_one_value_per_row_and_skip_empty_rows(tmp_path: Path) -> None:

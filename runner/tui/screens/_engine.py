@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual import work
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -41,8 +42,12 @@ class EngineScreen(Screen[None]):
         def show() -> None:
             # A newer describe cancelled this one (on the UI thread, so this check cannot race it):
             # its answer may be older than the one already shown.
-            if not worker.is_cancelled:
+            if worker.is_cancelled:
+                return
+            try:
                 self.query_one("#detail", DetailPane).show_describe(job, answer)
+            except NoMatches:
+                pass  # the app is closing: its widgets are going
         self.app.call_from_thread(show)
 
     @work(thread=True, exclusive=True, group="applets")
