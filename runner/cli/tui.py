@@ -16,7 +16,7 @@ DEFAULT_PATHS = (Path("sample_apps"),)  # as runner.tui.app has it, without impo
 
 
 def named_source(paths: Sequence[Path], name: str) -> AppletSource:
-    """The applet folder under `paths` whose applet (or folder) is called `name`; UsageError listing the found."""
+    """The applet folder under `paths` whose applet (or folder) is `name`; UsageError listing those found."""
     found = find_sources(paths or DEFAULT_PATHS)
     for source in found:
         if name in (source.name, source.folder.name):
@@ -44,7 +44,8 @@ def start_named(client: EngineClient, source: AppletSource, pairs: Sequence[str]
 @click.option("--run", "run_name", metavar="NAME",
               help="Start the applet folder NAME found under the paths (built first) and select its tree.")
 @click.option("-i", "--input", "pairs", multiple=True, metavar="NAME=VALUE",
-              help="An input of the --run applet, as runner run -i takes it (defaults when none); repeatable.")
+              help="An input of the --run applet, as runner run -i takes it (defaults when none); "
+                   "repeatable.")
 def tui(paths: tuple[Path, ...], run_name: str | None, pairs: tuple[str, ...]) -> None:
     """Open the terminal UI: live job trees, logs, describe, applets found under PATH (default sample_apps/).
 

@@ -19,7 +19,8 @@ from runner.spec.io_spec import IOParam
 LINK_KEY = "$dnanexus_link"
 INT_PATTERN = re.compile(r"^[+-]?[0-9]+$")
 ID_PATTERN = re.compile(r"^(?P<klass>[a-z]+)-[0-9A-Za-z]{24}$")
-PROJECT_ID_PATTERN = re.compile(r"^(?P<project>(?:project|container)-[0-9A-Za-z]{24}):(?P<id>[a-z]+-[0-9A-Za-z]{24})$")
+PROJECT_ID_PATTERN = re.compile(
+    r"^(?P<project>(?:project|container)-[0-9A-Za-z]{24}):(?P<id>[a-z]+-[0-9A-Za-z]{24})$")
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
 MAX_TIMEOUT_MINUTES = 30 * 24 * 60
@@ -187,7 +188,8 @@ def _array(param: IOParam, rows: list[str], base: Path | None) -> list[Any] | No
     return values or None
 
 
-def build_input(params: Sequence[IOParam], values: Mapping[str, object], base: Path | None = None) -> FormResult:
+def build_input(params: Sequence[IOParam], values: Mapping[str, object],
+                base: Path | None = None) -> FormResult:
     """The run input from every field's value (by input name); each wrong field's error by its name."""
     result = FormResult()
     for param in params:
@@ -207,7 +209,8 @@ def parse_timeout(text: str) -> int | None:
     if not raw:
         return None
     if not INT_PATTERN.match(raw) or not 0 <= int(raw) <= MAX_TIMEOUT_MINUTES:
-        raise FieldError(f"expected whole minutes from 0 (no timeout) to {MAX_TIMEOUT_MINUTES} (30 days), got {raw!r}")
+        raise FieldError(f"expected whole minutes from 0 (no timeout) to {MAX_TIMEOUT_MINUTES} (30 days), "
+                         f"got {raw!r}")
     return int(raw)
 
 

@@ -27,6 +27,11 @@ FILE_ID = "file-" + "A" * 24
 PROJECT = "project-" + "B" * 24
 
 
+def p(name: str, klass: str, **more: Any) -> dict[str, Any]:
+    """One inputSpec entry."""
+    return {"name": name, "class": klass, **more}
+
+
 def spec(*params: dict[str, Any]) -> tuple[IOParam, ...]:
     """An inputSpec read as runner.spec reads a dxapp.json's."""
     checker = Checker()
@@ -38,25 +43,24 @@ def spec(*params: dict[str, Any]) -> tuple[IOParam, ...]:
 def test_every_scalar_class_becomes_its_value(tmp_path: Path) -> None:
     local = tmp_path / "reads.txt"
     local.write_text("ACGT")
-    params = spec({"name": "n", "class": "int"}, {"name": "x", "class": "float"}, {"name": "s", "class": "string"},
-                  {"name": "b", "class": "boolean"}, {"name": "h", "class": "hash"}, {"name": "f", "class": "file"},
-                  {"name": "g", "class": "file"}, {"name": "p", "class": "file"}, {"name": "r", "class": "record"},
-                  {"name": "a", "class": "applet"})
-    result = build_input(params, {"n": " -3 ", "x": "2.5", "s": " a b ", "b": True, "h": '{"k": [1]}', "f": FILE_ID,
-                                  "g": "reads.txt", "p": f"{PROJECT}:{FILE_ID}", "r": "record-" + "C" * 24,
-                                  "a": "applet-" + "D" * 24}, tmp_path)
+    params = spec(p("n", "int"), p("x", "float"), p("s", "string"), p("b", "boolean"), p("h", "hash"),
+                  p("f", "file"), p("g", "file"), p("p", "file"), p("r", "record"), p("a", "applet"))
+    result = build_input(params, {"n": " -3 ", "x": "2.5", "s": " a b ", "b": True, "h": '{"k": [1]}',
+                                  "f": FILE_ID, "g": "reads.txt", "p": f"{PROJECT}:{FILE_ID}",
+                                  "r": "record-" + "C" * 24, "a": "applet-" + "D" * 24}, tmp_path)
     assert result.ok, result.errors
     assert result.input == {"n": -3, "x": 2.5, "s": " a b ", "b": True, "h": {"k": [1]},
                             "f": {"$dnanexus_link": FILE_ID}, "g": LocalFile(local),
                             "p": {"$dnanexus_link": {"project": PROJECT, "id": FILE_ID}},
-                            "r": {"$dnanexus_link": "record-" + "C" * 24}, "a": {"$dnanexus_link": "applet-" + "D" * 24}}
+                            "r": {"$dnanexus_link": "record-" + "C" * 24},
+                            "a": {"$dnanexus_link": "applet-" + "D" * 24}}
 
 
 def test_arrays_take_one_value_per_row_and_skip_empty_rows(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("a")
-    params = spec({"name": "ns", "class": "array:int"}, {"name": "ss", "class": "array:string"},
-                  {"name": "bs", "class": "array:boolean"}, {"name": "hs", "class": "array:hash"},
-                  {"name": "fs", "class": "array:file"})
+    params = spec(p("ns", "array:int"), p("ss", "array:string"),
+                  p("bs", "array:boolean"), p("hs", "array:hash"),
+                  p("fs", "array:file"))
     result = build_input(params, {"ns": ["1", " ", "-2"], "ss": ["a, b", "c"], "bs": ["yes", "false"],
                                   "hs": ['{"a": 1}', "{}"], "fs": ["a.txt", FILE_ID]}, tmp_path)
     assert result.ok, result.errors
@@ -65,11 +69,11 @@ def test_arrays_take_one_value_per_row_and_skip_empty_rows(tmp_path: Path) -> No
 
 
 def test_bad_values_name_the_field_and_what_was_expected(tmp_path: Path) -> None:
-    params = spec({"name": "n", "class": "int"}, {"name": "x", "class": "float"}, {"name": "b", "class": "array:boolean"},
-                  {"name": "h", "class": "hash"}, {"name": "f", "class": "file"}, {"name": "ns", "class": "array:int"},
-                  {"name": "r", "class": "record"}, {"name": "hs", "class": "array:hash"},
-                  {"name": "c", "class": "string", "choices": ["red", "green"]},
-                  {"name": "cs", "class": "array:int", "choices": [1, 2]})
+    params = spec(p("n", "int"), p("x", "float"), p("b", "array:boolean"),
+                  p("h", "hash"), p("f", "file"), p("ns", "array:int"),
+                  p("r", "record"), p("hs", "array:hash"),
+                  p("c", "string", choices=["red", "green"]),
+                  p("cs", "array:int", choices=[1, 2]))
     result = build_input(params, {"n": "4.5", "x": "many", "b": ["maybe"], "h": "[1]", "f": "missing.txt",
                                   "ns": ["1", "", "two"], "r": FILE_ID, "hs": ["[1]"], "c": "blue",
                                   "cs": ["2", "3"]}, tmp_path)
@@ -86,36 +90,37 @@ def test_bad_values_name_the_field_and_what_was_expected(tmp_path: Path) -> None
         "c": "expected one of red, green, got 'blue'",
         "cs": "row 2: expected one of 1, 2, got 3",
     }
-    assert build_input(spec({"name": "h", "class": "hash"}), {"h": "{oops"}).errors["h"].startswith(
+    assert build_input(spec(p("h", "hash")), {"h": "{oops"}).errors["h"].startswith(
         "expected a JSON object: Expecting property name")
 
 
 def test_empty_fields_need_a_value_only_when_required() -> None:
-    params = spec({"name": "need", "class": "int"}, {"name": "opt", "class": "int", "optional": True},
-                  {"name": "dflt", "class": "string", "default": "World"}, {"name": "many", "class": "array:file"},
-                  {"name": "some", "class": "array:int", "optional": True})
+    params = spec(p("need", "int"), p("opt", "int", optional=True),
+                  p("dflt", "string", default="World"), p("many", "array:file"),
+                  p("some", "array:int", optional=True))
     result = build_input(params, {"need": " ", "opt": "", "dflt": "", "many": ["", " "], "some": []})
     assert result.input == {}
-    assert result.errors == {"need": "needed: an integer", "many": "needed: at least one row of local path or file-xxxx"}
+    assert result.errors == {"need": "needed: an integer",
+                             "many": "needed: at least one row of local path or file-xxxx"}
     assert placeholder(params[3]) == "local path or file-xxxx (one per row)"
 
 
 def test_defaults_fill_the_fields_as_text() -> None:
-    params = spec({"name": "s", "class": "string", "default": "World"}, {"name": "ns", "class": "array:int", "default": [1, 2]},
-                  {"name": "b", "class": "boolean", "default": False}, {"name": "h", "class": "hash", "default": {"a": 1}},
-                  {"name": "f", "class": "file", "optional": True})
+    params = spec(p("s", "string", default="World"), p("ns", "array:int", default=[1, 2]),
+                  p("b", "boolean", default=False), p("h", "hash", default={"a": 1}),
+                  p("f", "file", optional=True))
     assert [default_text(p) for p in params] == ["World", "[1, 2]", "false", '{"a": 1}', ""]
     assert [default_rows(p) for p in params[:2]] == [["World"], ["1", "2"]]
     assert default_rows(params[4]) == []
 
 
 def test_groups_become_sections_in_the_order_they_first_appear() -> None:
-    params = spec({"name": "a", "class": "int", "group": "Advanced"}, {"name": "b", "class": "int"},
-                  {"name": "c", "class": "int", "group": "Reads"}, {"name": "d", "class": "int", "group": "Advanced"},
-                  {"name": "e", "class": "int"})
+    params = spec(p("a", "int", group="Advanced"), p("b", "int"),
+                  p("c", "int", group="Reads"), p("d", "int", group="Advanced"),
+                  p("e", "int"))
     assert [(group, [p.name for p in members]) for group, members in sections(params)] == [
         (None, ["b", "e"]), ("Advanced", ["a", "d"]), ("Reads", ["c"])]
-    assert [group for group, _ in sections(spec({"name": "x", "class": "int", "group": "G"}))] == ["G"]
+    assert [group for group, _ in sections(spec(p("x", "int", group="G")))] == ["G"]
 
 
 def test_the_projects_files_become_options_by_path() -> None:
@@ -133,8 +138,8 @@ def test_local_files_are_uploaded_and_linked(tmp_path: Path) -> None:
         uploaded.append(path)
         return f"file-{len(uploaded):024d}"
 
-    run_input = {"one": LocalFile(tmp_path / "a"), "many": [LocalFile(tmp_path / "b"), {"$dnanexus_link": FILE_ID}],
-                 "n": 1}
+    run_input = {"one": LocalFile(tmp_path / "a"),
+                 "many": [LocalFile(tmp_path / "b"), {"$dnanexus_link": FILE_ID}], "n": 1}
     assert with_uploads(run_input, upload) == {
         "one": {"$dnanexus_link": "file-" + "0" * 23 + "1"},
         "many": [{"$dnanexus_link": "file-" + "0" * 23 + "2"}, {"$dnanexus_link": FILE_ID}], "n": 1}
@@ -151,8 +156,10 @@ def test_timeout_and_instance_type_go_into_the_run_body() -> None:
             assert repr(bad) in str(exc) and "whole minutes" in str(exc)
         else:
             raise AssertionError(f"{bad!r} was taken as a timeout")
-    assert run_body(applet, {"n": 1}, project=PROJECT, instance_type="mem1_ssd1_v2_x4", timeout_minutes=0) == {
-        "input": {"n": 1}, "project": PROJECT, "systemRequirements": {"*": {"instanceType": "mem1_ssd1_v2_x4"}},
+    body = run_body(applet, {"n": 1}, project=PROJECT, instance_type="mem1_ssd1_v2_x4", timeout_minutes=0)
+    assert body == {
+        "input": {"n": 1}, "project": PROJECT,
+        "systemRequirements": {"*": {"instanceType": "mem1_ssd1_v2_x4"}},
         "timeoutPolicyByExecutable": {applet: {"*": {"minutes": 0}}}}
     assert run_body(applet, {}, project=None, instance_type=None, timeout_minutes=None) == {"input": {}}
 

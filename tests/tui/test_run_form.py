@@ -1,4 +1,4 @@
-"""Pilot tests of the run form against a real engine: `r` on an applet, fields from its inputSpec, real runs."""
+"""Pilot tests of the run form on a real engine: `r` on an applet, fields from its inputSpec, real runs."""
 
 from __future__ import annotations
 
@@ -108,7 +108,8 @@ async def test_a_bad_int_shows_inline_errors_and_nothing_runs_until_fixed(engine
         assert described["instanceType"] == "mem1_ssd1_v2_x2"
 
 
-async def test_escape_cancels_and_an_invalid_applet_opens_no_form(engine: EngineClient, tmp_path: Path) -> None:
+async def test_escape_cancels_and_an_invalid_applet_opens_no_form(
+        engine: EngineClient, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "dxapp.json").write_text('{"name": "broken", "inputSpec": [{"name": "n", "class": "integer"}]}')
@@ -161,7 +162,8 @@ async def test_arrays_are_rows_groups_are_sections_and_a_project_file_can_be_pic
         engine: EngineClient, tmp_path: Path) -> None:
     (tmp_path / "picked.txt").write_text("picked\n")
     assert engine.project is not None
-    picked = upload_file(engine, tmp_path / "picked.txt", project=engine.project, folder="/", name="picked.txt")
+    picked = upload_file(engine, tmp_path / "picked.txt", project=engine.project, folder="/",
+                         name="picked.txt")
     app = make_app(engine, paths=[FORM_APPLETS / "many_inputs"])
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(app, pilot, "many_inputs")

@@ -1,4 +1,4 @@
-"""SVG snapshots of the run form: fixed events, a fixed clock, no engine (no project files), so they are stable."""
+"""SVG snapshots of the run form: fixed events, a fixed clock, no engine (no project files): stable."""
 
 from __future__ import annotations
 

@@ -34,7 +34,8 @@ def test_a_name_not_found_exits_3_listing_the_applets_before_any_engine(tmp_path
 def test_bad_inputs_and_inputs_without_run_exit_3_naming_the_input(tmp_path: Path) -> None:
     home = tmp_path / "home"
     done = runner("tui", str(SAMPLE_APPS), "--run", "hello_bash", "-i", "whom=x", home=home)
-    assert done.returncode == 3 and "-i whom: the applet has no input named 'whom' (inputs: who)" in done.stderr
+    assert done.returncode == 3
+    assert "-i whom: the applet has no input named 'whom' (inputs: who)" in done.stderr
     done = runner("tui", str(SAMPLE_APPS), "-i", "who=x", home=home)
     assert done.returncode == 3 and "-i: only with --run NAME" in done.stderr
     assert not home.exists(), "no engine was started"
@@ -56,9 +57,11 @@ async def test_the_started_tree_is_selected_when_the_tui_opens_and_runs_to_done(
         await until(pilot, f"{job} selected", lambda: tree.selected_job == job)
         await until(pilot, f"{job} done", lambda: tree.nodes[job].label.plain.startswith("  done"))
         log = app.screen.query_one("#log-view", Log)
-        await until(pilot, "its greeting in the log", lambda: any("Hello, Run!" in line for line in log.lines))
+        await until(pilot, "its greeting in the log",
+                    lambda: any("Hello, Run!" in line for line in log.lines))
         await until(pilot, "hello_bash built in the applets panel", lambda: any(
-            s.name == "hello_bash" and s.applet is not None for s in app.screen.query_one(AppletsPanel).sources))
+            s.name == "hello_bash" and s.applet is not None
+            for s in app.screen.query_one(AppletsPanel).sources))
         await pilot.press("r")
         await until(pilot, "a run form", lambda: isinstance(app.screen, RunForm))
         assert "Run Hello (bash)" in str(app.screen.query_one("#run-title", Static).content), \

@@ -181,7 +181,7 @@ class MainScreen(EngineScreen):
         self.app.push_screen(Confirm(f"Terminate {root.id} ({root.name}) and its whole tree?"), answered)
 
     def action_run(self) -> None:
-        """Open the run form of the highlighted applet (from the jobs: the selected tree's); select the tree it starts."""
+        """Open the form of the highlighted applet (from the jobs: the selected tree's); select what it starts."""
         panel = self.query_one("#applets", AppletsPanel)
         index = panel.highlighted
         source = panel.sources[index] if index is not None and index < len(panel.sources) else None

@@ -1,4 +1,4 @@
-"""The run form: an applet's inputSpec as fields; submit builds the applet, uploads local files and runs it."""
+"""The run form: an applet's inputSpec as fields; submit builds the applet, uploads local files, runs it."""
 
 from __future__ import annotations
 
@@ -80,7 +80,8 @@ class RunForm(ModalScreen[str | None]):
                 if group is None:
                     yield from map(field_for, params)
                 else:
-                    yield Collapsible(*map(field_for, params), title=group, collapsed=False, classes="run-group")
+                    yield Collapsible(*map(field_for, params), title=group, collapsed=False,
+                                      classes="run-group")
             yield InstanceTypeField(applet_instance_type(self.dxapp))
             yield TimeoutField()
             yield Static("", id="run-status", markup=False)

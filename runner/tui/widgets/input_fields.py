@@ -1,4 +1,4 @@
-"""The run form's fields: one per input by class (text, switch, select, rows, JSON, file), instance type, timeout."""
+"""The run form's fields: one per input by class (text, switch, select, rows, JSON, file), and the run's own."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ class InstanceTypeField(FieldBox):
     """The instance type: a Select of the catalog with cores and memory; blank keeps the applet's own."""
 
     def __init__(self, current: str | None) -> None:
-        super().__init__("[b]Instance type[/b]", f"the applet asks for {current or 'the default'}; blank keeps it",
+        super().__init__("[b]Instance type[/b]",
+                         f"the applet asks for {current or 'the default'}; blank keeps it",
                          "instance-type")
 
     def make_input(self) -> Widget:
