@@ -33,8 +33,10 @@ async def open_form(app: RunnerApp, pilot: Any, name: str) -> RunForm:
     panel.highlighted = next(i for i, s in enumerate(panel.sources) if s.name == name)
     await pilot.press("r")
     await until(pilot, f"the run form of {name}", lambda: isinstance(app.screen, RunForm))
-    assert isinstance(app.screen, RunForm)
-    return app.screen
+    form = app.screen
+    assert isinstance(form, RunForm)
+    await until(pilot, "a field of the form focused", lambda: form.focused is not None)
+    return form
 
 
 async def submit_and_see_the_new_tree(app: RunnerApp, pilot: Any) -> str:
@@ -59,9 +61,18 @@ def field_error(form: RunForm, key: str) -> str:
 async def press_button(pilot: Any, button: Button) -> None:
     """Focus a button (scrolling it into view) and press it with Enter, as a keyboard user does."""
     button.focus()
-    await pilot.pause()
+    await until(pilot, f"{button} focused", lambda: button.has_focus)
     await pilot.press("enter")
-    await pilot.pause()
+
+
+def rows(field: ArrayField) -> list[str]:
+    """The texts of an array field's rows, top to bottom."""
+    return [row.value for row in field.rows()]
+
+
+async def rows_become(pilot: Any, field: ArrayField, expected: list[str]) -> None:
+    """Wait until an array field's rows are `expected`."""
+    await until(pilot, f"the rows {expected} in {field.key}", lambda: rows(field) == expected)
 
 
 async def test_the_form_runs_hello_bash_and_selects_the_tree_until_done(engine: EngineClient) -> None:
@@ -91,7 +102,7 @@ async def test_a_bad_int_shows_inline_errors_and_nothing_runs_until_fixed(engine
         await pilot.press(*"many")
         form.query_one("#input-timeout", Input).value = "soon"
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await until(pilot, "the inline errors", lambda: field_error(form, "n") != "")
         assert field_error(form, "n") == "expected an integer, got 'many'"
         assert field_error(form, "label") == "needed: text"
         assert field_error(form, "timeout").startswith("expected whole minutes")
@@ -118,14 +129,13 @@ async def test_escape_cancels_and_an_invalid_applet_opens_no_form(
         roots = set(app.model.roots)
         await open_form(app, pilot, "hello_bash")
         await pilot.press("escape")
-        assert not isinstance(app.screen, RunForm)
+        await until(pilot, "the form closed", lambda: not isinstance(app.screen, RunForm))
         panel = app.screen.query_one(AppletsPanel)
         panel.highlighted = next(i for i, s in enumerate(panel.sources) if s.name == "broken")
         await pilot.press("r")
-        await pilot.pause()
+        await until(pilot, "why there is no form", lambda: any(
+            "unknown class 'integer'" in str(n.message) for n in app._notifications))
         assert not isinstance(app.screen, RunForm)
-        shown = [str(n.message) for n in app._notifications]
-        assert any("unknown class 'integer'" in m for m in shown), shown
         assert set(app.model.roots) == roots, "a cancelled form started nothing"
 
 
@@ -140,8 +150,8 @@ async def test_a_local_file_is_uploaded_and_the_engines_refusal_shows_on_its_fie
         extras = form.query_one("#field-extras", ArrayField)
         assert extras.rows() == [], "an optional array without default starts with no rows"
         await press_button(pilot, extras.query_one(".add-row", Button))
-        (row,) = extras.rows()
-        assert row.has_focus, "a new row takes the focus"
+        await rows_become(pilot, extras, [""])
+        await until(pilot, "the new row focused", lambda: extras.rows()[0].has_focus)
         await pilot.press(*MISSING_FILE)
         await pilot.press("ctrl+s")
         status = form.query_one("#run-status", Static)
@@ -150,7 +160,7 @@ async def test_a_local_file_is_uploaded_and_the_engines_refusal_shows_on_its_fie
         assert field_error(form, "extras") == f"the input object {MISSING_FILE} does not exist"
         assert field_error(form, "reads") == "" and isinstance(app.screen, RunForm)
         await press_button(pilot, extras.query_one(".remove-row", Button))
-        assert extras.rows() == []
+        await rows_become(pilot, extras, [])
         job = await submit_and_see_the_new_tree(app, pilot)
         tree = app.screen.query_one(JobTree)
         await until(pilot, f"{job} done", lambda: tree.nodes[job].label.plain.startswith("  done"))
@@ -182,18 +192,23 @@ async def test_arrays_are_rows_groups_are_sections_and_a_project_file_can_be_pic
                     lambda: form.query_one("#input-reads", Input).value == picked)
 
         counts = form.query_one("#field-counts", ArrayField)
-        assert [row.value for row in counts.rows()] == ["1", "2"], "the default's values are the rows"
+        assert rows(counts) == ["1", "2"], "the default's values are the rows"
         await press_button(pilot, counts.query_one(".add-row", Button))
+        await rows_become(pilot, counts, ["1", "2", ""])
+        await until(pilot, "the new row focused", lambda: counts.rows()[2].has_focus)
         await pilot.press(*"x7")
         await press_button(pilot, counts.query(".remove-row").first(Button))
-        assert [row.value for row in counts.rows()] == ["2", "x7"]
+        await rows_become(pilot, counts, ["2", "x7"])
         words = form.query_one("#field-words", ArrayField)
         await press_button(pilot, words.query_one(".add-row", Button))
+        await rows_become(pilot, words, [""])
+        await until(pilot, "the new row focused", lambda: words.rows()[0].has_focus)
         await pilot.press(*"hello world")
         await press_button(pilot, words.query_one(".add-row", Button))  # left empty: no value
+        await rows_become(pilot, words, ["hello world", ""])
 
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await until(pilot, "the inline error", lambda: field_error(form, "counts") != "")
         assert field_error(form, "counts") == "row 2: expected an integer, got 'x7'"
         counts.rows()[1].value = "7"
         job = await submit_and_see_the_new_tree(app, pilot)
