@@ -143,15 +143,22 @@ async def test_a_local_file_is_uploaded_and_the_engines_refusal_shows_on_its_fie
         engine: EngineClient, tmp_path: Path) -> None:
     reads = tmp_path / "reads.txt"
     reads.write_text("one\ntwo\nthree\n")
+    (tmp_path / "extra.txt").write_text("four\n")
+    assert engine.project is not None
+    extra = upload_file(engine, tmp_path / "extra.txt", project=engine.project, folder="/", name="extra.txt")
     app = make_app(engine, paths=[SAMPLE_APPS / "file_pipeline"])
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(app, pilot, "file_pipeline")
         form.query_one("#input-reads", Input).value = str(reads)
         extras = form.query_one("#field-extras", ArrayField)
         assert extras.rows() == [], "an optional array without default starts with no rows"
+        files = form.query_one("#files-extras", ProjectFiles)
+        await until(pilot, "the project's files listed", lambda: not files.disabled)
+        files.value = extra
+        await rows_become(pilot, extras, [extra])
         await press_button(pilot, extras.query_one(".add-row", Button))
-        await rows_become(pilot, extras, [""])
-        await until(pilot, "the new row focused", lambda: extras.rows()[0].has_focus)
+        await rows_become(pilot, extras, [extra, ""])
+        await until(pilot, "the new row focused", lambda: extras.rows()[1].has_focus)
         await pilot.press(*MISSING_FILE)
         await pilot.press("ctrl+s")
         status = form.query_one("#run-status", Static)
@@ -159,12 +166,14 @@ async def test_a_local_file_is_uploaded_and_the_engines_refusal_shows_on_its_fie
                     or "not started" in str(status.content))
         assert field_error(form, "extras") == f"the input object {MISSING_FILE} does not exist"
         assert field_error(form, "reads") == "" and isinstance(app.screen, RunForm)
-        await press_button(pilot, extras.query_one(".remove-row", Button))
-        await rows_become(pilot, extras, [])
+        await press_button(pilot, extras.query(".remove-row").last(Button))
+        await rows_become(pilot, extras, [extra])
         job = await submit_and_see_the_new_tree(app, pilot)
         tree = app.screen.query_one(JobTree)
         await until(pilot, f"{job} done", lambda: tree.nodes[job].label.plain.startswith("  done"))
-        uploaded = engine.call(f"/{job}/describe", {})["input"]["reads"]["$dnanexus_link"]
+        run_input = engine.call(f"/{job}/describe", {})["input"]
+        assert run_input["extras"] == [{"$dnanexus_link": extra}], "the picked project file"
+        uploaded = run_input["reads"]["$dnanexus_link"]
         assert engine.call(f"/{uploaded}/describe", {})["name"] == "reads.txt"
 
 
