@@ -35,19 +35,23 @@ class RunnerApp(App[None]):
                  sources: list[AppletSource]) -> None:
         super().__init__()
         self.client, self.model, self.feed, self.sources = client, model, feed, sources
+        self.select: str | None = None
 
     def on_mount(self) -> None:
-        """Open the main screen."""
-        self.push_screen(MainScreen(self.client, self.model, self.feed, self.sources))
+        """Open the main screen (its cursor going to the `select` tree once its row is there)."""
+        screen = MainScreen(self.client, self.model, self.feed, self.sources)
+        screen.awaited_root = self.select
+        self.push_screen(screen)
 
 
 def make_app(client: EngineClient | None, clock: Clock = wall_clock, *, paths: Sequence[Path] = (),
              events: Iterable[Event] | None = None,
-             locate: Callable[[], EngineClient] | None = None) -> RunnerApp:
+             locate: Callable[[], EngineClient] | None = None, select: str | None = None) -> RunnerApp:
     """The app on `client`'s event stream (or a fixed list of `events`), its times read from `clock`.
 
     `paths` are where applet source folders are looked for (`sample_apps/` when none are given); `locate`
-    finds the engine again after it restarted (perhaps on another port), for the stream to resume there.
+    finds the engine again after it restarted (perhaps on another port), for the stream to resume there;
+    `select` is a root job to put the cursor on once it shows (the one `runner tui --run` started).
     """
     source: EventSource
     if events is not None:
@@ -59,4 +63,6 @@ def make_app(client: EngineClient | None, clock: Clock = wall_clock, *, paths: S
     else:
         raise ValueError("make_app needs a client or a list of events")
     found = find_sources(paths or DEFAULT_PATHS)
-    return RunnerApp(client, JobsModel(clock), EventFeed(source), found)
+    app = RunnerApp(client, JobsModel(clock), EventFeed(source), found)
+    app.select = select
+    return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from textual import work
+from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from runner.client.api import EngineClient
 from runner.client.reruns import recorded_input, start_rerun
@@ -36,7 +38,18 @@ class EngineScreen(Screen[None]):
             answer: Any = self.client.call(f"/{job}/describe", {})
         except RunnerError as exc:
             answer = f"describe {job}: {exc}"
-        self.app.call_from_thread(self.query_one("#detail", DetailPane).show_describe, job, answer)
+        worker = get_current_worker()
+
+        def show() -> None:
+            # A newer describe cancelled this one (on the UI thread, so this check cannot race it):
+            # its answer may be older than the one already shown.
+            if worker.is_cancelled:
+                return
+            try:
+                self.query_one("#detail", DetailPane).show_describe(job, answer)
+            except NoMatches:
+                pass  # the app is closing: its widgets are going
+        self.app.call_from_thread(show)
 
     @work(thread=True, exclusive=True, group="applets")
     def find_built(self) -> None:

@@ -52,7 +52,7 @@ KEYS = [
     ("f", "show only trees with a failed job (again: all)"),
     ("y", "copy the selected job's ID"),
     ("o", "open the selected job's HTTPS app (its URL is shown too)"),
-    ("r", "run the selected applet with a form (not yet)"),
+    ("r", "run the highlighted applet from a form of its inputs (from the job tree: the selected tree's applet)"),
     ("w", "watch mode for the selected applet: rebuild and re-run on every save (again: off)"),
     ("?", "this help"),
     ("q", "quit (jobs keep running)"),

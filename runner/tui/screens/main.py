@@ -30,6 +30,7 @@ from runner.tui.https_app import NO_APP, https_app_url, open_in_browser
 from runner.tui.model import FAILURE_STATES, JobsModel, JobView
 from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
+from runner.tui.screens.run_form import open_form
 from runner.tui.watch_mode import WatchMode, highlighted_source
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.detail import DetailPane
@@ -51,7 +52,7 @@ class MainScreen(EngineScreen):
         Binding("f", "failures", "Failures"),
         Binding("y", "copy_id", "Copy ID"),
         Binding("o", "open_app", "Open app", show=False),
-        Binding("r", "not_yet('the run form')", "Run"),
+        Binding("r", "run", "Run"),
         Binding("w", "watch", "Watch", show=False),
         Binding("l", "tab('log')", "Log", show=False),
         Binding("d", "tab('describe')", "Describe", show=False),
@@ -183,6 +184,30 @@ class MainScreen(EngineScreen):
                 self.engine_call(f"/{root.id}/terminate", {}, f"Terminating {root.id}")
 
         self.app.push_screen(Confirm(f"Terminate {root.id} ({root.name}) and its whole tree?"), answered)
+
+    def action_run(self) -> None:
+        """Open the form of the highlighted applet (from the jobs: the selected tree's); select what it starts."""
+        panel = self.query_one("#applets", AppletsPanel)
+        index = panel.highlighted
+        source = panel.sources[index] if index is not None and index < len(panel.sources) else None
+        job = self.model.jobs.get(self.query_one("#tree", JobTree).selected_job or "")
+        root = self.model.jobs.get(job.root, job) if job is not None else None
+        if not panel.has_focus and root is not None:
+            source = next((s for s in panel.sources if s.applet == root.executable), source)
+
+        def started(job: str | None) -> None:
+            if job:
+                # Its row may be there already (its events came before the form closed), or come later.
+                tree = self.query_one("#tree", JobTree)
+                if job in tree.nodes:
+                    tree.keep_cursor_on(job)
+                else:
+                    self.awaited_root = job
+                self.notify(f"{job} started")
+
+        form = open_form(self.client, source, self.notify)
+        if form is not None:
+            self.app.push_screen(form, started)
 
     def action_rerun(self) -> None:
         """Run the selected tree's applet again with the same input; on a subjob, that subjob alone."""

@@ -72,12 +72,13 @@ class JobTree(Tree[str]):
         self.keep_cursor_on(selected)
 
     def keep_cursor_on(self, job: str | None) -> None:
-        """Put the cursor back on `job` once the rows are laid out (a row added above it moved it)."""
-        def restore() -> None:
-            if job in self.nodes and self.selected_job != job:
-                self.move_cursor(self.nodes[job])
-        if job is not None:
-            self.call_after_refresh(restore)
+        """Put the cursor on `job`'s row now (after a rebuild, or to select a new tree)."""
+        node = self.nodes.get(job) if job is not None else None
+        if node is not None and self.cursor_node is not node:
+            # Lay the rows out first: a node's line is stale until then. A restore deferred to after the
+            # refresh instead would undo a cursor move made in between (a key, or a test's selection).
+            _ = self.last_line
+            self.move_cursor(node)
 
     def _add(self, job: JobView) -> None:
         if job.id in self.nodes:
