@@ -59,7 +59,7 @@ def recipe_file(name: str) -> bytes:
 
 
 def recipe_hash(base_id: str, dxpy_version: str, packages: tuple[str, ...]) -> str:
-    """What the runtime layer is made of: Dockerfile and its files, apt packages, dxpy version, base image ID."""
+    """What the runtime layer is made of: Dockerfile and its files, apt packages, dxpy version, base ID."""
     files = [recipe_file(name).decode("utf-8") for name in RECIPE_FILES]
     parts = [recipe_text(), *files, " ".join(packages), dxpy_version, base_id]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]

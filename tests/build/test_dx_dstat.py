@@ -23,6 +23,10 @@ LINE = re.compile(
 MIB = 1024 * 1024
 
 
+def _dx_dstat(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=30, check=False)
+
+
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
@@ -35,14 +39,14 @@ MIB = 1024 * 1024
     ],
 )
 def test_a_bad_interval_exits_2_with_the_usage_line(args: list[str], complaint: str) -> None:
-    result = subprocess.run(["bash", str(SCRIPT), *args], capture_output=True, text=True, timeout=30, check=False)
+    result = _dx_dstat(*args)
     assert result.returncode == 2
     assert complaint in result.stderr and result.stderr.endswith(USAGE + "\n")
     assert result.stdout == ""
 
 
 def test_help_prints_the_usage() -> None:
-    result = subprocess.run(["bash", str(SCRIPT), "--help"], capture_output=True, text=True, timeout=30, check=False)
+    result = _dx_dstat("--help")
     assert (result.returncode, result.stdout) == (0, USAGE + "\n")
 
 
@@ -68,7 +72,8 @@ def _cgroup(root: Path, layout: str) -> Path:
 @pytest.fixture
 def logger_line(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     """The first line of a logger (in the foreground, as the launcher's runs) reading a fake cgroup folder."""
-    env = {**os.environ, "DX_DSTAT_CGROUP": str(_cgroup(tmp_path / "cgroup", request.param)), "HOME": str(tmp_path)}
+    cgroup = _cgroup(tmp_path / "cgroup", request.param)
+    env = {**os.environ, "DX_DSTAT_CGROUP": str(cgroup), "HOME": str(tmp_path)}
     with subprocess.Popen(["bash", str(SCRIPT), "--logger", "1"], env=env, stdout=subprocess.PIPE,
                           text=True) as process:
         assert process.stdout is not None

@@ -1,5 +1,6 @@
-"""The worker's resource logger: `pcp-dstat` runs from a job's start and `/usr/bin/dx-dstat N` restarts it, so
-public applets that begin with `kill $(ps aux | grep pcp-dstat ...)` and `/usr/bin/dx-dstat 30` run unmodified."""
+"""The worker's resource logger: `pcp-dstat` runs from a job's start and `/usr/bin/dx-dstat N` restarts it,
+so public applets that begin with `kill $(ps aux | grep pcp-dstat ...)` and `/usr/bin/dx-dstat 30` run
+unmodified."""
 
 from __future__ import annotations
 

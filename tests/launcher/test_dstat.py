@@ -31,7 +31,9 @@ def test_an_image_without_dx_dstat_runs_the_job_without_a_word(
     assert capfd.readouterr() == ("", "")
 
 
-def test_a_failing_dx_dstat_is_reported_and_not_fatal(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_a_failing_dx_dstat_is_reported_and_not_fatal(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
     program = _program(tmp_path, "echo 'cannot fork' >&2\nexit 3\n")
     assert not start_resource_logger({"PATH": "/usr/bin:/bin"}, str(tmp_path), str(program))
     err = capfd.readouterr().err
