@@ -26,6 +26,8 @@ from runner.errors import ImageBuildError
 
 Progress = Callable[[str], None]
 RECIPE = "runtime.Dockerfile"
+# Files of the recipe folder copied into the image beside the Dockerfile (it says where each goes).
+RECIPE_FILES = ("dx-dstat",)
 LABEL_RECIPE = "runner.recipe"
 LABEL_DXPY = "runner.dxpy"
 LABEL_PYTHON = "runner.python"
@@ -51,9 +53,15 @@ def recipe_text() -> str:
     return (resources.files("runner.build") / "recipes" / RECIPE).read_text(encoding="utf-8")
 
 
+def recipe_file(name: str) -> bytes:
+    """One of the files the runtime layer's Dockerfile copies into the image, as packaged."""
+    return (resources.files("runner.build") / "recipes" / name).read_bytes()
+
+
 def recipe_hash(base_id: str, dxpy_version: str, packages: tuple[str, ...]) -> str:
-    """What the runtime layer is made of: Dockerfile, apt packages, dxpy version and base image ID."""
-    parts = [recipe_text(), " ".join(packages), dxpy_version, base_id]
+    """What the runtime layer is made of: Dockerfile and its files, apt packages, dxpy version, base ID."""
+    files = [recipe_file(name).decode("utf-8") for name in RECIPE_FILES]
+    parts = [recipe_text(), *files, " ".join(packages), dxpy_version, base_id]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20]
 
 
@@ -72,6 +80,8 @@ def build_runtime(
     with tempfile.TemporaryDirectory(prefix="runtime-", dir=_scratch_root(home)) as scratch:
         context = Path(scratch)
         (context / "Dockerfile").write_text(recipe_text(), encoding="utf-8")
+        for name in RECIPE_FILES:
+            (context / name).write_bytes(recipe_file(name))
         (context / "wheels").mkdir()
         progress(f"system packages on {base.ref}: {' '.join(packages)}")
         os_image = build_image(

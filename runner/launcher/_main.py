@@ -26,6 +26,7 @@ from . import (
 )
 from ._bash import ENTRY_POINT_NAME, bash_argv, bash_vars, has_file_inputs, wrapper_script
 from ._child import run_child
+from ._dstat import start_resource_logger
 from ._dxlog import start_log_sockets
 from ._forward import start_forwarder
 from ._hold import hold_if_listed
@@ -172,6 +173,7 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         atomic_write(os.path.join(job_dir, ERROR), (json.dumps(document) + "\n").encode())
         hold_if_listed(document)
         return LAUNCHER_FAILED
+    start_resource_logger(env, home)
     refused_before = refused_forks()
     status = run_child(argv, env, home, tail)
     error = collect(home, job_dir, status, list(tail.lines), pids=limit_hit(refused_before))

@@ -1,6 +1,7 @@
 # The runtime layer every job runs in: the tools job scripts expect, and a pinned dxpy (with its
 # dx-* helpers) installed into the system python3 from a wheel cache the runner filled on the host.
 # Build arguments: BASE (an image), APT_PACKAGES (space-separated), DXPY_VERSION.
+# Files beside this one (runner.build._runtime.RECIPE_FILES): dx-dstat, the worker's resource logger.
 
 ARG BASE
 FROM ${BASE} AS os
@@ -30,8 +31,12 @@ ENV PIP_BREAK_SYSTEM_PACKAGES=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 COPY wheels/ /tmp/runner-wheels/
+# As on a platform worker: `/usr/bin/dx-dstat N` (re)starts the resource logger `pcp-dstat`.
+COPY dx-dstat /usr/bin/dx-dstat
 # pip runs from its own wheel: the base needs no python3-pip, and the cache decides every version.
 RUN set -eu; \
+    chmod 0755 /usr/bin/dx-dstat; \
+    dx-dstat --help >/dev/null; \
     pip_wheel=$(ls /tmp/runner-wheels/pip-*.whl | head -n 1); \
     python3 "$pip_wheel/pip" install --no-cache-dir --no-index --find-links /tmp/runner-wheels \
         pip "dxpy==${DXPY_VERSION}"; \
