@@ -35,6 +35,7 @@ def wait_for(client: EngineClient, job: str) -> dict[str, Any]:
     description = _describe(client, job)
     if description.get("state") in FINAL_STATES:
         return description
+    click.echo(f"waiting for {job} ({description.get('name') or '?'}, {description.get('state')}) to end", err=True)
     root = description.get("rootExecution")
     query = EventQuery(root=root if is_id(root, "job") else job, kinds=("job.state",))
     # The stream replays the tree's past state changes first, so an end between describe and here is seen.
@@ -59,7 +60,7 @@ def _describe(client: EngineClient, job: str) -> dict[str, Any]:
 @click.option("--from-file", is_flag=True, help="JOB is a file that lists the job IDs, one a line.")
 @click.pass_context
 def wait(ctx: click.Context, job_ids: tuple[str, ...], from_file: bool) -> None:
-    """Wait until every JOB has ended; print nothing on stdout.
+    """Wait until every JOB has ended; print nothing on stdout (on stderr: each job still running).
 
     Exits 0 when all are done; 1 when one failed or was terminated (each such job's reason and message on
     stderr, after all have ended) or the engine does not know it; 3 when an argument is not a job ID; 130
