@@ -203,6 +203,12 @@ def _applets_in(engine: EngineClient, folder: str) -> dict[str, str]:
     return {o["id"]: o["describe"]["name"] for o in listed["objects"] if o["id"].startswith("applet-")}
 
 
+def _started(stderr: str) -> str:
+    found = re.search(r"^Started (job-[0-9A-Za-z]{24}) ", stderr, re.MULTILINE)
+    assert found, stderr
+    return found.group(1)
+
+
 def _built_by_dx(result: subprocess.CompletedProcess[str]) -> str:
     applet = str(json.loads(ok(result).strip().splitlines()[-1])["id"])
     assert APPLET_ID.fullmatch(applet), result.stdout
@@ -223,7 +229,9 @@ def test_build_and_run_as_runner_build_and_run_do(engine: EngineClient, engine_h
     assert JOB_ID.fullmatch(job), job
     ours = runner_cli(engine_home, "run", "sample_apps/hello_python", "-i", "who=dx build", "-i", "times=2", "--wait")
     assert ours.returncode == 0, ours.stderr
-    assert engine.call(f"/{job}/describe", {})["output"] == json.loads(ours.stdout)
+    theirs, mine = engine.call(f"/{job}/describe", {}), engine.call(f"/{_started(ours.stderr)}/describe", {})
+    assert theirs["output"] == json.loads(ours.stdout) == mine["output"]
+    assert theirs["runnerImage"] == mine["runnerImage"]  # the same image, built from the same execDepends
 
 
 def test_build_again_needs_f_or_a(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
