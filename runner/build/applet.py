@@ -26,6 +26,7 @@ import docker
 
 from runner.build._applet_image import applet_image
 from runner.build._bundle import file_digest, has_resources, write_resources_tar
+from runner.build.bundles import AssetCatalog, asset_archives, bundle_image, resolve_bundles
 from runner.build.images import prepare_images
 from runner.spec.dxapp import Dxapp, load_dxapp
 from runner.spec.ids import content_id
@@ -50,6 +51,7 @@ class BuiltApplet:
     image_id: str
     image_built: bool
     notes: tuple[str, ...] = ()
+    bundled_depends: tuple[dict[str, Any], ...] = ()
 
 
 def code_file_name(interpreter: str) -> str:
@@ -57,15 +59,20 @@ def code_file_name(interpreter: str) -> str:
     return "code.py" if interpreter.startswith("python") else "code.sh"
 
 
-def applet_id_of(document: Any, code: bytes, resources_digest: str | None) -> str:
-    """The applet ID of this dxapp.json document, code and resources bundle (its SHA-256, or None)."""
+def applet_id_of(document: Any, code: bytes, resources_digest: str | None,
+                 assets: list[list[str]] | None = None) -> str:
+    """The applet ID of this dxapp.json document, code, resources bundle (its SHA-256, or None) and the
+    (record, archive) pairs its assetDepends resolved to (a re-imported asset gives a new applet)."""
+    hashed: dict[str, Any] = {
+        "format": FORMAT_VERSION,
+        "dxapp": document,
+        "code": hashlib.sha256(code).hexdigest(),
+        "resources": resources_digest,
+    }
+    if assets:
+        hashed["assets"] = assets
     canonical = json.dumps(
-        {
-            "format": FORMAT_VERSION,
-            "dxapp": document,
-            "code": hashlib.sha256(code).hexdigest(),
-            "resources": resources_digest,
-        },
+        hashed,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -73,10 +80,13 @@ def applet_id_of(document: Any, code: bytes, resources_digest: str | None) -> st
     return content_id("applet", canonical.encode("utf-8"))
 
 
-def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress: Progress) -> BuiltApplet:
-    """Build the applet in `folder`: validate, bundle, store under `home`/applets, and make its image."""
+def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress: Progress,
+                 catalog: AssetCatalog | None = None) -> BuiltApplet:
+    """Build the applet in `folder`: validate, resolve its bundles in `catalog`, store under `home`/applets,
+    and make its image."""
     folder = Path(folder)
     dxapp = load_dxapp(folder)
+    bundles = resolve_bundles(dxapp.raw.get("runSpec") or {}, dxapp.run_spec.release, catalog)
     code = dxapp.run_spec.code.encode("utf-8")
     scratch_root = home / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
@@ -89,7 +99,7 @@ def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress
             skipped = write_resources_tar(folder / "resources", staging / RESOURCES_TAR)
             notes += [f"resources/{name} is not a file, folder or link; left out" for name in skipped]
             digest = file_digest(staging / RESOURCES_TAR)
-        applet_id = applet_id_of(dict(dxapp.raw), code, digest)
+        applet_id = applet_id_of(dict(dxapp.raw), code, digest, asset_archives(bundles))
         (staging / DXAPP).write_bytes(dxapp.source)
         (staging / code_file_name(dxapp.run_spec.interpreter)).write_bytes(code)
         stored = _store(staging, home / "applets" / applet_id)
@@ -97,6 +107,8 @@ def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress
         shutil.rmtree(staging, ignore_errors=True)
     prepared = prepare_images(client, dxapp.run_spec.release, home, progress)
     image = applet_image(client, prepared, dxapp.run_spec.exec_depends, home, progress)
+    if bundles:
+        image = bundle_image(client, image, bundles, home, progress)
     resources = stored / RESOURCES_TAR
     return BuiltApplet(
         applet_id=applet_id,
@@ -108,6 +120,7 @@ def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress
         image_id=image.image_id,
         image_built=image.built,
         notes=(*notes, *image.notes),
+        bundled_depends=tuple(b.entry() for b in bundles),
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from runner.build._bundle import file_digest, has_resources, write_resources_tar
 from runner.build.applet import RESOURCES_TAR, applet_id_of
+from runner.build.bundles import AssetCatalog, asset_archives, resolve_bundles
 from runner.spec.dxapp import Dxapp, load_dxapp
 
 DIGESTS_KEPT = 64
@@ -39,12 +40,15 @@ class SourceId:
     warnings: tuple[str, ...]
 
 
-def source_applet_id(folder: Path, scratch_root: Path) -> SourceId:
-    """The ID `build_applet(folder, ...)` would give; SpecError with every problem when a build would refuse."""
+def source_applet_id(folder: Path, scratch_root: Path, catalog: AssetCatalog | None = None) -> SourceId:
+    """The ID `build_applet(folder, ...)` would give (its assets resolved in `catalog`, when given); SpecError
+    with every problem when a build would refuse."""
     dxapp = load_dxapp(folder)
+    run_spec = dxapp.raw.get("runSpec") or {}
+    assets = asset_archives(resolve_bundles(run_spec, dxapp.run_spec.release, catalog)) if catalog else None
     digest = _resources_digest(folder / "resources", scratch_root) if has_resources(folder / "resources") else None
     code = dxapp.run_spec.code.encode("utf-8")
-    return SourceId(applet_id_of(dict(dxapp.raw), code, digest), dxapp, tuple(str(w) for w in dxapp.warnings))
+    return SourceId(applet_id_of(dict(dxapp.raw), code, digest, assets), dxapp, tuple(str(w) for w in dxapp.warnings))
 
 
 def _listing(resources: Path) -> tuple[tuple[str, int, int, int, int], ...]:

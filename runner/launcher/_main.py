@@ -31,6 +31,7 @@ from ._forward import start_forwarder
 from ._hold import hold_if_listed
 from ._outcome import LineTail, atomic_write, collect, error_document
 from ._pids import limit_hit, refused_forks
+from .bundles import BundleError, load_planted, staged_for, unpack_entries
 
 INTERPRETERS = ("bash", "python3")
 
@@ -91,6 +92,17 @@ def _unpack_resources(applet_dir: str) -> None:
         raise LaunchError(f"unpacking resources.tar at / failed (tar exit {result.returncode}): {output}")
 
 
+def _unpack_staged(function: str) -> None:
+    """The image's bundledDepends with `stages` naming this entry point (the others are in the image at /)."""
+    entries = staged_for(function)
+    if not entries:
+        return
+    try:
+        unpack_entries(entries, load_planted(os.path.dirname(str(entries[0]["path"]))), sys.stderr)
+    except BundleError as exc:
+        raise LaunchError(f"bundledDepends: {exc}") from None
+
+
 def _read_input(home: str) -> dict[str, object]:
     try:
         with open(os.path.join(home, JOB_INPUT), "rb") as stream:
@@ -149,6 +161,7 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
             raise LaunchError(f"unsupported interpreter {interpreter!r}; expected bash or python3")
         _forward_api()
         _prepare_home(home, input_dir)
+        _unpack_staged(function)
         _unpack_resources(applet_dir)
         argv = _command(interpreter, function, env, home, job_dir, applet_dir)
         if os.environ.get(ENV_LOG_SOCKETS) == "1":

@@ -223,9 +223,40 @@ def read_bundled_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping
             checker.wrong_type(item_path, 'a mapping such as {"name": "x.tar.gz", "id": {"$dnanexus_link": "file-..."}}', item)
             continue
         checker.string(item, "name", item_path, required=True)
-        if data_link_id(item.get("id")) is None:
+        checker.string_list(item, "stages", item_path)
+        file_id = data_link_id(item.get("id"))
+        if file_id is None or not file_id.startswith("file-"):
             checker.problem(join(item_path, "id"), f'expected a file link {{"$dnanexus_link": "file-..."}}, '
                             f"got {show(item.get('id'))}")
+    return tuple(raw)
+
+
+def read_asset_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping[str, Any], ...]:
+    """Read assetDepends: each `{id: "record-..."}` or `{name, version, project?, folder?}`, with `stages?`.
+
+    They resolve at build, against the engine's AssetBundle records (runner.build.bundles).
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        checker.wrong_type(path, "an array", raw)
+        return ()
+    for index, item in enumerate(raw):
+        item_path = join(path, index)
+        if not isinstance(item, Mapping):
+            checker.wrong_type(item_path, 'a mapping such as {"id": "record-..."} or {"name": ..., "version": ...}',
+                               item)
+            continue
+        checker.string_list(item, "stages", item_path)
+        if "id" in item:
+            record_id = checker.string(item, "id", item_path)
+            if record_id is not None and not record_id.startswith("record-"):
+                checker.problem(join(item_path, "id"), f"expected a record ID \"record-...\", got {show(record_id)}")
+            continue
+        for key in ("project", "folder"):
+            checker.string(item, key, item_path)
+        if not isinstance(item.get("name"), str) or not isinstance(item.get("version"), str):
+            checker.problem(item_path, 'must give "id" (record-...), or "name" and "version" (strings)')
     return tuple(raw)
 
 
@@ -250,13 +281,6 @@ def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool) -> di
     checker.string(raw, "code", path)
     checker.one_of(raw, "restartableEntryPoints", path, ("master", "all"))
     checker.boolean(raw, "headJobOnDemand", path)
-    # Assets and bundled files live on the platform: a local job starts without them.
-    if raw.get("assetDepends"):
-        checker.warn(join(path, "assetDepends"), "assets are records on the platform and are not fetched locally; "
-                     "install what they provide with execDepends or ship it in resources/")
-    if raw.get("bundledDepends"):
-        checker.warn(join(path, "bundledDepends"), "bundled files from the platform are not fetched locally "
-                     "(resources/ is bundled and unpacked); ship them in resources/")
     return {
         "interpreter": interpreter, "distribution": distribution, "release": release,
         "file": checker.string(raw, "file", path), "version": raw.get("version") if isinstance(raw.get("version"), str) else None,
@@ -265,7 +289,7 @@ def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool) -> di
         "executionPolicy": read_execution_policy(raw.get("executionPolicy"), join(path, "executionPolicy"), checker),
         "execDepends": read_exec_depends(raw.get("execDepends"), join(path, "execDepends"), checker, network=network),
         "bundledDepends": read_bundled_depends(raw.get("bundledDepends"), join(path, "bundledDepends"), checker),
-        "assetDepends": tuple(checker.array(raw, "assetDepends", path) or ()),
+        "assetDepends": read_asset_depends(raw.get("assetDepends"), join(path, "assetDepends"), checker),
         "restartableEntryPoints": raw.get("restartableEntryPoints") if raw.get("restartableEntryPoints") in ("master", "all") else "master",
         "headJobOnDemand": raw.get("headJobOnDemand") is True,
     }

@@ -171,10 +171,11 @@ def test_unknown_fields_are_warnings_not_errors(tmp_path: Path) -> None:
     assert [w.path for w in dxapp.warnings] == ["flavour"]
 
 
-def test_platform_only_dependencies_are_warned_about(tmp_path: Path) -> None:
+def test_asset_and_bundled_dependencies_are_read_without_a_warning(tmp_path: Path) -> None:
     link = {"$dnanexus_link": "file-" + "F" * 24}
     folder = write_applet(tmp_path / "deps", minimal(runSpec={
         "assetDepends": [{"id": "record-" + "R" * 24}], "bundledDepends": [{"name": "tool.tar.gz", "id": link}]}))
-    warned = {w.path: w.message for w in load_dxapp(folder).warnings}
-    assert "not fetched locally" in warned["runSpec.assetDepends"]
-    assert "not fetched locally" in warned["runSpec.bundledDepends"]
+    dxapp = load_dxapp(folder)
+    assert dxapp.warnings == ()
+    assert dxapp.run_spec.asset_depends == ({"id": "record-" + "R" * 24},)
+    assert dxapp.run_spec.bundled_depends == ({"name": "tool.tar.gz", "id": link},)

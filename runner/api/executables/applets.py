@@ -16,6 +16,7 @@ from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.data.describers import register
 from runner.api.data.metadata import METADATA_ROUTES
 from runner.api.data.objects import container_arg, folder_arg, readable_object
+from runner.api.executables.asset_catalog import StoreCatalog
 from runner.api.executables.new_applet import NewApplet, new_applet_request
 from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
@@ -78,6 +79,8 @@ def applet_document(built: BuiltApplet, suite: str | None = None,
     dxapp, raw = built.dxapp, built.dxapp.raw
     run_spec = {k: v for k, v in dict(raw.get("runSpec") or {}).items() if k != "file"}
     run_spec["code"] = dxapp.run_spec.code
+    if built.bundled_depends:
+        run_spec["bundledDepends"] = list(built.bundled_depends)  # with the assets' archives, as dx build does
     return {
         "title": dxapp.title, "summary": dxapp.summary, "description": dxapp.description,
         "developerNotes": dxapp.developer_notes, "dxapi": dxapp.dxapi, "inputSpec": raw.get("inputSpec"),
@@ -131,7 +134,8 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
     record_if_possible(call.db, AppletBuildStarted(seq=0, time=now_ms(), folder=str(folder),
                                                    changed_files=changed))
     try:
-        built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append)
+        built = await asyncio.to_thread(build_applet, folder, call.services.home, client, notes.append,
+                                        StoreCatalog(call.db, call.services.home))
     except RunnerError as exc:
         record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
                                                  changed_files=changed))

@@ -14,6 +14,7 @@ from typing import Any
 
 from runner.api.core.routing import Access, Call, Routes
 from runner.api.data.objects import container_arg
+from runner.api.executables.asset_catalog import StoreCatalog
 from runner.build.source_id import source_applet_id
 from runner.errors import InvalidInput, SpecError
 from runner.store.objects import find_objects
@@ -46,7 +47,8 @@ async def source_id(call: Call) -> dict[str, Any]:
     answer: dict[str, Any] = {"folder": str(folder), "id": None, "name": None, "problems": [], "warnings": [],
                               "built": False, "latest": None}
     try:
-        found = await asyncio.to_thread(source_applet_id, folder, call.services.home / "tmp")
+        found = await asyncio.to_thread(source_applet_id, folder, call.services.home / "tmp",
+                                        StoreCatalog(call.db, call.services.home))
     except SpecError as exc:
         return {**answer, "problems": [str(p) for p in exc.problems] or [str(exc)]}
     except OSError as exc:
