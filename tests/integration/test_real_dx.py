@@ -23,6 +23,7 @@ from tests.integration.helpers import (
     SAMPLE_APPS,
     build_sample,
     build_test_applet,
+    download_text,
     run_sample,
     runner_cli,
     tree_jobs,
@@ -276,6 +277,16 @@ def test_build_uploads_resources_into_bundled_depends(engine: EngineClient, engi
     assert f"Found existing resource bundle that matches local resources directory: {tarball}" in again.stderr
     rebuilt = _built_by_dx(again)
     assert engine.call(f"/{rebuilt}/describe", {})["runSpec"]["bundledDepends"] == [bundle]
+    # The job finds resources/'s tool (count-lines) at / and outputs what runner run's job does.
+    reads = upload_text(engine, "dx_reads.txt", "one\ntwo\nthree\n")["$dnanexus_link"]
+    job = ok(dx(engine_home, engine, "run", rebuilt, "-i", f"reads={reads}", "-y", "--brief", "--wait",
+                workdir=tmp_path)).strip()
+    ours = runner_cli(engine_home, "run", "sample_apps/file_pipeline", "-i", f"reads={reads}", "--wait")
+    assert ours.returncode == 0, ours.stderr
+    theirs, mine = engine.call(f"/{job}/describe", {})["output"], json.loads(ours.stdout)
+    assert theirs["total_lines"] == mine["total_lines"] == 3
+    assert download_text(engine, theirs["report"]) == download_text(engine, mine["report"]) == (
+        "3 /home/dnanexus/in/reads/dx_reads.txt\n")
 
 
 def test_applet_new_wants_the_code_inline(engine: EngineClient) -> None:
