@@ -18,7 +18,7 @@ import pytest
 
 from runner.build.images import runtime_image_tag
 from runner.client.api import EngineClient
-from runner.errors import InvalidInput
+from runner.errors import InvalidInput, ResourceNotFound
 from tests.integration.helpers import (
     SAMPLE_APPS,
     build_sample,
@@ -295,6 +295,24 @@ def test_applet_new_wants_the_code_inline(engine: EngineClient) -> None:
         with pytest.raises(InvalidInput) as refused:
             engine.call("/applet/new", {"project": engine.project, "name": "inline", "runSpec": given})
         assert refused.value.details["field"] == field
+
+
+def test_applet_new_names_what_is_wrong_in_the_request(engine: EngineClient) -> None:
+    run_spec = {"interpreter": "bash", "distribution": "Ubuntu", "release": "24.04", "code": "main() { :; }"}
+    missing = "file-" + "0" * 24
+    with pytest.raises(ResourceNotFound) as not_there:
+        engine.call("/applet/new", {"project": engine.project, "runSpec": {
+            **run_spec, "bundledDepends": [{"name": "x.tar.gz", "id": {"$dnanexus_link": missing}}]}})
+    assert str(not_there.value) == f"runSpec.bundledDepends: the data object {missing} does not exist"
+    with pytest.raises(InvalidInput) as invalid:
+        engine.call("/applet/new", {"project": engine.project, "runSpec": {**run_spec, "interpreter": "perl"}})
+    assert str(invalid.value).startswith("the applet specification is invalid: runSpec.interpreter: ")
+    assert "applet-new-" not in str(invalid.value)  # not the engine's scratch folder
+    made = engine.call("/applet/new", {"project": engine.project, "runSpec": run_spec, "hidden": True,
+                                        "tags": ["t"], "properties": {"k": "v"}})["id"]
+    described = engine.call(f"/{made}/describe", {"properties": True})
+    assert (described["name"], described["hidden"], described["tags"], described["properties"]) == (
+        made, True, ["t"], {"k": "v"})
 
 
 def test_wait(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:

@@ -140,7 +140,10 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
         record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
                                                  changed_files=changed))
         if isinstance(exc, SpecError):
-            raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
+            problems = [str(p) for p in exc.problems]
+            # /applet/new's folder is our scratch copy: name the request, not a path the caller never saw.
+            message = str(exc) if new is None else "the applet specification is invalid: " + "; ".join(problems)
+            raise InvalidInput(message, {"problems": problems}) from None
         raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
     if new is not None:
@@ -190,7 +193,10 @@ async def new_applet(call: Call) -> dict[str, Any]:
     call.caller.require_write(project)
     new = new_applet_request(call.body)
     for file_id in new.bundled_files:
-        readable_object(call, file_id, project)
+        try:
+            readable_object(call, file_id, project)
+        except (ResourceNotFound, PermissionDenied) as exc:
+            raise type(exc)(f"runSpec.bundledDepends: {exc.message}", {"field": "runSpec.bundledDepends"}) from None
 
     async def create() -> str:
         scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
