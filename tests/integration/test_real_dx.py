@@ -255,6 +255,21 @@ def test_build_again_needs_f_or_a(engine: EngineClient, engine_home: Path, tmp_p
     assert archived["properties"] == {"replacedWith": third}
 
 
+def test_build_an_applet_with_regional_options(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    # What dx-app-wizard writes: systemRequirements under regionalOptions["aws:us-east-1"].
+    (tmp_path / "regional" / "src").mkdir(parents=True)
+    (tmp_path / "regional" / "src" / "regional.sh").write_text('main() {\n    echo "in my region"\n}\n')
+    (tmp_path / "regional" / "dxapp.json").write_text(json.dumps({
+        "name": "regional", "inputSpec": [], "outputSpec": [],
+        "runSpec": {"interpreter": "bash", "file": "src/regional.sh", "distribution": "Ubuntu", "release": "24.04"},
+        "regionalOptions": {"aws:us-east-1": {"systemRequirements": {"*": {"instanceType": "mem2_ssd1_v2_x2"}}}}}))
+    folder = _dx_folder(engine, "/dx_build/regional")
+    applet = _built_by_dx(dx(engine_home, engine, "build", "regional", "--destination", f"{folder}/", workdir=tmp_path))
+    job = ok(dx(engine_home, engine, "run", applet, "-y", "--brief", "--wait", workdir=tmp_path)).strip()
+    described = engine.call(f"/{job}/describe", {})
+    assert (described["state"], described["instanceType"]) == ("done", "mem2_ssd1_v2_x2")
+
+
 def test_build_into_a_folder_that_does_not_exist(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
     shutil.copytree(SAMPLE_APPS / "hello_bash", tmp_path / "hello_bash")
     result = dx(engine_home, engine, "build", "hello_bash", "--destination", "/dx_build/none/yet/", workdir=tmp_path)

@@ -78,7 +78,9 @@ def new_applet_request(body: Mapping[str, Any]) -> NewApplet:
                            {"field": "runSpec.code", "expected": "a string"})
     interpreter = run_spec.get("interpreter")
     file = f"{CODE_FOLDER}/{code_file_name(interpreter if isinstance(interpreter, str) else '')}"
-    spec = {key: value for key, value in body.items() if key not in OBJECT_KEYS}
+    # regionalOptions is dxapp.json's (and /app/new's): dx build has already put the region's values into
+    # runSpec, and the applet API has no such field, so it is left out rather than checked against runSpec.
+    spec = {key: value for key, value in body.items() if key not in (*OBJECT_KEYS, "regionalOptions")}
     spec["runSpec"] = {**{k: v for k, v in run_spec.items() if k != "code"}, "file": file}
     return NewApplet(
         spec=spec, code=code, name=check.optional_str(body, "name"), folder=folder_arg(body),
