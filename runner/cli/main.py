@@ -67,6 +67,7 @@ def _register() -> None:
         run,
         terminate,
         tui,
+        wait,
         watch,
     )
     from runner.cli import config as config_cli
@@ -78,6 +79,7 @@ def _register() -> None:
     cli.add_command(run.run)
     cli.add_command(rerun.rerun)
     cli.add_command(watch.watch)
+    cli.add_command(wait.wait)
     cli.add_command(engine.engine)
     cli.add_command(images.images)
     cli.add_command(doctor.doctor)

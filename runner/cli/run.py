@@ -80,15 +80,16 @@ def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
 @click.option("--watch", is_flag=True, help="Follow the tree's logs after starting (like runner watch).")
 @click.option("--wait", is_flag=True, help="Follow the logs until the job ends; print its output.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (runner never asks).")
-@click.option("--brief", is_flag=True, help="Print only job IDs (with --wait: no log lines).")
+@click.option("--brief", is_flag=True, help="Print only job IDs (with --wait: no log lines, no output JSON).")
 @click.pass_context
 def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: str | None, json_file: str | None,
         batch_tsv: Path | None, watch: bool, wait: bool, yes: bool, brief: bool, **flags: Any) -> None:
     """Run APPLET_OR_DIR (an applet ID, or a source folder, built first) and print the job's ID.
 
     With --wait, follow the job tree's logs (on stderr) until the job ends, then print its output as
-    JSON and exit 0, or say why it failed and exit 1. With --watch, print the logs on stdout and exit
-    as runner watch does.
+    JSON and exit 0, or say why it failed and exit 1; with --brief --wait, as dx run --brief --wait,
+    print only the job ID (the output: runner describe). With --watch, print the logs on stdout and
+    exit as runner watch does.
     """
     values: dict[str, Any] = dict(flags)
     options = RunOptions(**values)
@@ -114,12 +115,14 @@ def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: 
         job, job_name = _start(client, applet, pairs, json_input, options)
         if not brief:
             click.echo(f"Started {job} ({job_name}); follow it with: runner watch {job}", err=True)
-        if not wait:
+        if not wait or brief:
+            # As dx run --brief [--wait]: the ID alone on stdout, at once (a script reads it before the end).
             click.echo(job)
+        if not wait:
             if watch:
                 ctx.exit(_watch(client, job))
             return
-        code = _wait(client, job, quiet=brief)
+        code = _wait(client, job, quiet=brief, output=not brief)
     ctx.exit(code)
 
 
@@ -189,7 +192,9 @@ def _watch(client: EngineClient, job: str) -> int:
     return exit_code(state, followed=True)
 
 
-def _wait(client: EngineClient, job: str, *, quiet: bool) -> int:
+def _wait(client: EngineClient, job: str, *, quiet: bool, output: bool = True) -> int:
+    """Follow `job`'s tree (its log lines on stderr unless `quiet`) to its end; print its output (when
+    `output`) or why it failed; the exit code."""
     def echo(line: str) -> None:
         if not quiet:
             click.echo(line, err=True)
@@ -200,5 +205,6 @@ def _wait(client: EngineClient, job: str, *, quiet: bool) -> int:
         click.echo(f"stopped waiting; {job} keeps running (runner watch {job})", err=True)
         return EXIT_INTERRUPTED
     code, text = outcome(client.call(f"/{job}/describe", {}))
-    click.echo(text, err=code != 0)
+    if code != 0 or output:
+        click.echo(text, err=code != 0)
     return code

@@ -88,6 +88,12 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/applet-xxxx/run"): Row(Access.ANY, USER, "applet",
                                       lambda w: {"input": {}, "project": w.P, "detach": True}),
     ("POST", "/applet/new"): Row(Access.ANY, WRITES_WA, body=lambda w: {"project": w.WA, "name": "broken"}),
+    # The applet is in P: only the user may change what P shows of it; anyone who reads P may read its details.
+    **{("POST", f"/applet-xxxx/{m}"): Row(Access.ANY, USER, "applet", body) for m, body in {
+        "addTags": lambda w: {"tags": ["t"]}, "removeTags": lambda w: {"tags": ["t"]},
+        "rename": lambda w: {"name": "renamed"}, "setProperties": lambda w: {"properties": {"k": "v"}},
+        "setVisibility": lambda w: {"hidden": False}}.items()},
+    ("POST", "/applet-xxxx/getDetails"): Row(Access.ANY, READS_P, "applet"),
     **{("POST", f"/job-xxxx/{m}"): Row(Access.ANY, WRITES_WA, "job_a", body) for m, body in {
         "describe": _empty, "addTags": lambda w: {"tags": ["t"]}, "removeTags": lambda w: {"tags": ["t"]},
         "setProperties": lambda w: {"properties": {"k": "v"}}, "terminate": _empty,

@@ -14,7 +14,7 @@ from tests.api._data_env import Env
 async def test_describe_a_project(env: Env) -> None:
     default = await env.ok(f"/{env.project}/describe")
     assert (default["id"], default["class"], default["name"], default["region"], default["billTo"],
-            default["level"], default["dataUsage"]) == (env.project, "project", "local", "local", "user-local",
+            default["level"], default["dataUsage"]) == (env.project, "project", "local", "aws:us-east-1", "user-local",
                                                         "ADMINISTER", 0)
     assert "folders" not in default and "fileUploadParameters" not in default
     await env.ok(f"/{env.project}/newFolder", {"folder": "/a/b", "parents": True})

@@ -116,11 +116,23 @@ def test_wait_prints_the_output_when_done(monkeypatch: pytest.MonkeyPatch) -> No
     assert client.streams == [(JOB, True, True)]
 
 
-def test_wait_brief_prints_no_log_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    client = use(monkeypatch, engine(**{f"/{JOB}/describe": {"id": JOB, "state": "done", "output": {}}}))
+def test_wait_brief_prints_the_job_id_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As dx run --brief --wait: the ID on stdout, no log lines and no output JSON (that is runner describe's).
+    done = {"id": JOB, "state": "done", "output": {"total": 4}}
+    client = use(monkeypatch, engine(**{f"/{JOB}/describe": done}))
     client.records = records("done")
     result = invoke("run", APPLET, "-i", "n=4", "--wait", "--brief")
-    assert result.exit_code == 0 and result.stderr == "" and json.loads(result.stdout) == {}
+    assert (result.exit_code, result.stdout, result.stderr) == (0, f"{JOB}\n", "")
+    assert client.streams == [(JOB, True, True)]
+
+
+def test_wait_brief_on_a_failure_prints_the_id_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    failed = {"id": JOB, "state": "failed", "failureReason": "AppError", "failureMessage": "bad count"}
+    client = use(monkeypatch, engine(**{f"/{JOB}/describe": failed}))
+    client.records = records("failed")
+    result = invoke("run", APPLET, "-i", "n=4", "--wait", "--brief")
+    assert (result.exit_code, result.stdout) == (1, f"{JOB}\n")
+    assert result.stderr == f"{JOB} failed: AppError: bad count\n"
 
 
 def test_wait_on_a_failed_tree_names_the_cause(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -17,9 +18,14 @@ import pytest
 
 from runner.build.images import runtime_image_tag
 from runner.client.api import EngineClient
+from runner.errors import InvalidInput, ResourceNotFound
 from tests.integration.helpers import (
+    SAMPLE_APPS,
     build_sample,
     build_test_applet,
+    download_text,
+    run_sample,
+    runner_cli,
     tree_jobs,
     upload_text,
     wait_state,
@@ -33,6 +39,7 @@ RUNTIME_IMAGE = runtime_image_tag("24.04")  # hello_bash's release: building it 
 DX_TIMEOUT_S = 180
 JOB_ID = re.compile(r"\bjob-[0-9A-Za-z]{24}\b")
 FILE_ID = re.compile(r"\bfile-[0-9A-Za-z]{24}\b")
+APPLET_ID = re.compile(r"applet-[0-9A-Za-z]{24}")
 
 
 def dx_env(engine_home: Path, engine: EngineClient) -> dict[str, str]:
@@ -185,3 +192,153 @@ def test_watch_a_job_that_does_not_exist(engine: EngineClient, engine_home: Path
     result = dx(engine_home, engine, "watch", "job-" + "0" * 24, workdir=tmp_path)
     assert result.returncode != 0
     assert "ResourceNotFound" in result.stderr
+
+
+def _dx_folder(engine: EngineClient, folder: str) -> str:
+    engine.call(f"/{engine.project}/newFolder", {"folder": folder, "parents": True})
+    return folder
+
+
+def _applets_in(engine: EngineClient, folder: str) -> dict[str, str]:
+    listed = engine.call(f"/{engine.project}/listFolder", {"folder": folder, "describe": True, "only": "objects"})
+    return {o["id"]: o["describe"]["name"] for o in listed["objects"] if o["id"].startswith("applet-")}
+
+
+def _started(stderr: str) -> str:
+    found = re.search(r"^Started (job-[0-9A-Za-z]{24}) ", stderr, re.MULTILINE)
+    assert found, stderr
+    return found.group(1)
+
+
+def _built_by_dx(result: subprocess.CompletedProcess[str]) -> str:
+    applet = str(json.loads(ok(result).strip().splitlines()[-1])["id"])
+    assert APPLET_ID.fullmatch(applet), result.stdout
+    return applet
+
+
+def test_build_and_run_as_runner_build_and_run_do(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_APPS / "hello_python", tmp_path / "hello_python")
+    folder = _dx_folder(engine, "/dx_build/hello")
+    applet = _built_by_dx(dx(engine_home, engine, "build", "hello_python", "--destination", f"{folder}/",
+                             workdir=tmp_path))
+    described = engine.call(f"/{applet}/describe", {})
+    assert (described["name"], described["folder"], described["project"]) == ("hello_python", folder, engine.project)
+    source = (SAMPLE_APPS / "hello_python" / "src" / "hello_python.py").read_text()
+    assert described["runSpec"]["code"] == source
+    job = ok(dx(engine_home, engine, "run", applet, "-i", "who=dx build", "-i", "times=2", "-y", "--brief", "--wait",
+                workdir=tmp_path)).strip()
+    assert JOB_ID.fullmatch(job), job
+    ours = runner_cli(engine_home, "run", "sample_apps/hello_python", "-i", "who=dx build", "-i", "times=2", "--wait")
+    assert ours.returncode == 0, ours.stderr
+    theirs, mine = engine.call(f"/{job}/describe", {}), engine.call(f"/{_started(ours.stderr)}/describe", {})
+    assert theirs["output"] == json.loads(ours.stdout) == mine["output"]
+    assert theirs["runnerImage"] == mine["runnerImage"]  # the same image, built from the same execDepends
+
+
+def test_build_again_needs_f_or_a(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_APPS / "hello_bash", tmp_path / "hello_bash")
+    folder = _dx_folder(engine, "/dx_build/again")
+    build = ("build", "hello_bash", "--destination", f"{folder}/")
+    first = _built_by_dx(dx(engine_home, engine, *build, workdir=tmp_path))
+    refused = dx(engine_home, engine, *build, workdir=tmp_path)
+    assert refused.returncode == 3 and f"An applet already exists at {folder}/hello_bash (id {first})" in refused.stderr
+    # -f: the new applet replaces the old one, though nothing changed (dx removes the old one by its ID).
+    second = _built_by_dx(dx(engine_home, engine, *build, "-f", workdir=tmp_path))
+    assert second != first and _applets_in(engine, folder) == {second: "hello_bash"}
+    job = ok(dx(engine_home, engine, "run", second, "-i", "who=again", "-y", "--brief", workdir=tmp_path)).strip()
+    assert wait_terminal(engine, job)["output"] == {"greeting": "Hello, again!"}
+    # -a: the old one is moved to /.Applet_archive, renamed with its creation time, and says what replaced it.
+    third = _built_by_dx(dx(engine_home, engine, *build, "-a", workdir=tmp_path))
+    assert _applets_in(engine, folder) == {third: "hello_bash"}
+    archived = engine.call(f"/{second}/describe", {"project": engine.project, "properties": True})
+    assert archived["folder"] == "/.Applet_archive" and archived["name"].startswith("hello_bash (")
+    assert archived["properties"] == {"replacedWith": third}
+
+
+def test_build_an_applet_with_regional_options(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    # What dx-app-wizard writes: systemRequirements under regionalOptions["aws:us-east-1"].
+    (tmp_path / "regional" / "src").mkdir(parents=True)
+    (tmp_path / "regional" / "src" / "regional.sh").write_text('main() {\n    echo "in my region"\n}\n')
+    (tmp_path / "regional" / "dxapp.json").write_text(json.dumps({
+        "name": "regional", "inputSpec": [], "outputSpec": [],
+        "runSpec": {"interpreter": "bash", "file": "src/regional.sh", "distribution": "Ubuntu", "release": "24.04"},
+        "regionalOptions": {"aws:us-east-1": {"systemRequirements": {"*": {"instanceType": "mem2_ssd1_v2_x2"}}}}}))
+    folder = _dx_folder(engine, "/dx_build/regional")
+    applet = _built_by_dx(dx(engine_home, engine, "build", "regional", "--destination", f"{folder}/", workdir=tmp_path))
+    job = ok(dx(engine_home, engine, "run", applet, "-y", "--brief", "--wait", workdir=tmp_path)).strip()
+    described = engine.call(f"/{job}/describe", {})
+    assert (described["state"], described["instanceType"]) == ("done", "mem2_ssd1_v2_x2")
+
+
+def test_build_into_a_folder_that_does_not_exist(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_APPS / "hello_bash", tmp_path / "hello_bash")
+    result = dx(engine_home, engine, "build", "hello_bash", "--destination", "/dx_build/none/yet/", workdir=tmp_path)
+    assert result.returncode != 0
+    assert "the folder /dx_build/none/yet does not exist" in result.stderr
+
+
+def test_build_uploads_resources_into_bundled_depends(engine: EngineClient, engine_home: Path,
+                                                      tmp_path: Path) -> None:
+    shutil.copytree(SAMPLE_APPS / "file_pipeline", tmp_path / "file_pipeline")
+    folder = _dx_folder(engine, "/dx_build/resources")
+    build = ("build", "file_pipeline", "--destination", f"{folder}/")
+    applet = _built_by_dx(dx(engine_home, engine, *build, workdir=tmp_path))
+    (bundle,) = engine.call(f"/{applet}/describe", {})["runSpec"]["bundledDepends"]
+    tarball = bundle["id"]["$dnanexus_link"]
+    described = engine.call(f"/{tarball}/describe", {"properties": True})
+    assert (bundle["name"], described["hidden"], described["state"]) == ("resources.tar.gz", True, "closed")
+    assert described["folder"] == folder and "resource_bundle_checksum" in described["properties"]
+    again = dx(engine_home, engine, *build, "-f", workdir=tmp_path)
+    assert f"Found existing resource bundle that matches local resources directory: {tarball}" in again.stderr
+    rebuilt = _built_by_dx(again)
+    assert engine.call(f"/{rebuilt}/describe", {})["runSpec"]["bundledDepends"] == [bundle]
+    # The job finds resources/'s tool (count-lines) at / and outputs what runner run's job does.
+    reads = upload_text(engine, "dx_reads.txt", "one\ntwo\nthree\n")["$dnanexus_link"]
+    job = ok(dx(engine_home, engine, "run", rebuilt, "-i", f"reads={reads}", "-y", "--brief", "--wait",
+                workdir=tmp_path)).strip()
+    ours = runner_cli(engine_home, "run", "sample_apps/file_pipeline", "-i", f"reads={reads}", "--wait")
+    assert ours.returncode == 0, ours.stderr
+    theirs, mine = engine.call(f"/{job}/describe", {})["output"], json.loads(ours.stdout)
+    assert theirs["total_lines"] == mine["total_lines"] == 3
+    assert download_text(engine, theirs["report"]) == download_text(engine, mine["report"]) == (
+        "3 /home/dnanexus/in/reads/dx_reads.txt\n")
+
+
+def test_applet_new_wants_the_code_inline(engine: EngineClient) -> None:
+    run_spec = {"interpreter": "bash", "distribution": "Ubuntu", "release": "24.04"}
+    for given, field in (({**run_spec, "file": "src/x.sh"}, "runSpec.file"), (run_spec, "runSpec.code")):
+        with pytest.raises(InvalidInput) as refused:
+            engine.call("/applet/new", {"project": engine.project, "name": "inline", "runSpec": given})
+        assert refused.value.details["field"] == field
+
+
+def test_applet_new_names_what_is_wrong_in_the_request(engine: EngineClient) -> None:
+    run_spec = {"interpreter": "bash", "distribution": "Ubuntu", "release": "24.04", "code": "main() { :; }"}
+    missing = "file-" + "0" * 24
+    with pytest.raises(ResourceNotFound) as not_there:
+        engine.call("/applet/new", {"project": engine.project, "runSpec": {
+            **run_spec, "bundledDepends": [{"name": "x.tar.gz", "id": {"$dnanexus_link": missing}}]}})
+    assert str(not_there.value) == f"runSpec.bundledDepends: the data object {missing} does not exist"
+    with pytest.raises(InvalidInput) as invalid:
+        engine.call("/applet/new", {"project": engine.project, "runSpec": {**run_spec, "interpreter": "perl"}})
+    assert str(invalid.value).startswith("the applet specification is invalid: runSpec.interpreter: ")
+    assert "applet-new-" not in str(invalid.value)  # not the engine's scratch folder
+    made = engine.call("/applet/new", {"project": engine.project, "runSpec": run_spec, "hidden": True,
+                                        "tags": ["t"], "properties": {"k": "v"}})["id"]
+    described = engine.call(f"/{made}/describe", {"properties": True})
+    assert (described["name"], described["hidden"], described["tags"], described["properties"]) == (
+        made, True, ["t"], {"k": "v"})
+
+
+def test_wait(engine: EngineClient, engine_home: Path, hello_job: str, tmp_path: Path) -> None:
+    applet = build_sample(engine, "hello_bash")
+    running = str(engine.call(f"/{applet}/run", {"project": engine.project, "input": {"who": "dx wait"}})["id"])
+    out = ok(dx(engine_home, engine, "wait", running, hello_job, workdir=tmp_path))
+    assert out == f"Waiting for {running} to finish running...\nDone\nWaiting for {hello_job} to finish running...\nDone\n"
+    assert engine.call(f"/{running}/describe", {})["state"] == "done"
+    failing = run_sample(engine, "failing_subjob", {})
+    result = dx(engine_home, engine, "wait", failing, workdir=tmp_path)
+    described = engine.call(f"/{failing}/describe", {})
+    assert result.returncode == 3
+    assert (f"Job has failed because of {described['failureReason']}: {described['failureMessage']} "
+            f"(failure from {described['failureFrom']['id']})") in result.stderr

@@ -13,6 +13,7 @@ from runner.api.core.routing import Access, Call, Routes
 from runner.api.data.describers import describe_object
 from runner.api.data.objects import LOCAL_USER, container_arg, folder_arg, id_list
 from runner.errors import InvalidInput, InvalidState, ResourceNotFound
+from runner.spec.dxapp import DEFAULT_REGION
 from runner.spec.ids import CONTAINER_CLASSES
 from runner.store.files import file_blobs, release_blobs
 from runner.store.objects import (
@@ -31,6 +32,9 @@ from runner.store.objects import (
     rename_folder,
 )
 
+# The region whose regionalOptions a build uses: dx build refuses an applet whose regionalOptions lack the
+# project's region, so projects say the same one ("local" would refuse every applet that has regionalOptions).
+PROJECT_REGION = DEFAULT_REGION
 routes = Routes()
 
 CLASSES = CONTAINER_CLASSES
@@ -94,7 +98,7 @@ async def describe(call: Call) -> dict[str, Any]:
     view = {
         "id": container["id"], "class": container["class"], "name": container["name"],
         "summary": container.get("summary", ""), "description": container.get("description", ""),
-        "tags": container.get("tags", []), "properties": container.get("properties", {}), "region": "local",
+        "tags": container.get("tags", []), "properties": container.get("properties", {}), "region": PROJECT_REGION,
         "billTo": LOCAL_USER, "level": _level(call, container["id"]), "created": container["created"],
         "modified": container["modified"], "dataUsage": 0, "protected": False, "restricted": False,
         "downloadRestricted": False, "fileUploadParameters": FILE_UPLOAD_PARAMETERS,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -15,8 +14,10 @@ from runner.api.core.access import require_references
 from runner.api.core.fields import select, wanted_fields
 from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.data.describers import register
+from runner.api.data.metadata import METADATA_ROUTES
 from runner.api.data.objects import container_arg, folder_arg, readable_object
 from runner.api.executables.asset_catalog import StoreCatalog
+from runner.api.executables.new_applet import NewApplet, new_applet_request
 from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
@@ -44,6 +45,10 @@ from runner.store.jobs import get_job
 from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object, update_object
 
 routes = Routes()
+# What a closed applet's metadata allows, as on the platform (`dx build -a` renames and sets properties).
+APPLET_METADATA = ("addTags", "removeTags", "rename", "setProperties", "setVisibility", "getDetails")
+for _method in APPLET_METADATA:
+    routes.on("applet", _method, Access.ANY)(METADATA_ROUTES[_method])
 
 DESCRIBE_DEFAULTS = (
     "id", "project", "class", "types", "created", "state", "hidden", "links", "name", "folder", "sponsored",
@@ -120,11 +125,11 @@ def register_applet(db: Database, built: BuiltApplet, project: str, folder: str 
 
 async def build_folder(call: Call, folder: Path, project: str, name: str | None = None,
                        changed_files: tuple[str, ...] = (), *,
-                       scratch: bool = False) -> tuple[BuiltApplet, dict[str, Any]]:
+                       new: NewApplet | None = None) -> tuple[BuiltApplet, dict[str, Any]]:
     """Build the applet in `folder` (in a worker thread: Docker) and store it in `project`.
 
     `changed_files` (what a watching client saw change) travel on the build's events, for its other clients;
-    a `scratch` folder (/applet/new's) is not recorded as the applet's source folder.
+    with `new` (/applet/new's scratch folder, not recorded as a source folder) the applet is a new object.
     """
     client = call.services.extras["docker_client"]
     notes: list[str] = []
@@ -138,11 +143,16 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
         record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
                                                  changed_files=changed))
         if isinstance(exc, SpecError):
-            raise InvalidInput(str(exc), {"problems": [str(p) for p in exc.problems]}) from None
+            problems = [str(p) for p in exc.problems]
+            # /applet/new's folder is our scratch copy: name the request, not a path the caller never saw.
+            message = str(exc) if new is None else "the applet specification is invalid: " + "; ".join(problems)
+            raise InvalidInput(message, {"problems": problems}) from None
         raise
     suite = await asyncio.to_thread(stand_in_suite, client, built.image_id)
-    applet = register_applet(call.db, built, project, name=name, suite=suite,
-                             source=None if scratch else str(folder))
+    if new is not None:
+        applet = new.create(call.db, applet_document(built, suite), project)
+    else:
+        applet = register_applet(call.db, built, project, name=name, suite=suite, source=str(folder))
     record_if_possible(call.db, AppletBuilt(seq=0, time=now_ms(), applet=applet["id"], name=applet["name"],
                                             project=project, folder=str(folder), changed_files=changed))
     return built, applet
@@ -181,17 +191,21 @@ async def get(call: Call) -> dict[str, Any]:
 
 @routes.static("applet", "new", Access.ANY)
 async def new_applet(call: Call) -> dict[str, Any]:
-    """/applet/new: write the spec as a source folder and build it (its image included)."""
+    """/applet/new: a new applet object from the request (runSpec.code inline), built as a source folder is."""
     project = container_arg(call)
     call.caller.require_write(project)
+    new = new_applet_request(call.body)
+    for file_id in new.bundled_files:
+        try:
+            readable_object(call, file_id, project)
+        except (ResourceNotFound, PermissionDenied) as exc:
+            raise type(exc)(f"runSpec.bundledDepends: {exc.message}", {"field": "runSpec.bundledDepends"}) from None
 
     async def create() -> str:
-        spec = {k: v for k, v in call.body.items() if k not in ("project", "folder", "parents", "nonce", "name")}
         scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
         try:
-            name = check.optional_str(call.body, "name")
-            (scratch / "dxapp.json").write_text(json.dumps({"name": name or "applet", **spec}), encoding="utf-8")
-            _, applet = await build_folder(call, scratch, project, name, scratch=True)
+            new.write_folder(scratch)
+            _, applet = await build_folder(call, scratch, project, new.name, new=new)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return str(applet["id"])
