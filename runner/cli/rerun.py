@@ -54,12 +54,13 @@ def rerun(ctx: click.Context, /, job: str, entry: str | None, latest: bool, watc
         if not brief:
             click.echo(f"Started {new}: entry point {function} of {applet} with the input of {job}; "
                        f"follow it with: runner watch {new}", err=True)
+        if not wait or brief:
+            click.echo(new)  # as runner run --brief [--wait]: the ID alone on stdout, at once
         if not wait:
-            click.echo(new)
             if watch:
                 ctx.exit(_watch(client, new))
             return
-        code = _wait(client, new, quiet=brief)
+        code = _wait(client, new, quiet=brief, output=not brief)
     ctx.exit(code)
 
 

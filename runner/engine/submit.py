@@ -14,6 +14,7 @@ from typing import Any
 from runner.engine._cloning import clone_into
 from runner.engine._readiness import data_ids
 from runner.errors import InvalidInput
+from runner.spec.dxapp import DEFAULT_REGION
 from runner.spec.execution_policy import effective_execution_policy
 from runner.spec.ids import new_id
 from runner.spec.instance_types import lookup, unknown_type_message
@@ -26,7 +27,7 @@ from runner.store.objects import create_container
 
 LAUNCHED_BY = "user-local"
 BILL_TO = "user-local"
-REGION = "local"
+REGION = DEFAULT_REGION  # the projects' region: a job runs where its project is
 
 
 @dataclass(frozen=True, slots=True)

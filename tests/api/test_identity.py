@@ -132,7 +132,7 @@ def test_the_claims_of_a_root_applet_job(keys: IdentityKeys) -> None:
         "job_id": "job-root", "root_execution_id": "job-root", "root_executable_id": "applet-A",
         "root_executable_name": "align", "root_executable_version": None, "executable_id": "applet-A",
         "app_name": None, "app_version": None, "project_id": "project-P", "bill_to": "user-local",
-        "launched_by": "user-alice", "region": "local", "job_worker_ipv4": "172.17.0.5", "job_try": 0,
+        "launched_by": "user-alice", "region": "aws:us-east-1", "job_worker_ipv4": "172.17.0.5", "job_try": 0,
     }
 
 
@@ -166,7 +166,7 @@ def test_every_claim_may_be_a_subject_claim(keys: IdentityKeys) -> None:
              "launched_by", "region", "job_worker_ipv4", "job_try"]
     claims = keys.verify(_token(keys, _root_job(), {"audience": "a", "subject_claims": names}))
     assert claims["sub"].split(";")[0::2] == names
-    assert claims["sub"].split(";")[1::2][11] == "local"
+    assert claims["sub"].split(";")[1::2][11] == "aws:us-east-1"
 
 
 def test_the_time_defaults_to_now_and_each_token_is_unique(keys: IdentityKeys) -> None:

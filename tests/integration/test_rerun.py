@@ -99,7 +99,11 @@ def test_latest_builds_the_edited_source_and_runs_that(engine: EngineClient, eng
     gone = runner_cli(engine_home, "rerun", square["id"], "--latest")
     assert gone.returncode == 3, gone.stderr
     assert f"{folder}" in gone.stderr and "no longer exists" in gone.stderr
-    plain = runner_cli(engine_home, "rerun", square["id"], "--wait", "--brief")
+    brief = runner_cli(engine_home, "rerun", square["id"], "--wait", "--brief")
+    assert brief.returncode == 0, brief.stderr
+    (again,) = brief.stdout.split()  # as runner run --brief --wait: the ID alone
+    assert engine.call(f"/{again}/describe", {})["output"] == {"square": square["input"]["i"] ** 2}
+    plain = runner_cli(engine_home, "rerun", square["id"], "--wait")
     assert plain.returncode == 0, plain.stderr
     assert json.loads(plain.stdout) == {"square": square["input"]["i"] ** 2}
 

@@ -179,3 +179,11 @@ def test_asset_and_bundled_dependencies_are_read_without_a_warning(tmp_path: Pat
     assert dxapp.warnings == ()
     assert dxapp.run_spec.asset_depends == ({"id": "record-" + "R" * 24},)
     assert dxapp.run_spec.bundled_depends == ({"name": "tool.tar.gz", "id": link},)
+
+
+def test_inline_run_spec_code_is_the_code_when_no_file_is_named(tmp_path: Path) -> None:
+    document = minimal()
+    del document["runSpec"]["file"]
+    document["runSpec"]["code"] = 'main() {\n  echo "inline"\n}\n'
+    (tmp_path / "dxapp.json").write_text(json.dumps(document))
+    assert load_dxapp(tmp_path).run_spec.code == 'main() {\n  echo "inline"\n}\n'

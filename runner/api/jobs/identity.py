@@ -22,10 +22,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from runner.errors import EnvironmentProblem, InvalidInput
+from runner.spec.dxapp import DEFAULT_REGION
 
 KEY_FILE = "identity-key.pem"
 TOKEN_LIFETIME_S = 300
-REGION = "local"
+REGION = DEFAULT_REGION  # a job without one runs in its project's region
 SUBJECT_CLAIMS = (
     "job_id", "root_execution_id", "root_executable_id", "root_executable_name", "root_executable_version",
     "executable_id", "app_name", "app_version", "project_id", "bill_to", "launched_by", "region",
