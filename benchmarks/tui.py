@@ -5,19 +5,20 @@
 
 Each trial is a process of its own (`--trial loaded|idle`), so its CPU time and RSS high-water mark are its
 own: the real app (`RunnerApp`, the main screen, a 160x50 terminal) on the same `EventFeed` a live stream
-uses, whose reader thread decodes the events from their JSON lines as the client does. The source sends the
-trees' job.created events at once (time to first paint: from the app's start until all of them are rows
-and painted), then, in the measured window, job.state events at `--rate` for `--seconds`: jobs go runnable,
-running and, 300 changes later, done, so about 100 run at once and their clocks tick. Baselines, in the same
-run and alternately: the same app with an idle stream for the same time (`idle`: what showing the tree
-costs with no updates), and the model alone folding the same events (`JobsModel.apply_all`). Measured:
-process CPU time in the window per update, the backlog (events read but not yet applied, sampled each
-second), peak RSS. `--terminal pty` runs the app on a pseudo-terminal with its real driver (the output is
-read and counted) instead of Textual's headless driver, which skips writing to the terminal.
-Target: no growing backlog (every sample under one second's worth of events), peak RSS under 300 MB.
-`--write` appends the figures to RESULTS.md.
+uses, whose reader thread decodes the events from their JSON lines as the client does, and the host's
+capacity as `/runner/host` answers on this machine (so runnable rows say what they need of the free room).
+The source sends the trees at once (every job created, the roots running, the subjobs runnable: time to
+first paint is from the app's start until all of them are rows and painted), then, in the measured window,
+job.state changes at `--rate` for `--seconds`: the subjobs in turn, across the trees, go running and done
+again as the host's cores allow (one core each), so the free room, and with it every runnable row, changes
+all the time. Baselines, in the same run and alternately: the same app with an idle stream for the same
+time (`idle`: what showing the tree costs with no updates), and the model alone folding the same changes
+(`JobsModel.apply_all`). Measured: process CPU time in the window per update, the backlog (events read but
+not yet applied, sampled each second), peak RSS. `--terminal pty` runs the app on a pseudo-terminal with its
+real driver (its output read and counted) instead of Textual's headless driver, which renders each frame but
+writes nothing. Target: no growing backlog (every sample under one second's worth of events), peak RSS
+under 300 MB. `--write` appends the figures to RESULTS.md.
 """
-
 from __future__ import annotations
 
 import argparse
@@ -46,14 +47,15 @@ from textual.pilot import Pilot
 
 from runner.spec import events as ev
 from runner.tui.app import RunnerApp, wall_clock
+from runner.tui.capacity import Capacity
 from runner.tui.feed import EventFeed
 from runner.tui.model import Change, JobsModel
 from runner.tui.widgets.job_tree import JobTree
 
 HERE = Path(__file__).resolve().parent
 SIZE = (160, 50)
-RUN_FOR = 300  # state changes between a job's start and its end: about 100 jobs run at once at 200/s
-RESOURCES = {"cores": 1, "memoryBytes": 2 * 2**30, "gpus": 0}
+RESOURCES = {"cores": 1, "memoryBytes": 2**30, "gpus": 0}
+HOST = Capacity.of_answer({"cpus": os.cpu_count() or 1, "memoryBytes": psutil.virtual_memory().total, "gpus": 0})
 Move = tuple[str, str, str, str]  # job, root, from state, to state
 
 
@@ -68,7 +70,7 @@ def job_ids(roots: int, per_root: int) -> list[tuple[str, str | None]]:
 
 
 def tree_documents(roots: int, per_root: int, now: int) -> list[dict[str, Any]]:
-    """The trees as the stream sends them: each job created, each root running (its subjobs are idle)."""
+    """The trees as the stream sends them: each job created, each root running, its subjobs runnable."""
     documents: list[dict[str, Any]] = []
     jobs = job_ids(roots, per_root)
     for n, (job, parent) in enumerate(jobs):
@@ -78,21 +80,20 @@ def tree_documents(roots: int, per_root: int, now: int) -> list[dict[str, Any]]:
             seq=0, time=now, job=job, root=root, parent=parent, name=name, executable="applet-" + "0" * 24,
             function="main" if parent is None else "process", instance_type="mem1_ssd1_v2_x2",
             resources=RESOURCES, rank=0, created=created, timeout=3_600_000).to_json())
-        if parent is None:
-            for old, new in (("idle", "runnable"), ("runnable", "running")):
-                documents.append(_state(job, root, old, new, now))
+        steps = (("idle", "runnable"), ("runnable", "running")) if parent is None else (("idle", "runnable"),)
+        documents.extend(_state(job, root, old, new, now) for old, new in steps)
     return documents
 
 
 def moves(roots: int, per_root: int, count: int) -> list[Move]:
-    """`count` state changes: subjobs in turn (across the trees) go runnable, running, and later done."""
+    """`count` state changes: subjobs in turn (across the trees) go running and done, as many at once as cores."""
     subjobs = [(job, parent) for job, parent in job_ids(roots, per_root) if parent is not None]
     subjobs.sort(key=lambda j: j[0][8:])  # the n-th subjob of every tree, then the next
+    at_once = max(1, int(HOST.cores))
     timed: list[tuple[int, Move]] = []
     for k, (job, root) in enumerate(subjobs[: count // 2 + 1]):
-        timed.append((3 * k, (job, root, "idle", "runnable")))
-        timed.append((3 * k + 1, (job, root, "runnable", "running")))
-        timed.append((3 * k + RUN_FOR, (job, root, "running", "done")))
+        timed.append((2 * k, (job, root, "runnable", "running")))
+        timed.append((2 * (k + at_once) - 1, (job, root, "running", "done")))
     return [move for _, move in sorted(timed, key=lambda t: t[0])][:count]
 
 
@@ -191,6 +192,7 @@ async def _drive(pilot: Pilot[None], source: LoadSource, model: CountingModel, t
     await _until(lambda: len(app.screen.query(JobTree)) == 1, "the main screen")
     trial.screen_s = time.perf_counter() - started
     tree = app.screen.query_one(JobTree)
+    tree.set_host(HOST)  # what the engine's /runner/host answers on this machine
     await _until(lambda: len(tree.nodes) == source.args.roots * source.args.per_root, "every row")
     await _painted(app)
     trial.first_paint_s = time.perf_counter() - started
