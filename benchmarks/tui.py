@@ -310,21 +310,21 @@ def _table(args: argparse.Namespace, loaded: list[Trial], idle: list[Trial], alo
     return [
         f"\n### {stamp}, terminal UI ({args.terminal}), {os.cpu_count()} cores, Python {sys.version.split()[0]}\n",
         "| benchmark | measured | baseline | ratio | target |", "| --- | --- | --- | --- | --- |",
-        (f"| (d) {jobs}-job tree ({args.roots} roots), {args.rate:g} state changes/s for {args.seconds:g} s, "
+        (f"| (e) {jobs}-job tree ({args.roots} roots), {args.rate:g} state changes/s for {args.seconds:g} s, "
          f"{args.terminal} {SIZE[0]}x{SIZE[1]}: app CPU per update (median of {args.repeat}) | "
          f"{per_update * 1e3:.2f} ms | model alone {med(alone) * 1e6:.1f} us | "
          f"{per_update / med(alone):.0f}x | |"),
-        (f"| (d) app CPU in the window | {med(t.cpu_s / t.window_s for t in loaded) * 100:.0f} % of a core | "
+        (f"| (e) app CPU in the window | {med(t.cpu_s / t.window_s for t in loaded) * 100:.0f} % of a core | "
          f"idle stream {idle_per_s * 100:.1f} % | {med(t.cpu_s for t in loaded) / (idle_per_s * med(t.window_s for t in loaded)):.1f}x | |"),
-        f"| (d) the screen's cost per update (loaded less idle) | {screen * 1e3:.2f} ms | | | |",
-        (f"| (d) backlog, events read not yet applied, each second | "
+        f"| (e) the screen's cost per update (loaded less idle) | {screen * 1e3:.2f} ms | | | |",
+        (f"| (e) backlog, events read not yet applied, each second | "
          f"{' '.join(str(b) for b in loaded[0].backlog)} (max of all {backlog_max}); all applied "
          f"{med(t.catch_up_s for t in loaded) * 1e3:.0f} ms after the last | | | no growth: "
          f"each < {args.rate:g} |"),
-        (f"| (d) peak RSS | {max(t.peak_rss_mb for t in loaded):.0f} MiB (RSS {med(t.rss_window_start_mb for t in loaded):.0f} "
+        (f"| (e) peak RSS | {max(t.peak_rss_mb for t in loaded):.0f} MiB (RSS {med(t.rss_window_start_mb for t in loaded):.0f} "
          f"-> {med(t.rss_window_end_mb for t in loaded):.0f} MiB over the window) | idle "
          f"{max(t.peak_rss_mb for t in idle):.0f} MiB | | < 300 MB |"),
-        (f"| (d) first paint of the {jobs}-job tree, from the app's start | "
+        (f"| (e) first paint of the {jobs}-job tree, from the app's start | "
          f"{med(t.first_paint_s for t in loaded + idle):.2f} s (the main screen mounted at "
          f"{med(t.screen_s for t in loaded + idle):.2f} s), CPU time "
          f"{med(t.first_paint_cpu_s for t in loaded + idle):.2f} s{terminal} | | | |"),
