@@ -109,13 +109,16 @@ class MainScreen(EngineScreen):
             return
         tree, detail = self.query_one("#tree", JobTree), self.query_one("#detail", DetailPane)
         change = self.model.apply_all(events)
+        labelled: set[str] = set()  # rows just made, from the jobs as they are now
         if change.shape:
             new = [j for j in change.jobs if j not in tree.nodes]
             if self.failures_only or self.text_filter:
                 tree.rebuild(self.keep)
+                labelled = set(tree.nodes)
             else:
                 tree.show_new(new)
-        tree.relabel(change.jobs)
+                labelled = set(new)
+        tree.relabel(j for j in change.jobs if j not in labelled)
         if detail.job in change.jobs:
             self.describe(detail.job)  # what describe says changed with the job's row
         detail.take(events)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 
 from rich.text import Text
 from textual import work
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -34,6 +35,7 @@ class JobTree(Tree[str]):
         self.keep: RootFilter = lambda tree: True
         self.host: Capacity | None = None
         self.free: Capacity | None = None
+        self.stale: set[str] = set()  # runnable rows whose "needs" text the free room changed: relabelled when drawn
 
     def on_mount(self) -> None:
         """Ask the engine for the host's capacity."""
@@ -115,12 +117,22 @@ class JobTree(Tree[str]):
         """Change the rows of these jobs in place (and the runnable ones' when the free room changed)."""
         now = self.model.clock()
         wanted = set(job_ids)
-        if self._room_changed():
-            wanted |= {j.id for j in self.model.jobs.values() if j.state == "runnable"}
+        if self._room_changed():  # thousands of runnable rows may say so, a screenful is seen: see render_line
+            self.stale |= {j.id for j in self.model.jobs.values() if j.state == "runnable"}
+            self.refresh()
+        self.stale -= wanted
         for job_id in wanted:
             node = self.nodes.get(job_id)
             if node is not None:
                 node.set_label(self._label(self.model.jobs[job_id], now))
+
+    def render_line(self, y: int) -> Strip:
+        """A row on screen, relabelled first when the free room changed since its label was made."""
+        node = self.get_node_at_line(y + self.scroll_offset.y)
+        if node is not None and node.data in self.stale:
+            self.stale.discard(node.data)
+            node.set_label(self._label(self.model.jobs[node.data], self.model.clock()))
+        return super().render_line(y)
 
     def relabel_running(self) -> None:
         """Refresh the rows whose clock runs (elapsed and time left)."""
