@@ -3,6 +3,8 @@ entry point with the input it ran with; on the root, `R` still re-runs the whole
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from runner.client.api import EngineClient
@@ -16,6 +18,19 @@ from tests.tui.test_app_engine import SIZE, row, select
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
 
 
+def keep_notifications(app: Any) -> list[str]:
+    """What the app says from now on (Textual drops a notification once its timeout passes)."""
+    said: list[str] = []
+    notify = app.notify
+
+    def keep(message: str, **how: Any) -> None:
+        said.append(str(message))
+        notify(message, **how)
+
+    app.notify = keep
+    return said
+
+
 async def test_r_on_a_subjob_re_runs_it_alone_and_on_the_root_the_tree(engine: EngineClient) -> None:
     root = run_sample(engine, "scatter_gather_python", {"n": 2})
     assert wait_terminal(engine, root)["state"] == "done"
@@ -25,13 +40,14 @@ async def test_r_on_a_subjob_re_runs_it_alone_and_on_the_root_the_tree(engine: E
         tree = app.screen.query_one(JobTree)
         await until(pilot, "the tree done", lambda: "done" in row(app, root))
         await select(app, pilot, gather["id"])
+        said = keep_notifications(app)
         roots_before = set(app.model.roots)
         await pilot.press("R")
         await until(pilot, "a new tree", lambda: set(app.model.roots) - roots_before)
         (new,) = set(app.model.roots) - roots_before
         await until(pilot, "the new tree selected", lambda: tree.selected_job == new)
         await until(pilot, "the re-run done", lambda: "done" in row(app, new))
-        assert any(f"the same input as {gather['id']}" in str(n.message) for n in app._notifications)
+        assert any(f"the same input as {gather['id']}" in message for message in said), said
         described = engine.call(f"/{new}/describe", {})
         assert (described["function"], described["rerunOf"]) == ("gather", gather["id"])
         assert described["input"] == gather["input"] == {"squares": [0, 1]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Log, Static
+from textual.widgets import Static
 
 from runner.cli.tui import named_source, start_named
 from runner.client.api import EngineClient
@@ -14,6 +14,7 @@ from runner.tui.app import make_app
 from runner.tui.screens.run_form import RunForm
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.job_tree import JobTree
+from runner.tui.widgets.log_view import LogView
 from tests.conftest import SAMPLE_APPS
 from tests.tui.conftest import until
 from tests.tui.test_cli import runner
@@ -56,7 +57,7 @@ async def test_the_started_tree_is_selected_when_the_tui_opens_and_runs_to_done(
         tree = app.screen.query_one(JobTree)
         await until(pilot, f"{job} selected", lambda: tree.selected_job == job)
         await until(pilot, f"{job} done", lambda: tree.nodes[job].label.plain.startswith("  done"))
-        log = app.screen.query_one("#log-view", Log)
+        log = app.screen.query_one("#log-view", LogView)
         await until(pilot, "its greeting in the log",
                     lambda: any("Hello, Run!" in line for line in log.lines))
         await until(pilot, "hello_bash built in the applets panel", lambda: any(

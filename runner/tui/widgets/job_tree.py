@@ -69,9 +69,19 @@ class JobTree(Tree[str]):
         """Add rows for jobs just created (a filtered-out tree stays hidden); one batch for all of them."""
         selected = self.selected_job
         with self.app.batch_update():
-            for job_id in sorted(job_ids, key=lambda j: self.model.jobs[j].created):
+            # Parents before their children (a subjob may carry its parent's very millisecond), siblings in order.
+            for job_id in sorted(job_ids, key=self._arrival):
                 self._add(self.model.jobs[job_id])
         self.keep_cursor_on(selected)
+
+    def _arrival(self, job_id: str) -> tuple[int, int, int]:
+        job, depth = self.model.jobs[job_id], 0
+        parent = self.model.jobs.get(job.parent) if job.parent else None
+        place = parent.children.index(job_id) if parent is not None and job_id in parent.children else 0
+        while parent is not None:
+            depth += 1
+            parent = self.model.jobs.get(parent.parent) if parent.parent else None
+        return depth, place, job.created  # siblings in the order the engine made them
 
     def keep_cursor_on(self, job: str | None) -> None:
         """Put the cursor on `job`'s row now (after a rebuild, or to select a new tree)."""
