@@ -52,6 +52,8 @@ def _wait_until_waiting(home: Path, job: str, timeout_s: float = 300) -> None:
 def _gone(engine: EngineClient, applet: str) -> None:
     with pytest.raises(ResourceNotFound):
         engine.call(f"/{applet}/describe", {})
+    with pytest.raises(ResourceNotFound):  # no new tree of it can start
+        engine.call(f"/{applet}/run", {"project": engine.project, "input": {}})
     listed = engine.call(f"/{engine.project}/listFolder", {"folder": "/", "only": "objects"})["objects"]
     assert applet not in [o["id"] for o in listed]
 
