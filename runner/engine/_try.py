@@ -18,7 +18,7 @@ from runner.engine._outcome import Outcome, outcome_of, seconds_text
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog
 from runner.store.job_record import record_of
-from runner.store.objects import get_object
+from runner.store.objects import get_executable
 from runner.store.tokens import issue_job_token
 
 # Runs the container with the timeout the backend is to apply (None: none) and a log sink.
@@ -27,7 +27,7 @@ Watch = Callable[[float | None, LogSink], Awaitable[ContainerExit]]
 
 async def new_try_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry) -> Outcome:
     """Prepare the job folder, create the try's container and watch it to its end."""
-    applet = get_object(engine.db, job["applet"])
+    applet = get_executable(engine.db, job["applet"])
     job_dir = job_folder(engine.home, job["id"])
     try:
         prepare_try(job_dir, job.get("input") or {})

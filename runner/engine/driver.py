@@ -41,7 +41,7 @@ from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
 from runner.store.job_record import record_of, stored
 from runner.store.jobs import find_jobs, get_job, transition, update_job
-from runner.store.objects import get_object
+from runner.store.objects import get_executable
 from runner.store.tokens import revoke_job_tokens
 
 log = logging.getLogger(__name__)
@@ -268,7 +268,7 @@ class Engine:
             return False
         output = ready.value
         if record_of(job).master:
-            applet = get_object(self.db, job["applet"])
+            applet = get_executable(self.db, job["applet"])
             # The outputSpec is main's: a run started at another entry point (runner rerun) has none.
             spec = _output_spec(applet) if job.get("function", "main") == "main" else None
             problem = output_problem(self.db, spec, output)

@@ -81,6 +81,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX events_by_job ON events (job, kind);
     CREATE INDEX events_by_time ON events (time);
     """,
+    # An executable removed from its last container while unfinished jobs run it keeps its object row and,
+    # here, the membership it was last seen in (runner.store.kept), until the last of those jobs ends.
+    """
+    CREATE TABLE kept (
+        object TEXT PRIMARY KEY, container TEXT NOT NULL, folder TEXT NOT NULL, name TEXT NOT NULL,
+        added INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    """,
 )
 
 

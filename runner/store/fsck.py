@@ -9,7 +9,9 @@ and what `repair` does about it. The repairs, chosen for what a user needs after
   part cannot be completed and goes the same way;
 - blobs nothing uses, stray entries in `blobs/` and `blobs/tmp/` leftovers no writer holds are deleted;
 - abandoned uploads (runner.store.uploads) are removed with their parts;
-- part rows of no open file, objects in no container and memberships of no object are deleted;
+- part rows of no open file, objects in no container and memberships of no object are deleted; an applet
+  in no container that an unfinished job runs is kept for it (runner.store.kept) and is no problem, one
+  kept for jobs that have all ended (an engine stopped between the two) is deleted;
 - a job folder with no job is deleted (nothing can show it any more); a job with no folder gets an empty one
   (its log is lost); an engine-owned file in a job folder that is not a regular file (a link, a FIFO) is
   removed, the link itself and never what it points to (runner.store._fsck_jobs);
@@ -30,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runner.store import _fsck_jobs
+from runner.store import _fsck_jobs, kept
 from runner.store._fsck_model import Finding
 from runner.store.db import Database
 from runner.store.files import (
@@ -155,15 +157,17 @@ def _rows(db: Database, report: FsckReport) -> tuple[list[str], list[tuple[str, 
                    "the part rows are deleted")
     dangling = [(r["container"], r["object"]) for r in db.query(
         "SELECT m.container, m.object FROM memberships m LEFT JOIN objects o ON o.id = m.object "
-        "WHERE o.id IS NULL")]
+        "WHERE o.id IS NULL")] + kept.dangling(db)
     for container, object_id in dangling:
         report.add("membership-dangling", object_id, "runner.db",
                    f"{container} lists an object that does not exist", "the entry is deleted")
     homeless = [r["id"] for r in db.query(
-        "SELECT o.id FROM objects o LEFT JOIN memberships m ON m.object = o.id WHERE m.object IS NULL")]
+        "SELECT o.id FROM objects o LEFT JOIN memberships m ON m.object = o.id WHERE m.object IS NULL")
+        if not kept.needed(db, r["id"])]  # one an unfinished job runs is kept for it: no problem
     for object_id in homeless:
-        report.add("object-orphan", object_id, "runner.db", "the object is in no project or container",
-                   "the object is deleted (with its parts)")
+        problem = ("the object was kept for the jobs that ran it, which have all ended"
+                   if kept.is_kept(db, object_id) else "the object is in no project or container")
+        report.add("object-orphan", object_id, "runner.db", problem, "the object is deleted (with its parts)")
     return parts, dangling, homeless
 
 
@@ -226,8 +230,9 @@ def _repair_store(db: Database, home: Path, report: FsckReport, lost: list[str],
                                                          (file_id,))]
                 conn.execute("DELETE FROM file_parts WHERE file = ?", (file_id,))
         for container, object_id in dangling:
-            conn.execute("DELETE FROM memberships WHERE container = ? AND object = ? AND NOT EXISTS "
-                         "(SELECT 1 FROM objects WHERE id = ?)", (container, object_id, object_id))
+            for table in ("memberships", "kept"):
+                conn.execute(f"DELETE FROM {table} WHERE container = ? AND object = ? AND NOT EXISTS "
+                             "(SELECT 1 FROM objects WHERE id = ?)", (container, object_id, object_id))
         used += _drop_homeless(conn, homeless)
     release_blobs(db, home, used)
     _mark(report, ("content-lost", "part-lost"), lost)
@@ -236,9 +241,11 @@ def _repair_store(db: Database, home: Path, report: FsckReport, lost: list[str],
 
 def _drop_homeless(conn: sqlite3.Connection, object_ids: list[str]) -> list[str]:
     still = [o for o in object_ids
-             if conn.execute("SELECT 1 FROM memberships WHERE object = ?", (o,)).fetchone() is None]
+             if conn.execute("SELECT 1 FROM memberships WHERE object = ?", (o,)).fetchone() is None
+             and not kept.needed(conn, o)]
     used = drop_files(conn, still)
     for object_id in still:
+        conn.execute("DELETE FROM kept WHERE object = ?", (object_id,))
         conn.execute("DELETE FROM objects WHERE id = ?", (object_id,))
     return used
 

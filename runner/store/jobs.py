@@ -10,6 +10,7 @@ from typing import Any
 from runner.errors import NotFound
 from runner.spec.events import JobCreated, JobOutput, JobStateChanged, JobUpdated
 from runner.spec.job_states import JobState, check_transition
+from runner.store import kept
 from runner.store.db import Database, dumps, now_ms
 from runner.store.events import record
 from runner.store.job_record import record_of
@@ -108,6 +109,8 @@ def transition(
             seq=0, time=at, job=job_id, root=row["root"], from_state=row["state"], to_state=new_state.value,
             try_=int(doc.get("try") or 0), reason=doc.get("failureReason") if failed else None,
             message=doc.get("failureMessage") if failed else None))
+        if new_state.is_terminal:
+            kept.collect(conn, doc.get("applet"))  # its applet, if removed meanwhile, once no job runs it
     return get_job(db, job_id)
 
 

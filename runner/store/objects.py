@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.errors import NotFound, RunnerError
 from runner.spec.ids import CONTAINER_CLASSES, new_id
+from runner.store import kept
 from runner.store.db import Database, dumps, now_ms
 
 # Metadata kept per container: a clone starts with a copy, then each copy changes on its own.
@@ -140,6 +141,7 @@ def create_object(
     shared, own = split_doc(doc or {})
     with db.transaction() as conn:
         _prepare_destination(conn, container_id, path, parents=parents)
+        kept.forget(conn, object_id)  # an applet built again while kept for its jobs (its ID is its content)
         conn.execute("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)",
                      (object_id, klass, state, at, at, dumps(shared)))
         conn.execute("INSERT INTO memberships VALUES (?, ?, ?, ?, ?, ?)",
@@ -170,6 +172,12 @@ def get_object(db: Database, object_id: str, project_hint: str | None = None) ->
     if not rows:
         raise ObjectNotFound(f"no data object {object_id}")
     return row_to_object(rows[0])
+
+
+def get_executable(db: Database, object_id: str) -> dict[str, Any]:
+    """An executable as its jobs read it: as `get_object`, or as last seen while kept for them."""
+    row = kept.kept_row(db, object_id)  # a kept object is in no container: get_object cannot see it
+    return row_to_object(row) if row is not None else get_object(db, object_id)
 
 
 def write_object(conn: sqlite3.Connection, object_id: str, *, state: str | None = None,
@@ -307,19 +315,21 @@ def move_objects(db: Database, container_id: str, ids: Iterable[str], destinatio
 
 
 def drop_memberships(conn: sqlite3.Connection, container_id: str, ids: Iterable[str]) -> list[str]:
-    """Inside a transaction: take objects out of a container; those left in no container are deleted.
-
-    Returns the IDs of the objects deleted.
-    """
+    """Inside a transaction: take objects out of a container; returns those now in no container, deleted
+    unless an unfinished job runs one (then kept for it: runner.store.kept)."""
     deleted: list[str] = []
     for object_id in dict.fromkeys(ids):
-        gone = conn.execute("DELETE FROM memberships WHERE object = ? AND container = ?", (object_id, container_id))
-        if gone.rowcount == 0:
+        membership = conn.execute("SELECT * FROM memberships WHERE object = ? AND container = ?",
+                                  (object_id, container_id)).fetchone()
+        if membership is None:
             raise ObjectNotFound(f"the data object {object_id} is not in {container_id}")
+        conn.execute("DELETE FROM memberships WHERE object = ? AND container = ?", (object_id, container_id))
         if conn.execute("SELECT 1 FROM memberships WHERE object = ?", (object_id,)).fetchone() is None:
+            deleted.append(object_id)
+            if kept.keep(conn, membership):
+                continue
             conn.execute("DELETE FROM objects WHERE id = ?", (object_id,))
             conn.execute("DELETE FROM file_parts WHERE file = ?", (object_id,))
-            deleted.append(object_id)
     return deleted
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from runner.engine.references import references_in
 from runner.errors import InvalidAuthentication, PermissionDenied, ResourceNotFound
 from runner.store.jobs import JobNotFound, get_job
-from runner.store.objects import ObjectNotFound, get_object
+from runner.store.objects import ObjectNotFound, get_executable
 from runner.store.tokens import lookup_token
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _applet_access(db: Database, applet_id: Any) -> Mapping[str, Any]:
     if not isinstance(applet_id, str):
         return {}
     try:
-        access = get_object(db, applet_id).get("access")
+        access = get_executable(db, applet_id).get("access")
     except ObjectNotFound:
         return {}
     return access if isinstance(access, Mapping) else {}

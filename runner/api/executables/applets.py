@@ -42,7 +42,15 @@ from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
 from runner.store.jobs import get_job
-from runner.store.objects import ObjectNotFound, clone_objects, create_object, get_object, update_object
+from runner.store.kept import is_kept, runs_in_tree
+from runner.store.objects import (
+    ObjectNotFound,
+    clone_objects,
+    create_object,
+    get_executable,
+    get_object,
+    update_object,
+)
 
 routes = Routes()
 # What a closed applet's metadata allows, as on the platform (`dx build -a` renames and sets properties).
@@ -159,7 +167,12 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
 
 
 def _applet(call: Call) -> dict[str, Any]:
-    """The applet of the path, as seen in `project` when given, once the caller may read it."""
+    """The applet of the path, as seen in `project` when given, once the caller may read it; to a job of a
+    tree that runs it, also while it is kept for its jobs (removed from its project: runner.store.kept)."""
+    caller = call.caller
+    if caller.is_job and caller.job_id and is_kept(call.db, call.target) and runs_in_tree(
+            call.db, call.target, str(get_job(call.db, caller.job_id)["rootExecution"])):
+        return get_executable(call.db, call.target)
     return readable_object(call, call.target, check.optional_str(call.body, "project"))
 
 

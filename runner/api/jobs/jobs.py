@@ -19,7 +19,7 @@ from runner.spec.run_options import RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.job_record import record_of
 from runner.store.jobs import JobNotFound, find_jobs, get_job, update_job
-from runner.store.objects import get_object, object_containers
+from runner.store.objects import get_executable, get_object, object_containers
 
 routes = Routes()
 
@@ -225,7 +225,7 @@ async def new_job(call: Call) -> dict[str, Any]:
         require_references(call.db, call.caller, request.input, "input")
         check_dependencies(call, list(request.depends_on))
         parent = get_job(call.db, parent_id)
-        applet = get_object(call.db, parent["applet"])
+        applet = get_executable(call.db, parent["applet"])
         return str(call.services.engine.new_subjob(applet, parent, request)["id"])
 
     return await once_per_nonce(call, create)
