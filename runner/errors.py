@@ -5,9 +5,12 @@
     ├── FolderRefusal                (spec.source_folder) a path in an applet folder a build does not read
     ├── IllegalTransition            (spec.job_states) a move the job lifecycle does not allow
     ├── UsageError                   bad input on the command line (exit 3)
+    │   └── FieldError               (tui.form_model) a run form field's value is wrong (also a ValueError)
     ├── SettingError                 (config) an unknown setting, a bad value, an unreadable config.toml
     ├── EnvironmentProblem           the host lacks something (Docker, debootstrap, network); says the fix
     ├── ImageBuildError              building a base, runtime or applet image failed
+    │   └── WheelNotFound            (build.wheels) a pip pin has no wheel for the image's Python
+    ├── ArchiveRefusal               (spec.asset_archive) not an asset archive, or a member would escape
     ├── StoreError                   (store.db) the database file cannot be opened or is not one of ours
     ├── NotFound                     the store has no such thing; the API server answers ResourceNotFound
     │   ├── ObjectNotFound           (store.objects) no such container or data object (or not in it)

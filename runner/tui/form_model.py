@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runner.errors import UsageError
 from runner.spec.io_spec import IOParam
 
 LINK_KEY = "$dnanexus_link"
@@ -26,7 +27,7 @@ FALSE_WORDS = frozenset({"false", "no", "0"})
 MAX_TIMEOUT_MINUTES = 30 * 24 * 60
 
 
-class FieldError(ValueError):
+class FieldError(UsageError, ValueError):
     """One field's value is wrong: the message says what was expected."""
 
 
