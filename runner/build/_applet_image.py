@@ -38,6 +38,7 @@ RECIPE_VERSION = "1"
 LABEL_RUNTIME = "runner.runtime"
 LABEL_DEPENDS = "runner.exec-depends"
 SUPPORTED = ("apt", "pip", "pip3")
+_APT_ERROR_LINE = re.compile(r"(?<![A-Za-z])E: [^\r\n]+")
 _APT_MISSING = (
     re.compile(r"Unable to locate package (\S+)"),
     re.compile(r"Package '?([^' ]+)'? has no installation candidate"),
@@ -163,7 +164,8 @@ def _name_the_package(exc: ImageBuildError, depends: Sequence[ExecDepend], prepa
     text = str(exc)
     where = f"Ubuntu {prepared.release}" + (f" (here its stand-in, Debian {prepared.base.suite})"
                                             if prepared.base.stand_in else "")
-    said = [line.strip(" |") for line in text.splitlines() if line.strip(" |").startswith("E: ")]
+    # apt's own error lines, wherever the build's output put them (a step prefix, a carriage return).
+    said = list(dict.fromkeys(m.group(0).strip() for m in _APT_ERROR_LINE.finditer(text)))
     apt_said = f" (apt: {'; '.join(said)})" if said else ""
     # Without its mirror apt knows no package at all: that is the machine's problem, not the names'.
     apt = [_requirement(d) for d in depends if d.package_manager == "apt"]

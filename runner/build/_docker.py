@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,7 @@ def build_image(
     labels: Mapping[str, str] | None = None,
 ) -> str:
     """Build the Dockerfile in `context` with the classic builder; the new image's ID, or ImageBuildError."""
-    last: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+    last = BuildOutput()
     image_id = ""
     try:
         stream = client.api.build(
@@ -104,17 +104,35 @@ def build_image(
     return image_id
 
 
-def _follow(chunk: dict[str, Any], what: str, last: collections.deque[str], progress: Progress) -> str | None:
+class BuildOutput:
+    """The build's last output lines; a line the engine sent in several chunks is one line."""
+
+    def __init__(self) -> None:
+        self.lines: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
+        self.partial = ""
+
+    def feed(self, text: str) -> list[str]:
+        """Take a chunk of output; the lines it completed."""
+        *complete, self.partial = (self.partial + text).split("\n")
+        done = [_ANSI.sub("", line).rstrip() for line in complete if line.strip()]
+        self.lines.extend(done)
+        return done
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.lines
+        if self.partial.strip():
+            yield _ANSI.sub("", self.partial).rstrip()
+
+
+def _follow(chunk: dict[str, Any], what: str, last: BuildOutput, progress: Progress) -> str | None:
     if "error" in chunk:
         raise ImageBuildError(f"{what} failed: {str(chunk['error']).strip()}\n{tail(last)}")
     aux = chunk.get("aux")
     if isinstance(aux, dict) and "ID" in aux:
         return str(aux["ID"])
-    for line in str(chunk.get("stream", "")).splitlines():
-        if line.strip():
-            last.append(_ANSI.sub("", line).rstrip())
-            if line.startswith("Step ") and _SHOWN_STEP.search(line):
-                progress(f"  {line.strip()[:160]}")
+    for line in last.feed(str(chunk.get("stream", ""))):
+        if line.startswith("Step ") and _SHOWN_STEP.search(line):
+            progress(f"  {line.strip()[:160]}")
     return None
 
 

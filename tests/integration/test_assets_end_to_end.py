@@ -54,7 +54,8 @@ def test_a_built_asset_and_its_import_under_a_platform_id_give_applets_their_too
     record = ok(runner_cli(engine_home, "asset", "build", str(TOOL_ASSET), "--destination",
                            f"{engine.project}:{folder}")).strip()
 
-    by_name = applet_using(tmp_path / "by_name", [{"name": "tool_asset", "version": "1.2.0", "folder": folder}])
+    wanted = {"name": "tool_asset", "version": "1.2.0", "project": engine.project, "folder": folder}
+    by_name = applet_using(tmp_path / "by_name", [wanted])
     output = run_to_the_end(engine_home, by_name)
     lines = output["out"].splitlines()
     assert lines[0].startswith(WHAT_THE_TOOLS_SAY), lines
