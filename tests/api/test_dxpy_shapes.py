@@ -104,9 +104,14 @@ async def test_find_projects(env: Env) -> None:
 
 
 @pytest.mark.asyncio
-async def test_whoami(env: Env) -> None:
+async def test_whoami_and_greet(env: Env) -> None:
     assert await env.ok("/system/whoami") == {"id": "user-local"}
     assert await env.ok("/system/whoami", token=env.job_token) == {"id": "user-local"}
+    async with env.client.post("/system/greet", json={"client": "dxclient", "version": "v0.417.1"}) as response:
+        assert response.status == 200 and (await response.json())["messages"] == []
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    async with env.client.post("/system/whoami", json={}) as response:
+        assert response.status == 401 and response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.asyncio
