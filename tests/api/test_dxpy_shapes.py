@@ -48,6 +48,10 @@ async def test_update_a_project(env: Env) -> None:
     status, answer = await env.call(f"/{project}/update", {"databaseResultsRestricted": "ten"})
     assert status == 422 and "databaseResultsRestricted" in answer["error"]["message"]
     assert await env.fails(f"/{project}/update", {"name": ""}) == (422, "InvalidInput")
+    await env.ok(f"/{project}/update", {"containsPHI": True})
+    status, answer = await env.call(f"/{project}/update", {"containsPHI": False})
+    assert status == 422 and "containsPHI cannot be unset" in answer["error"]["message"]
+    assert (await env.ok(f"/{project}/describe"))["containsPHI"] is True
     assert await env.fails(f"/{project}/update", {"summary": "mine"}, token=env.job_token) == (
         401, "PermissionDenied")
     assert await env.fails("/project-000000000000000000000000/update", {"name": "x"}) == (404, "ResourceNotFound")
