@@ -73,7 +73,8 @@ def fetch_tests(cache: Path) -> Path:
         shutil.rmtree(tests, ignore_errors=True)
         staging.rename(tests)
     # Ours, so always the current copy.
-    shutil.copy(HERE / "dxpy_testutil.py", tests / "dxpy_testutil.py")
+    for ours in ("dxpy_testutil.py", "dxpy_scope_plugin.py"):
+        shutil.copy(HERE / ours, tests / ours)
     (tests / "pytest.ini").write_text(PYTEST_INI)
     return tests
 
@@ -122,10 +123,11 @@ def run_suite(engine_home: Path, scratch: Path, timeout_s: float = 900) -> Suite
     # A config folder of its own, so that nothing the tests select leaks into ~/.dnanexus_config.
     env.update(DX_USER_CONF_DIR=str(scratch / "dnanexus_config"), DXTEST_RUN_JOBS="1", PYTHONPATH=str(tests),
                PATH=f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    deselect = [arg for node in out_of_scope() for arg in ("--deselect", node)]
+    left_out = scratch / "dxpy-out-of-scope.txt"
+    left_out.write_text("".join(f"{node}\n" for node in out_of_scope()))
+    env["DXPY_OUT_OF_SCOPE"] = str(left_out)
     command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(junit),
-               "-o", "junit_family=xunit2", *deselect, *TEST_FILES]
+               "-o", "junit_family=xunit2", "-p", "dxpy_scope_plugin", *TEST_FILES]
     completed = subprocess.run(command, cwd=tests, env=env, capture_output=True, text=True, timeout=timeout_s,
                                check=False)
     (scratch / "dxpy-pytest.log").write_text(completed.stdout + completed.stderr)
