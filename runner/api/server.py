@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 ROUTES = web.AppKey("routes", Routes)
 CALLER = web.RequestKey("caller", Caller)
 SIGNED_QUERY = web.RequestKey("signed_query", dict)
+# The routes whose body is the value itself, a hash or an array: dxpy sends a record's details so.
+WHOLE_BODY_METHODS = frozenset({"setDetails"})
+WHOLE_BODY = web.RequestKey("whole_body", list)
 JSON_HEADERS = {"Content-Type": "application/json"}
 # aiohttp's own error answers as DNAnexus error types (the status stays aiohttp's).
 HTTP_ERROR_TYPES = {404: "ResourceNotFound", 405: "ResourceNotFound"}
@@ -62,8 +65,11 @@ def authenticate(services: Services, request: web.Request) -> Caller:
     return caller_of(services.db, bearer_token(request))
 
 
-async def read_body(request: web.Request) -> dict[str, Any]:
-    """The JSON object of a request (`{}` for an empty body), within the limits of `core.limits`."""
+async def read_body(request: web.Request, *, array_ok: bool = False) -> dict[str, Any]:
+    """The JSON object of a request (`{}` for an empty body), within the limits of `core.limits`.
+
+    With `array_ok`, an array body is kept in `request[WHOLE_BODY]` and the object returned is `{}`.
+    """
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -77,6 +83,10 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     except RecursionError:
         raise InvalidInput(f"the input is nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects",
                            {"field": "", "expected": f"at most {MAX_JSON_DEPTH} levels"}) from None
+    if isinstance(body, list) and array_ok:
+        check_body({"": body})
+        request[WHOLE_BODY] = body
+        return {}
     if not isinstance(body, dict):
         raise InvalidInput("the input is not a hash (a JSON object)")
     check_body(body)
@@ -135,7 +145,7 @@ async def dispatch(request: web.Request) -> web.Response:
         if route is None:
             raise ResourceNotFound(f"no API route {shown}")
         caller = _authorize(services, request, route.access, shown, object_id)
-        body = await read_body(request)
+        body = await read_body(request, array_ok=method in WHOLE_BODY_METHODS)
         result = await route.handler(Call(services, caller, body, request, object_id))
     except ApiError as exc:
         return error_response(exc)

@@ -56,7 +56,7 @@ def _data_rows(klass: str) -> dict[tuple[str, str], Row]:
         "close": _empty,
     }
     rows = {("POST", f"/{klass}-xxxx/{m}"): Row(Access.ANY, WRITES_WA, writable, b) for m, b in writes.items()}
-    for method in ("describe", "getDetails"):
+    for method in ("describe", "getDetails", "listProjects"):
         rows[("POST", f"/{klass}-xxxx/{method}")] = Row(Access.ANY, READS_P, readable)
     rows[("POST", f"/{klass}/new")] = Row(Access.ANY, WRITES_WA, body=lambda w: {"project": w.WA, "name": "n"})
     return rows
@@ -81,6 +81,14 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/file-xxxx/download"): Row(Access.ANY, READS_P, "file_p"),
     **_container_rows("project", "P", READS_P, USER), **_container_rows("container", "WA", WRITES_WA, WRITES_WA),
     ("POST", "/project/new"): Row(Access.USER, USER, body=lambda w: {"name": "new"}),
+    # Jobs have VIEW in P at most: too little to change it; Q (job_c runs in it) refuses destroy without
+    # terminateJobs, so the user's row answers InvalidState and the world stays whole.
+    ("POST", "/project-xxxx/update"): Row(Access.ANY, USER, "P", lambda w: {"description": "d"}),
+    ("POST", "/project-xxxx/destroy"): Row(Access.ANY, USER, "Q"),
+    ("POST", "/system/findProjects"): Row(Access.ANY, LIVE),
+    ("POST", "/system/whoami"): Row(Access.ANY, LIVE),
+    ("POST", "/app/new"): Row(Access.ANY, LIVE, body=lambda w: {"name": "an_app", "version": "0.0.1"}),
+    ("POST", "/applet-xxxx/listProjects"): Row(Access.ANY, READS_P, "applet"),
     ("POST", "/applet-xxxx/describe"): Row(Access.ANY, READS_P, "applet"),
     ("POST", "/applet-xxxx/get"): Row(Access.ANY, READS_P, "applet"),
     ("POST", "/applet-xxxx/validateBatch"): Row(Access.ANY, READS_P, "applet", lambda w: {"batchInput": {}}),

@@ -160,8 +160,8 @@ async def test_metadata_routes(env: Env) -> None:
     described = await env.ok(f"/{file_id}/describe", {"fields": {"tags": True, "properties": True, "name": True,
                                                                   "hidden": True}})
     assert described == {"id": file_id, "tags": ["b"], "properties": {"y": "2"}, "name": "after", "hidden": True}
-    assert await env.fails(f"/{file_id}/setDetails", {"details": {}}) == (422, "InvalidState")
+    assert await env.fails(f"/{file_id}/setDetails", {}) == (422, "InvalidState")
     open_id = await env.upload([], close=False)
-    await env.ok(f"/{open_id}/setDetails", {"details": {"ref": {"$dnanexus_link": file_id}}})
+    await env.ok(f"/{open_id}/setDetails", {"ref": {"$dnanexus_link": file_id}})
     assert await env.ok(f"/{open_id}/getDetails") == {"ref": {"$dnanexus_link": file_id}}
     assert (await env.ok(f"/{open_id}/describe"))["links"] == [file_id]

@@ -90,11 +90,11 @@ async def test_records(env: Env) -> None:
     described = await env.ok(f"/{record}/describe")
     assert (described["class"], described["state"], described["types"], described["name"]) == (
         "record", "open", ["T"], "rec")
-    await env.ok(f"/{record}/setDetails", {"details": {"b": 2}})
+    await env.ok(f"/{record}/setDetails", {"b": 2})
     assert await env.ok(f"/{record}/getDetails") == {"b": 2}
     await env.ok(f"/{record}/close")
     assert (await env.ok(f"/{record}/describe"))["state"] == "closed"
-    assert await env.fails(f"/{record}/setDetails", {"details": {}}) == (422, "InvalidState")
+    assert await env.fails(f"/{record}/setDetails", {}) == (422, "InvalidState")
     assert await env.fails(f"/{record}/close") == (422, "InvalidState")
     await env.ok(f"/{record}/addTags", {"tags": ["done"]})
     assert (await env.ok(f"/{record}/describe", {"fields": {"tags": True}}))["tags"] == ["done"]

@@ -3,7 +3,7 @@ listFolder, clone, move, renameFolder, removeFolder, removeObjects}."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,7 +19,6 @@ from runner.store.files import file_blobs, release_blobs
 from runner.store.objects import (
     FolderConflict,
     clone_objects,
-    create_container,
     find_objects,
     get_container,
     list_folder,
@@ -38,9 +37,12 @@ PROJECT_REGION = DEFAULT_REGION
 routes = Routes()
 
 CLASSES = CONTAINER_CLASSES
+FLAGS = ("protected", "restricted", "downloadRestricted", "previewViewerRestricted", "externalUploadRestricted",
+         "databaseUIViewOnly", "containsPHI")
 DESCRIBE_DEFAULTS = ("id", "class", "name", "summary", "description", "tags", "properties", "region", "billTo",
-                     "level", "created", "modified", "dataUsage", "protected", "restricted", "downloadRestricted")
-DESCRIBE_ASKED = ("folders", "fileUploadParameters")
+                     "level", "created", "modified", "dataUsage", *FLAGS, "allowedExecutables",
+                     "databaseResultsRestricted")
+DESCRIBE_ASKED = ("folders", "fileUploadParameters", "permissions")
 FILE_UPLOAD_PARAMETERS = {"minimumPartSize": 5242880, "maximumPartSize": 5368709120, "maximumNumParts": 10000,
                           "maximumFileSize": 5497558138880, "emptyLastPartAllowed": True}
 
@@ -70,42 +72,37 @@ def _folder_conflicts() -> Iterator[None]:
         raise InvalidState(str(exc)) from None
 
 
-@routes.static("project", "new", Access.USER)
-async def new_project(call: Call) -> dict[str, Any]:
-    """/project/new {name, summary?, description?, tags?, properties?} (the user only: Access.USER)."""
-    name = check.optional_str(call.body, "name")
-    if not name:
-        raise InvalidInput("the key 'name' is missing or empty")
-    doc = {"summary": check.optional_str(call.body, "summary") or "",
-           "description": check.optional_str(call.body, "description") or "",
-           "tags": check.string_list(call.body, "tags"), "properties": check.properties(call.body)}
-    return {"id": create_container(call.db, "project", name, doc)}
-
-
 def _level(call: Call, container_id: str) -> str:
     if not call.caller.is_job:
         return "ADMINISTER"
     return "CONTRIBUTE" if call.caller.may_write(container_id) else "VIEW"
 
 
-@routes.on(CLASSES, "describe", Access.ANY)
-async def describe(call: Call) -> dict[str, Any]:
-    """/{project,container}-xxxx/describe: `folders` with `folders: true`; `fileUploadParameters` when asked."""
-    container = get_container(call.db, _readable(call))
-    names = wanted_fields(call.body, (*DESCRIBE_DEFAULTS, *DESCRIBE_ASKED), DESCRIBE_DEFAULTS)
-    if call.body.get("folders") is True:
+def describe_container(call: Call, container: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    """A project's or container's describe, honouring `fields` / `defaultFields` and the old `folders: true`."""
+    names = wanted_fields(body, (*DESCRIBE_DEFAULTS, *DESCRIBE_ASKED), DESCRIBE_DEFAULTS)
+    if body.get("folders") is True:
         names.add("folders")
     view = {
         "id": container["id"], "class": container["class"], "name": container["name"],
         "summary": container.get("summary", ""), "description": container.get("description", ""),
         "tags": container.get("tags", []), "properties": container.get("properties", {}), "region": PROJECT_REGION,
         "billTo": LOCAL_USER, "level": _level(call, container["id"]), "created": container["created"],
-        "modified": container["modified"], "dataUsage": 0, "protected": False, "restricted": False,
-        "downloadRestricted": False, "fileUploadParameters": FILE_UPLOAD_PARAMETERS,
+        "modified": container["modified"], "dataUsage": 0,
+        **{flag: bool(container.get(flag, False)) for flag in FLAGS},
+        "allowedExecutables": container.get("allowedExecutables"),
+        "databaseResultsRestricted": container.get("databaseResultsRestricted"),
+        "fileUploadParameters": FILE_UPLOAD_PARAMETERS, "permissions": {LOCAL_USER: "ADMINISTER"},
     }
     if "folders" in names:
         view["folders"] = list_folders(call.db, container["id"])
     return select(view, names)
+
+
+@routes.on(CLASSES, "describe", Access.ANY)
+async def describe(call: Call) -> dict[str, Any]:
+    """/{project,container}-xxxx/describe: `folders` with `folders: true`; `fileUploadParameters` when asked."""
+    return describe_container(call, get_container(call.db, _readable(call)), call.body)
 
 
 @routes.on(CLASSES, "newFolder", Access.ANY)

@@ -1,8 +1,9 @@
-"""The data routes, merged: files, projects and containers, records, and the /system/ searches."""
+"""The data routes, merged: files, projects and containers, records, the /system/ searches and identity."""
 
 from __future__ import annotations
 
 from runner.api.core.routing import Routes
-from runner.api.data import containers, files, records, system
+from runner.api.data import containers, files, projects, records, system, unsupported
 
-data_routes = Routes().merge(files.routes, containers.routes, records.routes, system.routes)
+data_routes = Routes().merge(files.routes, containers.routes, records.routes, system.routes,
+                             projects.routes, unsupported.routes)

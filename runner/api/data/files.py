@@ -57,6 +57,8 @@ UPLOAD_URL_MS = 24 * 3600 * 1000
 DEFAULT_DOWNLOAD_SECONDS = 24 * 3600
 # dxpy caches a URL asked for without `preauthenticated` as if it never expired.
 UNAUTHENTICATED_URL_MS = 30 * 24 * 3600 * 1000
+DOWNLOAD_URLS = "download_urls"  # Services.extras: (file, name, lifetime, host) -> the answer given
+MAX_CACHED_URLS = 10000
 MD5_PATTERN = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
@@ -109,7 +111,8 @@ async def upload(call: Call) -> dict[str, Any]:
     """/file-xxxx/upload {index?, md5?, size?}: a signed URL to PUT one part to."""
     file = writable_object(call, call.target)
     if file["state"] != "open":
-        raise InvalidState(f"{file['id']} is {file['state']}: parts can be uploaded only while it is open")
+        raise InvalidState(f"{file['id']} is not in the open state (it is {file['state']}): parts can be "
+                           "uploaded only while it is open")
     index = _int(call.body, "index", 1, 1, MAX_PART_INDEX)
     params: dict[str, str] = {}
     md5 = check.optional_str(call.body, "md5")
@@ -176,7 +179,11 @@ def _url_name(name: str) -> str:
 
 @routes.on("file", "download", Access.ANY)
 async def download(call: Call) -> dict[str, Any]:
-    """/file-xxxx/download {duration?, preauthenticated?, filename?, project?}: a signed URL to GET."""
+    """/file-xxxx/download {duration?, preauthenticated?, filename?, project?}: a signed URL to GET.
+
+    The same URL comes back for the same file and options while more than half of its lifetime is left
+    (dxpy's tests expect it so); only then is a new one signed.
+    """
     body = call.body
     file = readable_object(call, call.target, check.optional_str(body, "project"), strict=True)
     if file["state"] != "closed":
@@ -185,9 +192,21 @@ async def download(call: Call) -> dict[str, Any]:
     assert duration is not None
     lifetime = duration * 1000 if check.optional_bool(body, "preauthenticated") else UNAUTHENTICATED_URL_MS
     name = _url_name(check.optional_str(body, "filename") or file["name"])
-    expires = now_ms() + lifetime
+    cache: dict[tuple[str, ...], dict[str, Any]] = call.services.extras.setdefault(DOWNLOAD_URLS, {})
+    key = (file["id"], name, str(lifetime), call.request.host)
+    now = now_ms()
+    cached = cache.get(key)
+    if cached is not None and cached["expires"] - now > lifetime // 2:
+        return dict(cached)
+    if len(cache) >= MAX_CACHED_URLS:
+        for stale in [k for k, v in cache.items() if v["expires"] - now <= lifetime // 2]:
+            del cache[stale]
+        if len(cache) >= MAX_CACHED_URLS:
+            cache.clear()
+    expires = now + lifetime
     url = signed_url(call.request, call.services, "GET", f"/runner/download/{file['id']}/{name}", {}, expires)
-    return {"url": url, "headers": {}, "expires": expires}
+    cache[key] = {"url": url, "headers": {}, "expires": expires}
+    return dict(cache[key])
 
 
 def _disposition(name: str) -> str:

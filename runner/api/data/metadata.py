@@ -2,7 +2,8 @@
 
 Name, tags, properties and visibility belong to the object as seen in one project (`project` in the
 body; else the first container the caller may write); details and types belong to the object and
-change only while it is open.
+change only while it is open, and so does a record's visibility, as on the platform. setDetails takes
+the details as its whole body, as dxpy sends them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 from runner.api.core import checks as check
 from runner.api.core.routing import Access, Call, Routes
-from runner.api.data.objects import details_arg, readable_object, writable_object
+from runner.api.data.objects import readable_object, writable_object
+from runner.api.server import WHOLE_BODY
 from runner.errors import InvalidInput, InvalidState
 from runner.store.objects import update_object
 
@@ -20,10 +22,16 @@ def _target(call: Call) -> dict[str, Any]:
     return writable_object(call, call.target, check.optional_str(call.body, "project"))
 
 
+def require_open(obj: dict[str, Any], what: str) -> None:
+    """InvalidState, in the platform's words, unless the object is open."""
+    if obj["state"] != "open":
+        raise InvalidState(f"{obj['id']} is not in the open state (it is {obj['state']}): its {what} can change "
+                           "only while it is open")
+
+
 def _open_target(call: Call, what: str) -> dict[str, Any]:
     obj = _target(call)
-    if obj["state"] != "open":
-        raise InvalidState(f"the {what} of {obj['id']} can change only while it is open; it is {obj['state']}")
+    require_open(obj, what)
     return obj
 
 
@@ -70,15 +78,16 @@ async def set_visibility(call: Call) -> dict[str, Any]:
     obj = _target(call)
     if not isinstance(call.body.get("hidden"), bool):
         raise InvalidInput("Expected key 'hidden' of input to be a boolean")
+    if obj["class"] == "record":
+        require_open(obj, "visibility")
     return _change(call, obj, hidden=call.body["hidden"])
 
 
 async def set_details(call: Call) -> dict[str, Any]:
-    """/{class}-xxxx/setDetails {details} (only while open)."""
-    obj = _open_target(call, "details")
-    if "details" not in call.body:
-        raise InvalidInput("the key 'details' is missing")
-    return _change(call, obj, details=details_arg(call.body))
+    """/{class}-xxxx/setDetails: the whole body is the new details, a hash or an array (only while open)."""
+    obj = writable_object(call, call.target)
+    require_open(obj, "details")
+    return _change(call, obj, details=call.request.get(WHOLE_BODY, dict(call.body)))
 
 
 async def get_details(call: Call) -> Any:

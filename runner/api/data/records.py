@@ -1,8 +1,9 @@
-"""/record/new and /record-xxxx/{describe, close, and the metadata routes (getDetails, setDetails, ...)}."""
+"""/record/new (initializeFrom too) and /record-xxxx/{describe, close, and the metadata routes (getDetails, ...)}."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from runner.api.core import checks as check
@@ -19,19 +20,42 @@ from runner.api.data.objects import (
     readable_object,
     writable_object,
 )
-from runner.errors import InvalidState
+from runner.errors import InvalidInput, InvalidState
+from runner.spec.ids import is_id
 from runner.store.objects import update_object
 
 routes = Routes()
 add_metadata_routes(routes, "record")
 
 
+INITIALIZED_FIELDS = ("name", "types", "details", "tags", "properties", "hidden")
+
+
+def _initialized(call: Call) -> Call:
+    """The call with the fields of `initializeFrom`'s record that the request itself does not give."""
+    source = call.body.get("initializeFrom")
+    if source is None:
+        return call
+    if not isinstance(source, Mapping) or not is_id(source.get("id"), "record"):
+        raise InvalidInput("Expected key 'initializeFrom' of input to be a JSON object {id: a record ID, project?}",
+                           {"field": "initializeFrom"})
+    project = source.get("project")
+    if project is not None and not isinstance(project, str):
+        raise InvalidInput("Expected key 'initializeFrom.project' of input to be a project ID",
+                           {"field": "initializeFrom.project"})
+    record = readable_object(call, source["id"], project, strict=project is not None)
+    inherited = {key: record[key] for key in INITIALIZED_FIELDS if key in record}
+    return replace(call, body={**inherited, **call.body})
+
+
 @routes.static("record", "new", Access.ANY)
 async def new_record(call: Call) -> dict[str, Any]:
-    """/record/new {project, name?, folder?, parents?, details?, types?, tags?, properties?, hidden?, close?}."""
+    """/record/new {project, name?, folder?, parents?, details?, types?, tags?, properties?, hidden?, close?,
+    initializeFrom?}: `initializeFrom` {id, project?} gives the fields the request leaves out."""
     async def create() -> str:
-        closed = check.optional_bool(call.body, "close")
-        return str(new_object(call, "record", state="closed" if closed else "open")["id"])
+        made = _initialized(call)
+        closed = check.optional_bool(made.body, "close")
+        return str(new_object(made, "record", state="closed" if closed else "open")["id"])
 
     return await once_per_nonce(call, create)
 

@@ -59,7 +59,7 @@ async def resolve_data_objects(call: Call) -> dict[str, Any]:
                         for spec in _mapping_list(call.body, "objects")]}
 
 
-def _matches_set(values: set[str], condition: Any) -> bool:
+def matches_set(values: set[str], condition: Any) -> bool:
     """A tag or type condition: a string, or `{"$and": [...]}` / `{"$or": [...]}` of conditions."""
     if isinstance(condition, str):
         return condition in values
@@ -67,22 +67,23 @@ def _matches_set(values: set[str], condition: Any) -> bool:
         (operator, items), = condition.items()
         if operator in ("$and", "$or") and isinstance(items, list):
             combine = all if operator == "$and" else any
-            return combine(_matches_set(values, item) for item in items)
+            return combine(matches_set(values, item) for item in items)
     raise InvalidInput(f"{condition!r} is not a condition: give a string or {{\"$and\"|\"$or\": [...]}}")
 
 
-def _matches_properties(properties: Mapping[str, Any], condition: Any) -> bool:
+def matches_properties(properties: Mapping[str, Any], condition: Any) -> bool:
     """`{key: value | true}` (each must hold), or `{"$and"|"$or": [conditions]}`."""
     if not isinstance(condition, Mapping):
         raise InvalidInput("properties must be a JSON object")
     if set(condition) in ({"$and"}, {"$or"}) and isinstance(next(iter(condition.values())), list):
         combine = all if "$and" in condition else any
-        return combine(_matches_properties(properties, item) for item in next(iter(condition.values())))
+        return combine(matches_properties(properties, item) for item in next(iter(condition.values())))
     return all(key in properties if wanted is True else properties.get(key) == wanted
                for key, wanted in condition.items())
 
 
-def _name_test(value: Any) -> Callable[[str], bool]:
+def name_test(value: Any) -> Callable[[str], bool]:
+    """A test of names: the name itself, `{"glob": pattern}` or `{"regexp": pattern, "flags"?}`."""
     if isinstance(value, str):
         return lambda name: name == value
     if isinstance(value, Mapping) and isinstance(value.get("glob"), str):
@@ -96,7 +97,8 @@ def _name_test(value: Any) -> Callable[[str], bool]:
     raise InvalidInput("name must be a string, {\"glob\": pattern} or {\"regexp\": pattern, \"flags\"?}")
 
 
-def _within(value: int, bounds: Any, key: str) -> bool:
+def within(value: int, bounds: Any, key: str) -> bool:
+    """Whether a timestamp is within `{after?, before?}` (no bounds: always)."""
     if bounds is None:
         return True
     after, before = (bounds.get(k, value) if isinstance(bounds, Mapping) else None for k in ("after", "before"))
@@ -107,7 +109,7 @@ def _within(value: int, bounds: Any, key: str) -> bool:
 
 def _object_test(body: Mapping[str, Any]) -> Callable[[dict[str, Any]], bool]:
     """Whether a found object passes every filter of the body that the store does not apply."""
-    names = _name_test(body["name"]) if "name" in body else None
+    names = name_test(body["name"]) if "name" in body else None
     visibility = body.get("visibility", "visible")
     if visibility not in VISIBILITIES:
         raise InvalidInput(f"visibility must be one of {', '.join(VISIBILITIES)}")
@@ -118,12 +120,12 @@ def _object_test(body: Mapping[str, Any]) -> Callable[[dict[str, Any]], bool]:
         hidden = bool(obj.get("hidden"))
         return ((names is None or names(obj["name"]))
                 and (visibility == "either" or hidden == (visibility == "hidden"))
-                and (tag_condition is None or _matches_set(set(obj.get("tags") or []), tag_condition))
-                and (type_condition is None or _matches_set(set(obj.get("types") or []), type_condition))
-                and ("properties" not in body or _matches_properties(obj.get("properties") or {}, body["properties"]))
+                and (tag_condition is None or matches_set(set(obj.get("tags") or []), tag_condition))
+                and (type_condition is None or matches_set(set(obj.get("types") or []), type_condition))
+                and ("properties" not in body or matches_properties(obj.get("properties") or {}, body["properties"]))
                 and ("link" not in body or body["link"] in links_in(obj.get("details")))
-                and _within(obj["modified"], body.get("modified"), "modified")
-                and _within(obj["created"], body.get("created"), "created"))
+                and within(obj["modified"], body.get("modified"), "modified")
+                and within(obj["created"], body.get("created"), "created"))
 
     return test
 

@@ -1,0 +1,56 @@
+"""/applet/new on a real engine daemon with real Docker builds: nonces keep distinct creations distinct and
+repeat one creation's answer; an execDepends that cannot be installed is the request's error (4xx, naming the
+package), never a 5xx that dxpy would retry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from runner.client.api import EngineClient
+from runner.errors import InvalidInput
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
+    """A client of a real engine daemon of its own, stopped after the module."""
+    from runner.client.engine_process import connect, start_engine, stop_engine
+
+    home = tmp_path_factory.mktemp("dxshapes")
+    start_engine(home)
+    try:
+        yield connect(home, start=False)
+    finally:
+        stop_engine(home)
+
+
+def _request(engine: EngineClient, **extra: Any) -> dict[str, Any]:
+    return {"project": engine.project, "name": "same_applet", "dxapi": "1.0.0",
+            "runSpec": {"interpreter": "bash", "code": "main() { echo hi; }", "distribution": "Ubuntu",
+                        "release": "24.04"}, **extra}
+
+
+def test_nonces_on_applet_new(engine: EngineClient) -> None:
+    first = engine.call("/applet/new", _request(engine, nonce="first"), timeout_s=None)["id"]
+    second = engine.call("/applet/new", _request(engine, nonce="second"), timeout_s=None)["id"]
+    without = engine.call("/applet/new", _request(engine), timeout_s=None)["id"]
+    assert len({first, second, without}) == 3
+    assert engine.call("/applet/new", _request(engine, nonce="first"), timeout_s=None)["id"] == first
+    with pytest.raises(InvalidInput, match="nonce was reused"):
+        engine.call("/applet/new", _request(engine, nonce="first", name="another_name"), timeout_s=None)
+    found = engine.call("/system/findDataObjects", {"class": "applet", "name": "same_applet",
+                                                     "scope": {"project": engine.project}})
+    assert sorted(r["id"] for r in found["results"]) == sorted([first, second, without])
+
+
+def test_an_apt_package_that_does_not_exist_is_a_4xx_naming_it(engine: EngineClient) -> None:
+    body = _request(engine, name="bad_depends")
+    body["runSpec"]["execDepends"] = [{"name": "no-such-package-for-runner-tests"}]
+    with pytest.raises(InvalidInput) as refused:
+        engine.call("/applet/new", body, timeout_s=None)
+    assert "apt package no-such-package-for-runner-tests does not exist in Ubuntu 24.04" in str(refused.value)
+    assert "runSpec.execDepends[0]" in str(refused.value)
