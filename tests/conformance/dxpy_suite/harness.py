@@ -31,6 +31,7 @@ class SuiteResult:
     """The outcome of every in-scope dxpy test, by node ID ("test_dxpy.py::TestDXFile::test_x")."""
 
     outcomes: dict[str, str]
+    reasons: dict[str, str]
 
     @property
     def passed(self) -> set[str]:
@@ -132,18 +133,22 @@ def run_suite(engine_home: Path, scratch: Path, timeout_s: float = 900) -> Suite
                                check=False)
     (scratch / "dxpy-pytest.log").write_text(completed.stdout + completed.stderr)
     assert junit.is_file(), f"dxpy's tests left no report (exit {completed.returncode}):\n{completed.stdout[-3000:]}"
-    return SuiteResult(parse_junit(junit))
+    return SuiteResult(*parse_junit(junit))
 
 
-def parse_junit(report: Path) -> dict[str, str]:
-    """Each test case of a junit XML report, by node ID, as passed, failed, error or skipped."""
+def parse_junit(report: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Each test case of a junit XML report by node ID: passed, failed, error or skipped; and why, if not passed."""
     outcomes: dict[str, str] = {}
+    reasons: dict[str, str] = {}
     for case in ElementTree.parse(report).getroot().iter("testcase"):
         module, _, cls = case.get("classname", "").partition(".")
         node = "::".join(part for part in (f"{module}.py", cls, case.get("name", "")) if part)
-        verdicts = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        outcome = {"failure": "failed"}.get(verdicts[0], verdicts[0]) if verdicts else "passed"
+        verdicts = [child for child in case if child.tag in ("failure", "error", "skipped")]
+        outcome = {"failure": "failed"}.get(verdicts[0].tag, verdicts[0].tag) if verdicts else "passed"
         # A test whose teardown fails has a second test case, the error: it is not a pass.
         if outcomes.get(node, "passed") == "passed":
             outcomes[node] = outcome
-    return outcomes
+            message = verdicts[0].get("message", "") if verdicts else ""
+            if message:
+                reasons[node] = message.splitlines()[0][:300]
+    return outcomes, reasons
