@@ -38,7 +38,8 @@ SIGNED_QUERY = web.RequestKey("signed_query", dict)
 # The routes whose body is the value itself, a hash or an array: dxpy sends a record's details so.
 WHOLE_BODY_METHODS = frozenset({"setDetails"})
 WHOLE_BODY = web.RequestKey("whole_body", list)
-JSON_HEADERS = {"Content-Type": "application/json"}
+# nosniff as the platform sends it (dxpy's tests read it): a JSON answer is never taken for HTML.
+JSON_HEADERS = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"}
 # aiohttp's own error answers as DNAnexus error types (the status stays aiohttp's).
 HTTP_ERROR_TYPES = {404: "ResourceNotFound", 405: "ResourceNotFound"}
 

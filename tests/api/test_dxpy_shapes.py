@@ -48,6 +48,10 @@ async def test_update_a_project(env: Env) -> None:
     status, answer = await env.call(f"/{project}/update", {"databaseResultsRestricted": "ten"})
     assert status == 422 and "databaseResultsRestricted" in answer["error"]["message"]
     assert await env.fails(f"/{project}/update", {"name": ""}) == (422, "InvalidInput")
+    await env.ok(f"/{project}/update", {"containsPHI": True})
+    status, answer = await env.call(f"/{project}/update", {"containsPHI": False})
+    assert status == 422 and "containsPHI cannot be unset" in answer["error"]["message"]
+    assert (await env.ok(f"/{project}/describe"))["containsPHI"] is True
     assert await env.fails(f"/{project}/update", {"summary": "mine"}, token=env.job_token) == (
         401, "PermissionDenied")
     assert await env.fails("/project-000000000000000000000000/update", {"name": "x"}) == (404, "ResourceNotFound")
@@ -104,9 +108,14 @@ async def test_find_projects(env: Env) -> None:
 
 
 @pytest.mark.asyncio
-async def test_whoami(env: Env) -> None:
+async def test_whoami_and_greet(env: Env) -> None:
     assert await env.ok("/system/whoami") == {"id": "user-local"}
     assert await env.ok("/system/whoami", token=env.job_token) == {"id": "user-local"}
+    async with env.client.post("/system/greet", json={"client": "dxclient", "version": "v0.417.1"}) as response:
+        assert response.status == 200 and (await response.json())["messages"] == []
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    async with env.client.post("/system/whoami", json={}) as response:
+        assert response.status == 401 and response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @pytest.mark.asyncio

@@ -1,4 +1,4 @@
-"""/project/new, /project-xxxx/{update, destroy}, /system/findProjects, /system/whoami, and /{class}-xxxx/listProjects.
+"""/project/new, /project-xxxx/{update, destroy}, /system/findProjects, and /{class}-xxxx/listProjects.
 
 The engine's default project (where runs without a project go) cannot be destroyed: the engine would
 have nowhere to put them. Destroying a project in which jobs still run is refused unless `terminateJobs`
@@ -7,7 +7,7 @@ is given, as on the platform; with it, their trees are terminated first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.api.core import checks as check
@@ -122,7 +122,7 @@ async def destroy(call: Call) -> dict[str, Any]:
     return {}
 
 
-def _project_test(call: Call, body: Mapping[str, Any]) -> Any:
+def _project_test(call: Call, body: Mapping[str, Any]) -> Callable[[dict[str, Any]], bool]:
     names = name_test(body["name"]) if "name" in body else None
     level = body.get("level", "VIEW")
     if level not in LEVELS:
@@ -174,12 +174,6 @@ async def find_projects(call: Call) -> dict[str, Any]:
             entry["describe"] = describe_container(call, project, option if isinstance(option, Mapping) else {})
         results.append(entry)
     return {"results": results, "next": found[limit]["id"] if len(found) > limit else None}
-
-
-@routes.static("system", "whoami", Access.ANY)
-async def whoami(call: Call) -> dict[str, Any]:
-    """/system/whoami: the user the token acts for (a job acts for the user who launched it)."""
-    return {"id": LOCAL_USER}
 
 
 async def list_object_projects(call: Call) -> dict[str, Any]:
