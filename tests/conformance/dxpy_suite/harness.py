@@ -49,9 +49,16 @@ def cache_folder() -> Path:
     return Path(base) / "applet-runner" / f"dxpy-tests-{DXPY_VERSION}"
 
 
+class FetchError(RuntimeError):
+    """dxpy's sdist or the venv's packages could not be had (the package registry is needed the first time)."""
+
+
 def _pip(python: str | Path, *args: str) -> None:
-    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args], check=True,
-                   stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise FetchError(f"pip {' '.join(args)} failed (exit {done.returncode}); the first run needs the package "
+                         f"registry, later ones use {cache_folder()}:\n{done.stderr[-2000:]}")
 
 
 def fetch_tests(cache: Path) -> Path:
