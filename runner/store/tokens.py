@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import secrets
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,6 +18,10 @@ from runner.home_files import CREDENTIALS
 from runner.store.db import Database, now_ms
 
 TokenKind = Literal["user", "job"]
+# Letters and digits only, as the platform's tokens: scripts pass tokens as arguments, and one that began with "-"
+# (as a URL-safe token may) would be read as an option (`dx-jobutil-add-output auth "$token"` fails).
+TOKEN_ALPHABET = string.ascii_letters + string.digits
+TOKEN_LENGTH = 43  # about 256 bits
 
 
 
@@ -35,7 +40,7 @@ def _digest(token: str) -> str:
 
 
 def _issue(db: Database, kind: TokenKind, job_id: str | None) -> str:
-    token = secrets.token_urlsafe(32)
+    token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
     with db.transaction() as conn:
         conn.execute("INSERT INTO tokens (token, kind, job, created, revoked) VALUES (?, ?, ?, ?, NULL)",
                      (_digest(token), kind, job_id, now_ms()))

@@ -45,6 +45,12 @@ def test_tokens_are_random_and_long(db: Database) -> None:
     assert all(len(t) >= 43 for t in tokens)
 
 
+def test_tokens_are_letters_and_digits_so_a_script_may_pass_one_as_an_argument(db: Database) -> None:
+    # A token beginning with "-" is read as an option by argparse (dx-jobutil-add-output auth "$token").
+    tokens = [issue_job_token(db, "job-1") for _ in range(300)] + [issue_user_token(db)]
+    assert all(t.isascii() and t.isalnum() for t in tokens), [t for t in tokens if not t.isalnum()]
+
+
 def test_unknown_tokens_are_not_found(db: Database) -> None:
     issue_user_token(db)
     assert lookup_token(db, "not-a-token") is None
