@@ -87,7 +87,7 @@ async def test_subjobs_sit_under_their_parent_and_t_terminates_the_tree(engine: 
         assert wait_terminal(engine, root)["state"] == "terminated"
 
 
-async def test_filter_failures_copy_rerun_help_and_the_keys_not_there_yet(engine: EngineClient) -> None:
+async def test_filter_failures_copy_shell_form_help_and_rerun(engine: EngineClient) -> None:
     first = run_sample(engine, "hello_bash", {"who": "filter"})
     failed = run_sample(engine, "timeout_demo", {})
     wait_terminal(engine, first), wait_terminal(engine, failed)

@@ -312,7 +312,3 @@ class MainScreen(EngineScreen):
     def action_watch(self) -> None:
         """Watch mode for the applet under the applets panel's cursor: on, and off again."""
         self.watch_mode.toggle(highlighted_source(self, self.sources))
-
-    def action_not_yet(self, what: str) -> None:
-        """A key whose feature is not there yet."""
-        self.notify(f"{what} is not there yet", severity="warning")
