@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_APPS = REPO_ROOT / "sample_apps"
+
+# Tests press Ctrl+C (SIGINT) on the commands they start. A shell without job control starts background commands
+# with SIGINT ignored, and an ignored signal stays ignored in every child: the commands would never see it. A
+# handler, unlike SIG_IGN, is reset to the default in each child, so the children get Ctrl+C as in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _docker_problem() -> str | None:
