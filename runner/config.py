@@ -63,10 +63,18 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
+    # The scheduler (runner.engine.scheduler): at most this many tries at once (0: no limit), and what it leaves
+    # free for the desktop. No cores are reserved by default, so that a 2-core machine still runs a 2-core
+    # instance type uncapped (the kernel shares CPUs with the desktop); memory, which it cannot share, is.
+    max_parallel: int = 0
+    reserve_cores: float = 0.0
+    reserve_memory_gib: float = 1.0
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
 CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest")}
+# The number settings for which 0 is a value (no limit, no reserve).
+ZERO_ALLOWED = frozenset({"max_parallel", "reserve_cores", "reserve_memory_gib"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +105,9 @@ def parse_value(key: str, value: Any) -> Any:
         return _choice(key, value)
     default = getattr(Settings(), key)
     if isinstance(default, float):
-        return _positive_number(key, value)
+        return _positive_number(key, value, key in ZERO_ALLOWED)
     if isinstance(default, int) and not isinstance(default, bool):
-        return _positive_integer(key, value)
+        return _positive_integer(key, value, key in ZERO_ALLOWED)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
@@ -114,7 +122,7 @@ def _choice(key: str, value: Any) -> str:
     raise SettingError(f"{key} must be one of {', '.join(words)}, not {value!r}")
 
 
-def _positive_number(key: str, value: Any) -> float:
+def _positive_number(key: str, value: Any, zero: bool = False) -> float:
     number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
@@ -123,15 +131,17 @@ def _positive_number(key: str, value: Any) -> float:
             number = float(value.strip())
         except ValueError:
             number = None
-    if number is None or not math.isfinite(number) or number <= 0:
-        raise SettingError(f"{key} must be a number greater than 0, not {value!r}")
+    least = "at least 0" if zero else "greater than 0"
+    if number is None or not math.isfinite(number) or number < 0 or (number == 0 and not zero):
+        raise SettingError(f"{key} must be a number {least}, not {value!r}")
     return number
 
 
-def _positive_integer(key: str, value: Any) -> int:
-    number = _positive_number(key, value)
+def _positive_integer(key: str, value: Any, zero: bool = False) -> int:
+    number = _positive_number(key, value, zero)
     if not number.is_integer():
-        raise SettingError(f"{key} must be a whole number greater than 0, not {value!r}")
+        raise SettingError(f"{key} must be a whole number {'of at least 0' if zero else 'greater than 0'}, "
+                           f"not {value!r}")
     return int(number)
 
 

@@ -32,11 +32,13 @@ class Reachability:
 
 
 def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str, job_dir: Path,
-                   reach: Reachability, gpus_available: int) -> ContainerSpec:
+                   reach: Reachability, gpus_available: int, *, cpu_ids: tuple[int, ...] = (),
+                   gpu_ids: tuple[int, ...] = ()) -> ContainerSpec:
     """The ContainerSpec of the current try of `job`, whose engine-owned folder is `job_dir`.
 
     Only `job_dir`'s work/ is writable in the container; the input file is mounted on its own, read-only.
     """
+    del cpu_ids, gpu_ids  # a stub until the "limits" branch pins them (cpuset, device requests)
     info = applet["_runner"]
     resources = record_of(job).resources
     networked = bool(job.get("networkAccess")) and reach.network is not None and reach.gateway is not None

@@ -19,6 +19,21 @@ def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RUNNER_EVENTS_MAX_COUNT", raising=False)
     monkeypatch.delenv("RUNNER_EVENTS_MAX_AGE_DAYS", raising=False)
     monkeypatch.delenv("RUNNER_LEGACY_RELEASE", raising=False)
+    for key in ("MAX_PARALLEL", "RESERVE_CORES", "RESERVE_MEMORY_GIB"):
+        monkeypatch.delenv(f"RUNNER_{key}", raising=False)
+
+
+def test_max_parallel_is_a_whole_number_and_0_means_no_limit(runner_home: Path) -> None:
+    result = CliRunner().invoke(cli, ["config", "set", "max-parallel", "4"])
+    assert result.exit_code == 0, result.output
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"max_parallel": 4}
+    assert CliRunner().invoke(cli, ["config", "set", "max-parallel", "0"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["config", "get", "max-parallel"]).output == "0\n"
+    refused = CliRunner().invoke(cli, ["config", "set", "max-parallel", "2.5"])
+    assert refused.exit_code != 0
+    assert "max_parallel must be a whole number of at least 0, not '2.5'" in refused.output
+    refused = CliRunner().invoke(cli, ["config", "set", "reserve-memory-gib", "lots"])
+    assert "reserve_memory_gib must be a number at least 0, not 'lots'" in refused.output
 
 
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
@@ -30,7 +45,8 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     listed = CliRunner().invoke(cli, ["config", "list"]).output
     assert listed == (f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
                       "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n"
-                      "legacy_release = refuse  (default)\n")
+                      "legacy_release = refuse  (default)\nmax_parallel = 0  (default)\n"
+                      "reserve_cores = 0.0  (default)\nreserve_memory_gib = 1.0  (default)\n")
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

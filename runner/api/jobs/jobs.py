@@ -86,8 +86,12 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 
 @routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
-    """/job-xxxx/describe."""
-    return describe_job(_job(call, check.try_number(call.body)), call.body)
+    """/job-xxxx/describe; a runnable job also says why it waits (`runnerWaiting`, from the scheduler)."""
+    answer = describe_job(_job(call, check.try_number(call.body)), call.body)
+    waiting = call.services.engine.waiting.get(str(answer.get("id") or call.target))
+    if waiting and answer.get("state") == "runnable" and "fields" not in call.body:
+        answer["runnerWaiting"] = waiting
+    return answer
 
 
 @routes.on("job", "addTags", Access.ANY)
