@@ -6,7 +6,7 @@ must fit in what is free: the host's CPUs (the engine's affinity) and memory les
 its process ends (`released`); a parent waiting on output has no try and holds nothing. With
 `max_parallel` set, at most that many tries hold host capacity at once.
 
-Order. By rank (higher first; children carry the root's), then age. A job that does not fit is passed
+Order. By rank (higher first; children carry the root's), then age (ties: the store's order). A job that does not fit is passed
 by smaller jobs behind it at most `MAX_PASSES` times; then it keeps its place and nothing behind it
 starts on the host until it fits, so big jobs cannot starve.
 
@@ -180,7 +180,7 @@ def plan(runnable: Iterable[Candidate], running: Iterable[Candidate], host: Host
     waiting: dict[str, str] = {}
     passed: dict[str, int] = {}
     holder: str | None = None  # a job that was passed over enough: it keeps its place
-    for job in sorted(runnable, key=lambda j: (-j.rank, j.created, j.job_id)):
+    for job in sorted(runnable, key=lambda j: (-j.rank, j.created)):  # stable: ties keep the store's order
         request = job.request.clamped_to(capacity)
         assignment = None
         if holder is None and _fits_host(room, request):

@@ -26,11 +26,12 @@ from runner.engine._resume import Restart
 from runner.engine.driver import Engine
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog, read_entries
-from runner.engine.scheduler import Resources
+from runner.engine.scheduler import Assignment, Resources
 from runner.engine.submit import RunRequest, create_master_job
 from runner.spec.ids import new_id
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
+from runner.store.job_record import stored
 from runner.store.jobs import get_job, transition, update_job
 from runner.store.objects import create_container, create_object
 from runner.store.tokens import issue_job_token, lookup_token
@@ -97,6 +98,14 @@ class Crashed:
             assert loop.time() < deadline, f"{job_id} is {job['state']}, not {states}"
             await asyncio.sleep(0.01)
         return job
+
+    async def until_logged(self, job_id: str, start: str) -> None:
+        """Wait until the job's log has a line that starts with `start`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + GIVE_UP_S
+        while not any(text.startswith(start) for _, text in self.log(job_id)):
+            assert loop.time() < deadline, f"{job_id} never logged {start!r}"
+            await asyncio.sleep(0.01)
 
     def log(self, job_id: str) -> list[tuple[str, str]]:
         """The job's log lines, (stream, text), in order."""
@@ -236,3 +245,17 @@ async def test_a_networked_job_failing_after_the_port_moved_says_why(crashed: Cr
     assert job["failureMessage"] == ("ConnectionError: cannot reach 10.0.0.1:1 (this job was told the engine is at "
                                      "port 1, which another program had taken when the engine restarted; the engine "
                                      "now listens on port 2)")
+
+
+async def test_a_resumed_job_gets_its_cpus_back(crashed: Crashed) -> None:
+    resumed = crashed.left(fake=lambda spec: FakeJob(duration_s=None))
+    update_job(crashed.db, resumed, stored(assignment=Assignment((0, 1)).document()))
+    engine = await crashed.restart(cores=4)
+    newer = engine.run(crashed.applet, RunRequest(input={}, original_input={}, project=crashed.project))["id"]
+    await crashed.until(newer, "running")
+    await crashed.until_logged(newer, "try 0 started")
+    started = next(text for stream, text in crashed.log(newer) if text.startswith("try 0 started"))
+    assert " on CPUs 2,3," in started, "CPUs 0 and 1 are still the resumed job's"
+    crashed.backend.finish(resumed)
+    crashed.backend.finish(newer)
+    await crashed.until(newer, "done", "failed")
