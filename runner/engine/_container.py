@@ -29,6 +29,7 @@ GIB = 2**30
 PIDS_PER_CORE, PIDS_MIN, PIDS_MAX = 1024, 4096, 32768
 SHM_MAX = 32 * GIB
 SHM_WITHOUT_MEMORY_LIMIT = 64 * 2**20  # Docker's own default
+PAGE = 4096  # the kernel keeps memory limits in whole pages: the limit set is the one the job reads back
 # For tests only: the instance types' storage is multiplied by this (0 < scale <= 1), so that a test job can
 # write past it in seconds. Read by the engine process; documented in docs/execution-environment.md.
 DISK_SCALE_VARIABLE = "RUNNER_TEST_DISK_SCALE"
@@ -95,7 +96,7 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
         env=env,
         mounts=tuple(mounts),
         cpus=resources.cores,
-        memory_bytes=resources.memory_bytes,
+        memory_bytes=resources.memory_bytes // PAGE * PAGE,
         gpus=len(gpu_ids) if gpu_ids else min(resources.gpus, gpus_available),
         pids_limit=pids_limit(len(cpus)),
         network_mode=reach.network if networked and reach.network else "none",
@@ -123,7 +124,7 @@ def shm_bytes(resources: JobResources) -> int:
     """The size of the job's /dev/shm: half of its memory (as Linux sizes it on a machine), at most 32 GiB."""
     if resources.memory_bytes <= 0:
         return SHM_WITHOUT_MEMORY_LIMIT
-    return min(SHM_MAX, resources.memory_bytes // 2)
+    return min(SHM_MAX, resources.memory_bytes // 2 // PAGE * PAGE)
 
 
 def disk_scale() -> float:
