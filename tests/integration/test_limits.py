@@ -149,6 +149,8 @@ def _check_report(report: dict[str, Any], cores: int, memory: int) -> None:
     assert report["swap_max"] in (None, "0")
     assert report["shm_bytes"] == memory // 2 // 4096 * 4096
     assert int(report["pids_max"]) == pids_limit(cores)
+    if os.environ.get("RUNNER_REQUIRE_LXCFS") == "1":
+        assert lxcfs_dir() is not None, "scripts/test started lxcfs, but it no longer serves"
     if lxcfs_dir() is not None:
         assert report["memtotal_kb"] * 1024 == memory
 
