@@ -63,6 +63,8 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
+    # A browser session of an HTTPS app ends after this long without a request through the proxy (the platform's 15).
+    https_session_idle_minutes: float = 15.0
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
