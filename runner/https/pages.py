@@ -25,7 +25,7 @@ def response(status: int, body: bytes, content_type: str, headers: tuple[tuple[s
 
 
 def _inline(text: str) -> str:
-    pieces = html.escape(text).split("`")
+    pieces = html.escape(text, quote=False).split("`")
     return "".join(f"<code>{piece}</code>" if index % 2 else piece for index, piece in enumerate(pieces))
 
 
