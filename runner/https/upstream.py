@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.engine.job_files import job_folder, work_folder
+from runner.launcher import https_socket_name
 
 HANDSHAKE_LIMIT = 512
 READY = b"ok\n"
@@ -30,8 +31,8 @@ class Unreachable(Exception):
 
 
 def socket_path(home: Path, job_id: str, port: int) -> Path:
-    """Where the launcher serves `job_id`'s app port `port` (as launcher/_https.py names it)."""
-    return work_folder(job_folder(home, job_id)) / f"https-{port}.sock"
+    """Where the launcher serves `job_id`'s app port `port`."""
+    return work_folder(job_folder(home, job_id)) / https_socket_name(port)
 
 
 async def connect(home: Path, job_id: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

@@ -60,6 +60,11 @@ API_DIR = ROOT + "/api"
 # The httpsApp ports (`443,8080`): the launcher serves each to the engine's proxy on a socket in JOB_DIR.
 ENV_HTTPS_PORTS = "RUNNER_HTTPS_PORTS"
 
+
+def https_socket_name(port: int) -> str:
+    """The file name, in JOB_DIR, of the socket that carries the app's port `port` to the engine's proxy."""
+    return f"https-{port}.sock"
+
 # The exit status of the launcher when it could not run the job at all (error.json says why).
 LAUNCHER_FAILED = 1
 

@@ -13,16 +13,12 @@ import os
 import socket
 import threading
 
+from . import https_socket_name
 from ._forward import _pump
 
 BACKLOG = 64
 READY = b"ok\n"
 REFUSED = b"refused "
-
-
-def socket_name(port: int) -> str:
-    """The file name of the socket that carries port `port`."""
-    return f"https-{port}.sock"
 
 
 def _dial(port: int) -> socket.socket:
@@ -73,7 +69,7 @@ def _accept(listener: socket.socket, port: int) -> None:
 
 def serve_port(folder: str, port: int, target: int = 0) -> socket.socket:
     """Listen on `folder`/https-`port`.sock and relay each connection to 127.0.0.1:`target` (default `port`)."""
-    path = os.path.join(folder, socket_name(port))
+    path = os.path.join(folder, https_socket_name(port))
     try:
         os.unlink(path)
     except FileNotFoundError:
