@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from runner.client.api import EngineClient
+from runner.tui.https_app import app_login_url
 from tests.integration.helpers import run_sample, runner_cli, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
@@ -115,3 +116,23 @@ def test_headless_chromium_opens_the_dashboard_with_a_login_link(engine: EngineC
     assert f'<span id="job">{dashboard}</span>' in dom, dom
     assert '<span id="state">running</span>' in dom, dom
     assert "rendered by the browser" in dom, dom  # the page's script ran: a browser rendered it
+
+
+def test_runner_open_prints_the_link_where_no_browser_opens(engine_home: Path, dashboard: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        monkeypatch.delenv(variable, raising=False)
+    done = runner_cli(engine_home, "open", dashboard)
+    assert done.returncode == 0, done.stderr
+    assert "no browser opens here" in done.stderr
+    status, headers, _ = asyncio.run(fetch(done.stdout.strip()))
+    assert status == 303 and "HttpOnly" in headers["Set-Cookie"]
+    refused = runner_cli(engine_home, "open", "job-xxxx")
+    assert refused.returncode == 3 and "not a job ID" in refused.stderr
+
+
+def test_the_tuis_o_gets_a_login_link(engine: EngineClient, dashboard: str) -> None:
+    link = app_login_url(engine, dashboard)
+    assert link is not None
+    assert asyncio.run(fetch(link))[0] == 303
+    assert asyncio.run(fetch(link))[0] == 401  # once only
