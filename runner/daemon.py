@@ -203,7 +203,7 @@ async def serve(home: Path, port: int) -> None:
         await web.TCPSite(runner_app, gateway, bound).start()
         await web.UnixSite(runner_app, str(socket_dir / API_SOCKET_NAME)).start()
         (socket_dir / API_SOCKET_NAME).chmod(0o666)
-        https_port = await https_proxy.start("127.0.0.1")
+        https_port = await https_proxy.start_kept()
         url = f"http://127.0.0.1:{bound}"
         services.extras["url"] = url
         (home / ENGINE_PORT).write_text(f"{bound}\n", encoding="utf-8")

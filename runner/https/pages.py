@@ -65,6 +65,14 @@ def not_running(job_id: str, state: str) -> bytes:
     ])
 
 
+def foreign_origin(job_id: str, sender: str) -> bytes:
+    """403: a page of another origin (another job's app, say) sent the request."""
+    return page(403, "Refused: sent by another site's page", [
+        f"This request to {job_id}'s HTTPS app was sent by a page of {sender}, not by the app's own pages.",
+        "The proxy passes on only requests from the app's own origin, so that one app cannot act in another.",
+    ])
+
+
 def unknown_app(host: str, why: str) -> bytes:
     """404: the host names no job's HTTPS app."""
     return page(404, "No HTTPS app here", [f"{host}: {why}.",

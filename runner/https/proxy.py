@@ -40,6 +40,7 @@ LOGIN_PATH = "/_runner/login"
 SERVED_STATES = ("running",)
 # The key of the engine's proxy in the API services' extras.
 PROXY_KEY = "https_proxy"
+PORT_FILE = "https.port"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,20 @@ class HttpsProxy:
         """Listen on `host`:`port` (0: any free one); the port."""
         self._server = await asyncio.start_server(self._serve, host, port, limit=MAX_HEAD)
         self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    async def start_kept(self) -> int:
+        """Listen on loopback, on the previous engine's port (`home/https.port`) when it is free; the port.
+
+        Describe's URLs of running jobs then stay what they were across an engine restart.
+        """
+        kept = self.home / PORT_FILE
+        try:
+            previous = int(kept.read_text().strip())
+            await self.start("127.0.0.1", previous if 0 < previous < 65536 else 0)
+        except (OSError, ValueError):
+            await self.start("127.0.0.1", 0)
+        kept.write_text(f"{self.port}\n", encoding="utf-8")
         return self.port
 
     async def close(self) -> None:
@@ -150,6 +165,12 @@ class HttpsProxy:
         session = cookie_value(head, COOKIE)
         if session is None or not self.sessions.touch(session, origin):
             writer.write(pages.login_needed(app.job_id))
+            return
+        # Every job's host is under `localhost`, one site to a browser: SameSite does not keep one app's pages
+        # from calling another's (a websocket above all), so a request sent by another origin's page is refused.
+        sender = head.header("origin")
+        if sender is not None and sender.lower() != f"http://{host.strip().lower()}":
+            writer.write(pages.foreign_origin(app.job_id, sender))
             return
         if app.state not in SERVED_STATES:
             writer.write(pages.not_running(app.job_id, app.state))

@@ -96,3 +96,24 @@ async def test_a_sized_upload_passes_through_whole(env: ProxyEnv) -> None:
     async with env.http.post(env.url("/upload"), data=b"y" * 300_000,
                              headers={"Host": env.host(), "Cookie": cookie}) as response:
         assert (await response.json())["bytes"] == 300_000
+
+
+async def test_a_websocket_opened_by_another_origins_page_is_refused(env: ProxyEnv) -> None:
+    cookie = await env.log_in()
+    other = f"http://{env.host(env.new_job())}"  # another job's app: the same site to a browser
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        async with env.http.ws_connect(env.url("/ws"), headers={"Host": env.host(), "Cookie": cookie}, origin=other):
+            pass
+    assert refused.value.status == 403
+    assert env.seen == []
+    own = f"http://{env.host()}"
+    async with env.http.ws_connect(env.url("/ws"), headers={"Host": env.host(), "Cookie": cookie}, origin=own) as ws:
+        await ws.send_str("mine")
+        assert await ws.receive_str() == "echo: mine"
+
+
+async def test_a_post_from_another_origins_page_is_refused(env: ProxyEnv) -> None:
+    cookie = await env.log_in()
+    headers = {"Host": env.host(), "Cookie": cookie, "Origin": "http://evil.localhost:8000"}
+    async with env.http.post(env.url("/upload"), data=b"z", headers=headers) as response:
+        assert response.status == 403 and "sent by a page of http://evil.localhost:8000" in await response.text()
