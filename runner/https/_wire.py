@@ -149,6 +149,22 @@ async def _copy_chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWrit
     await writer.drain()
 
 
+async def relay_response(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy the app's response: its head with `Connection: close` (the client must not send a next request on
+    this connection: it would pass unchecked), then the rest byte for byte (a websocket's frames after a 101)."""
+    try:
+        raw = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
+        return  # no whole head: the client sees the connection close without an answer, as from the app
+    lines = raw.decode("latin-1").split("\r\n")[:-2]
+    switching = lines[0].split(" ")[1:2] == ["101"]
+    kept = [line for line in lines[1:] if switching or
+            line.partition(":")[0].strip().lower() not in ("connection", "keep-alive")]
+    closing = [] if switching else ["Connection: close"]
+    writer.write(("\r\n".join([lines[0], *kept, *closing]) + "\r\n\r\n").encode("latin-1"))
+    await pump(reader, writer)
+
+
 async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Copy bytes from `reader` to `writer` until `reader` ends or either side fails."""
     try:

@@ -25,6 +25,7 @@ from runner.https._wire import (
     copy_body,
     pump,
     read_head,
+    relay_response,
     upstream_head,
 )
 from runner.https.hosts import Origin, app_url, parse_host
@@ -198,14 +199,19 @@ class HttpsProxy:
         try:
             app_writer.write(upstream_head(head, COOKIE, forwarded))
             if head.is_upgrade:
-                await asyncio.gather(pump(reader, app_writer), pump(app_reader, writer))
+                await asyncio.gather(pump(reader, app_writer), relay_response(app_reader, writer))
                 return
-            back = asyncio.create_task(pump(app_reader, writer))
+            back = asyncio.create_task(relay_response(app_reader, writer))
             try:
                 await copy_body(head, reader, app_writer)
             except BadRequest:  # a body cut or malformed: the app gets no more of it, the client no answer
                 back.cancel()
                 return
-            await back
+            # The client sends nothing more; its end (a closed page, a stopped stream) ends the relay.
+            gone = asyncio.create_task(reader.read(1))
+            await asyncio.wait({back, gone}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (back, gone):
+                task.cancel()
+            await asyncio.gather(back, gone, return_exceptions=True)
         finally:
             app_writer.close()

@@ -117,3 +117,24 @@ async def test_a_post_from_another_origins_page_is_refused(env: ProxyEnv) -> Non
     headers = {"Host": env.host(), "Cookie": cookie, "Origin": "http://evil.localhost:8000"}
     async with env.http.post(env.url("/upload"), data=b"z", headers=headers) as response:
         assert response.status == 403 and "sent by a page of http://evil.localhost:8000" in await response.text()
+
+
+async def test_an_app_that_keeps_its_connection_open_still_answers_once(env: ProxyEnv) -> None:
+    held: list[asyncio.StreamWriter] = []
+
+    async def keep_alive_app(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\nKeep-Alive: timeout=99\r\n\r\nhi")
+        held.append(writer)  # and never closes it: the proxy must not wait for the app's end
+
+    server = await asyncio.start_server(keep_alive_app, "127.0.0.1", 0)
+    job = env.new_job()
+    env.relay(job, int(server.sockets[0].getsockname()[1]))
+    cookie = await env.log_in(job)
+    for _ in range(2):  # the client does not reuse the connection for its next request: each is checked
+        status, headers, text = await env.get("/", job=job, cookie=cookie)
+        assert (status, text, headers["Connection"]) == (200, "hi", "close") and "Keep-Alive" not in headers
+    for writer in held:
+        writer.close()
+    server.close()
+    await server.wait_closed()
