@@ -21,6 +21,7 @@ from tests.integration.helpers import run_sample, runner_cli, wait_state, wait_t
 
 pytestmark = pytest.mark.docker
 APP_WAIT_S = 120.0
+STREAM_APPLET = Path(__file__).resolve().parents[1] / "https" / "applets" / "https_stream"
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +70,42 @@ def app_page(url: str, cookie: str) -> tuple[int, str]:
         time.sleep(0.5)
 
 
+def test_a_websocket_and_a_stream_pass_through_from_a_job_on_port_8080(engine: EngineClient,
+                                                                       engine_home: Path) -> None:
+    # Before the dashboard's tests: their job may take the whole host while it runs.
+    applet = engine.call("/runner/build", {"folder": str(STREAM_APPLET)})["id"]
+    job = engine.call(f"/{applet}/run", {"project": engine.project, "input": {}})["id"]
+    try:
+        wait_state(engine, job, ("running",), timeout_s=300)
+        done = runner_cli(engine_home, "open", job, "--port", "8080", "--print-url")
+        assert done.returncode == 0, done.stderr
+        assert urlsplit(done.stdout).hostname == f"{job.lower()}-8080.localhost"
+        status, headers, _ = asyncio.run(fetch(done.stdout.strip()))
+        assert status == 303
+        url = engine.call(f"/{job}/describe", {})["httpsApp"]["dns"]["url"]
+        assert app_page(url, headers["Set-Cookie"].split(";")[0])[0] == 404  # the app's own answer: it listens
+        asyncio.run(stream_and_echo(engine, job, url, headers["Set-Cookie"].split(";")[0]))
+    finally:
+        engine.call(f"/{job}/terminate", {})
+        wait_terminal(engine, job)
+
+
+async def stream_and_echo(engine: EngineClient, job: str, url: str, cookie: str) -> None:
+    """A websocket echo, then an event stream whose second event the app sends only once told to."""
+    parts = urlsplit(url)
+    headers = {"Host": parts.netloc, "Cookie": cookie}
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(f"ws://127.0.0.1:{parts.port}/ws", headers=headers) as socket:
+            await socket.send_str("hello from outside")
+            assert await socket.receive_str() == "echo: hello from outside"
+        async with http.get(f"http://127.0.0.1:{parts.port}/events", headers=headers) as response:
+            assert response.status == 200 and response.headers["Content-Type"] == "text/event-stream"
+            assert await response.content.readuntil(b"\n\n") == b"data: first\n\n"  # while the app holds
+            await asyncio.to_thread(engine.call, f"/{job}/setProperties", {"properties": {"next": "yes"}})
+            assert await response.content.read() == b"data: second\n\n"
+
+
 def test_502_with_a_page_until_the_app_listens(engine: EngineClient, engine_home: Path) -> None:
-    # First in the module: the dashboard of the other tests may take the whole host while it runs.
     job = run_sample(engine, "https_dashboard", {"wait_for_go": True})
     try:
         described: dict[str, Any] = wait_state(engine, job, ("running",), timeout_s=300)
