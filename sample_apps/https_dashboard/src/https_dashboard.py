@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """https_dashboard: serves the job's ID and state on port 443 until the job is terminated."""
 
 import html

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """https_stream: on port 8080, /ws echoes websocket text frames and /events streams two server-sent events,
 the second once the job's property `next` is `yes` (so a test knows the first came while the app held)."""
 
