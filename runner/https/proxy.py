@@ -1,8 +1,9 @@
 """The engine's HTTPS app proxy: one loopback listener, one origin per job and app port.
 
-Every request is matched to its job by `Host`, needs a live session (else 401), and is passed to the app
-through the launcher's socket (502 while nothing listens), with the session cookie taken out. Responses,
-chunked or streamed, and websockets after their upgrade are copied byte for byte.
+Every request is matched to its job by `Host`, needs a live session (else 401) and, when a page sent it, a page
+of the app's own origin (else 403), and is passed to the app through the launcher's socket (502 while nothing
+listens), with the session cookie taken out. Responses, chunked or streamed, and websockets after their upgrade
+are copied byte for byte, the response head saying `Connection: close`.
 """
 
 from __future__ import annotations
