@@ -63,12 +63,22 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
+    # An instance type larger than the host: `cap` runs it with the cores and memory the host has (and says so),
+    # `strict` refuses the run as the platform refuses an unavailable instance type.
+    instance_policy: str = "cap"
+    # A GPU instance type on a host without (enough) usable GPUs: `refuse` the run, or `ignore` the GPUs and run
+    # it without them (saying so).
+    gpu_policy: str = "refuse"
     # A browser session of an HTTPS app ends after this long without a request through the proxy (the platform's 15).
     https_session_idle_minutes: float = 15.0
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
-CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest")}
+CHOICES: Mapping[str, tuple[str, ...]] = {
+    "legacy_release": ("refuse", "nearest"),
+    "instance_policy": ("cap", "strict"),
+    "gpu_policy": ("refuse", "ignore"),
+}
 
 
 @dataclass(frozen=True, slots=True)
