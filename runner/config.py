@@ -69,6 +69,8 @@ class Settings:
     # A GPU instance type on a host without (enough) usable GPUs: `refuse` the run, or `ignore` the GPUs and run
     # it without them (saying so).
     gpu_policy: str = "refuse"
+    # A browser session of an HTTPS app ends after this long without a request through the proxy (the platform's 15).
+    https_session_idle_minutes: float = 15.0
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).

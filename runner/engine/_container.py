@@ -84,6 +84,10 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
     if not networked:
         env[launcher.ENV_API_SOCKET] = f"{launcher.API_DIR}/{API_SOCKET_NAME}"
         mounts.append(Mount(str(reach.socket_dir), launcher.API_DIR, read_only=True))
+    https_app = applet.get("httpsApp") or {}
+    if https_app.get("ports"):
+        # The launcher serves these ports on sockets in work/ for the engine's HTTPS proxy (runner/https/).
+        env[launcher.ENV_HTTPS_PORTS] = ",".join(str(port) for port in https_app["ports"])
     held_on = debug_on(job)
     if held_on:
         env[launcher.ENV_DEBUG_ON] = ",".join(held_on)

@@ -13,6 +13,8 @@ from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.jobs.identity import IdentityKeys, identity_token
 from runner.engine.submit import SubjobRequest
 from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
+from runner.https.describe import https_app_view
+from runner.https.proxy import PROXY_KEY, HttpsProxy, https_app_of
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.run_options import RANK_RANGE, rank_in_range
@@ -34,7 +36,7 @@ DEFAULT_FIELDS = (
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
     "runnerImage", "runnerResources",
-    "outputReusedFrom", "rerunOf",
+    "outputReusedFrom", "rerunOf", "httpsApp",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
 FAILURE_FIELDS = ("failureReason", "failureMessage", "failureFrom")
@@ -87,7 +89,18 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 @routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
     """/job-xxxx/describe."""
-    return describe_job(_job(call, check.try_number(call.body)), call.body)
+    return describe_job(with_https_app(call, _job(call, check.try_number(call.body))), call.body)
+
+
+def with_https_app(call: Call, job: dict[str, Any]) -> dict[str, Any]:
+    """`job` with describe's `httpsApp` when its applet has one and the engine serves the proxy."""
+    proxy = call.services.extras.get(PROXY_KEY)
+    if not isinstance(proxy, HttpsProxy):
+        return job
+    https_app = https_app_of(call.db, job)
+    if https_app is None:
+        return job
+    return {**job, "httpsApp": https_app_view(job, https_app, proxy.url)}
 
 
 @routes.on("job", "addTags", Access.ANY)
