@@ -1,4 +1,4 @@
-"""`runner describe` says when a job runs with less than its instance type asks for (instance-policy cap)."""
+"""`runner describe`: a job capped to the host (instance-policy cap), and a job's HTTPS app."""
 
 from __future__ import annotations
 
@@ -16,3 +16,12 @@ def test_a_capped_job_says_why_and_an_uncapped_one_says_nothing() -> None:
     assert rows(format_describe(capped, UTC))["Capped"] == WHY
     fitting = job(runnerResources={"capped": False, "why": None})
     assert "Capped" not in rows(format_describe(fitting, UTC))
+
+
+def test_a_running_https_app_names_its_url_and_how_to_open_it() -> None:
+    url = "http://job-xxxx.localhost:40123/"
+    running = job(httpsApp={"enabled": True, "ports": [443], "dns": {"url": url}})
+    assert rows(format_describe(running, UTC))["HTTPS app"] == f"{url} (open while the job runs: runner open {running['id']})"
+    ended = job(httpsApp={"enabled": False, "ports": [443], "dns": {"url": url}})
+    assert rows(format_describe(ended, UTC))["HTTPS app"] == f"{url} (closed)"
+    assert "HTTPS app" not in rows(format_describe(job(), UTC))
