@@ -23,6 +23,7 @@ import docker.errors
 from docker.types import DeviceRequest
 from docker.types import Mount as DockerMount
 
+from runner.backends._cgroup_usage import ContainerUsage, docker_locator
 from runner.backends._logs import docker_time, follow
 from runner.backends._outage import (
     SIGNAL_EXITS,
@@ -49,6 +50,7 @@ from runner.backends.base import (
     Finished,
     Found,
     LogSink,
+    Usage,
 )
 
 # Kept: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETFCAP (apt-get and dpkg need them,
@@ -129,6 +131,7 @@ class DockerBackend(Backend):
         self._stopping: set[str] = set()
         adapter = getattr(client.api, "_custom_adapter", None)
         self._socket_path: str | None = getattr(adapter, "socket_path", None)
+        self._usage = ContainerUsage(docker_locator(client, container_name))
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
@@ -195,6 +198,10 @@ class DockerBackend(Backend):
             if state is not None:
                 return Found(found.container_id, state)
         return None
+
+    def usage(self, job_id: str) -> Usage | None:
+        """What the running container of `job_id` uses now, from its cgroup's files (not Docker's stats)."""
+        return self._usage.read(job_id)
 
     # -- blocking parts, run in threads -------------------------------------------------------------
 

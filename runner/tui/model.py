@@ -47,11 +47,27 @@ class LogLine:
 
 @dataclass(frozen=True, slots=True)
 class UsageSample:
-    """One job.usage sample: when, CPU % and memory in bytes."""
+    """One job.usage sample: when, CPU %, memory in bytes (now, and the kernel's peak), and the job's GPUs.
+
+    `gpu_percent` is the mean utilisation of the job's GPUs and `gpu_memory_bytes` their memory used in all
+    (both None for a job without GPUs).
+    """
 
     time: int
     cpu_percent: float
     memory_bytes: int
+    memory_peak_bytes: int | None = None
+    gpu_percent: float | None = None
+    gpu_memory_bytes: int | None = None
+
+    @classmethod
+    def of(cls, event: JobUsage) -> UsageSample:
+        """The sample a job.usage event carries."""
+        gpus = [g for g in event.gpus if isinstance(g, dict)] if isinstance(event.gpus, list) else []
+        utils = [float(g["util_percent"]) for g in gpus if isinstance(g.get("util_percent"), (int, float))]
+        used = [int(g["memory_bytes"]) for g in gpus if isinstance(g.get("memory_bytes"), int)]
+        return cls(event.time, event.cpu_percent, event.memory_bytes, event.memory_peak_bytes,
+                   sum(utils) / len(utils) if utils else None, sum(used) if used else None)
 
 
 def log_lines(event: LogLines) -> list[LogLine]:
@@ -187,7 +203,7 @@ class JobsModel:
             job.output = dict(event.output)
         elif isinstance(event, JobUsage):
             job.cpu_percent, job.memory_bytes = event.cpu_percent, event.memory_bytes
-            job.usage.append(UsageSample(event.time, event.cpu_percent, event.memory_bytes))
+            job.usage.append(UsageSample.of(event))
         elif isinstance(event, LogLines):
             job.log.extend(log_lines(event))
             return Change(logs=frozenset({job.id}))

@@ -11,7 +11,9 @@ from runner.api.core.access import require_references
 from runner.api.core.fields import select, wanted_fields
 from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.jobs.identity import IdentityKeys, identity_token
+from runner.engine.job_files import job_folder
 from runner.engine.submit import SubjobRequest
+from runner.engine.usage_record import usage_summary
 from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
@@ -33,7 +35,7 @@ DEFAULT_FIELDS = (
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
-    "runnerImage",
+    "runnerImage", "runnerUsage",
     "outputReusedFrom", "rerunOf",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
@@ -86,8 +88,10 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 
 @routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
-    """/job-xxxx/describe."""
-    return describe_job(_job(call, check.try_number(call.body)), call.body)
+    """/job-xxxx/describe (with `runnerUsage`, the summary of the try's usage samples, once it has some)."""
+    job = _job(call, check.try_number(call.body))
+    summary = usage_summary(job_folder(call.services.home, job["id"]), int(job.get("try") or 0))
+    return describe_job({**job, "runnerUsage": summary} if summary else job, call.body)
 
 
 @routes.on("job", "addTags", Access.ANY)
