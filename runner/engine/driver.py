@@ -63,7 +63,7 @@ class Engine:
         self.events = EventFeed(db, home)
         self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
         self._pruner: asyncio.Task[None] | None = None
-        self.usage = UsageSampler(db, home, backend, self._sampled, NvmlGpuReader())
+        self.usage = UsageSampler(db, home, backend, self.sampled_tries, NvmlGpuReader())
         self._sampler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: dict[str, RunningTry] = {}
@@ -112,7 +112,7 @@ class Engine:
                 await asyncio.gather(task, return_exceptions=True)
         self.events.close()
 
-    def _sampled(self) -> list[Sampled]:
+    def sampled_tries(self) -> list[Sampled]:
         """The tries whose containers run, for the usage sampler (a released one's process has ended)."""
         return [Sampled(r.job_id, r) for r in self._running.values() if not r.released]
 
