@@ -16,6 +16,7 @@ reads leave is given back before the limit bites); the peak is the kernel's high
 from __future__ import annotations
 
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,14 +98,23 @@ def _v1_folder(root: Path, mounts: tuple[str, ...], own: dict[str, str], guesses
 def read_usage(files: CgroupFiles) -> Usage:
     """One reading of the container's cgroup; OSError or ValueError when its files are gone or garbled."""
     if files.v2:
-        cpu_seconds = _field(files.cpu.read_text(), "usage_usec") / 1e6
-        inactive = _field(files.stat.read_text(), "inactive_file")
+        cpu_seconds = _field(_text(files.cpu), "usage_usec") / 1e6
+        inactive = _field(_text(files.stat), "inactive_file")
     else:
-        cpu_seconds = int(files.cpu.read_text()) / 1e9
-        inactive = _field(files.stat.read_text(), "total_inactive_file")
-    charge = int(files.memory.read_text())
-    peak = int(files.peak.read_text()) if files.peak is not None else None
+        cpu_seconds = int(_text(files.cpu)) / 1e9
+        inactive = _field(_text(files.stat), "total_inactive_file")
+    charge = int(_text(files.memory))
+    peak = int(_text(files.peak)) if files.peak is not None else None
     return Usage(cpu_seconds=cpu_seconds, memory_bytes=max(0, charge - inactive), memory_peak_bytes=peak)
+
+
+def _text(path: Path) -> str:
+    # A bare read: half the CPU of Path.read_text, which the sampler pays four times per job and round.
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536).decode("ascii")
+    finally:
+        os.close(fd)
 
 
 def _field(text: str, name: str) -> int:
