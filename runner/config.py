@@ -63,7 +63,8 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
-    # How often the engine samples each running job's CPU, memory and GPUs, in seconds; 0 turns sampling off.
+    # How often the engine samples each running job's CPU, memory and GPUs, in seconds (read when the engine
+    # starts); 0 turns sampling off. runner/engine/usage.py says how many events that makes.
     usage_interval_s: float = 2.0
 
 
