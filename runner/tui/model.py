@@ -33,6 +33,8 @@ ENDED_STATES = frozenset({"done", "failed", "terminated"})
 TIMEOUT_REASON = "JobTimeoutExceeded"
 LOG_LINES_KEPT = 2000
 USAGE_SAMPLES_KEPT = 600
+# The states in which a job's container runs, so its latest usage sample still says what it uses now.
+SAMPLED_STATES = frozenset({"running", "debug_hold"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,8 @@ class JobsModel:
             return Change()
         if isinstance(event, JobStateChanged):
             _state(job, event)
+            if job.state not in SAMPLED_STATES:  # the row's figures are of a container that no longer runs
+                job.cpu_percent = job.memory_bytes = None
         elif isinstance(event, JobUpdated):
             if isinstance(event.changes.get("dependsOn"), list):
                 job.depends_on = tuple(str(d) for d in event.changes["dependsOn"])

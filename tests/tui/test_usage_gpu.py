@@ -9,10 +9,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Sparkline, Static
 
-from runner.spec.events import JobUsage
-from runner.tui.model import UsageSample
+from runner.spec.events import JobStateChanged, JobUsage
+from runner.tui.model import JobsModel, UsageSample
 from tests.tui.detail_helpers import SIZE, HeldApp, select
-from tests.tui.events_fixture import ROOT_A, T0
+from tests.tui.events_fixture import ROOT_A, T0, sample_events
 
 MIB = 2**20
 
@@ -48,3 +48,13 @@ async def test_a_gpu_job_shows_gpu_lines_and_the_kernels_memory_peak() -> None:
         assert shown(pilot, "#gpu-words") == "GPU 20% now, peak 80%, low 20%"
         assert shown(pilot, "#gpu-memory-words") == "GPU memory 4096 MiB now, peak 4096 MiB"
         assert shown(pilot, "#memory-words") == "Memory 500 MiB now, peak 900 MiB, low 500 MiB"
+
+
+def test_a_row_drops_its_usage_figures_once_the_job_stops_running_but_the_tab_keeps_the_history() -> None:
+    model = JobsModel(lambda: T0)
+    model.apply_all([*sample_events(), gpu_sample(50, 120, [80.0], 2048)])
+    assert (model.jobs[ROOT_A].cpu_percent, model.jobs[ROOT_A].memory_bytes) == (100.0, 500 * MIB)
+    model.apply(JobStateChanged(seq=51, time=T0 + 130_000, job=ROOT_A, root=ROOT_A, from_state="running",
+                                to_state="done"))
+    assert model.jobs[ROOT_A].cpu_percent is None and model.jobs[ROOT_A].memory_bytes is None
+    assert len(model.jobs[ROOT_A].usage) == 1
