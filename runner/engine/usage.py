@@ -44,6 +44,8 @@ KEEPALIVE_S = 30.0
 MAX_EVENTS_PER_ROUND = 25
 # Two readings closer than this say nothing reliable about CPU %.
 MIN_SPAN_S = 0.05
+# How long a closing engine waits for a round under way (one waiting on a Docker that does not answer is left).
+STOP_WAIT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +104,15 @@ class UsageSampler:
             tries = self.tries()
             if not tries and not self._tracks:
                 continue
+            round_ = asyncio.ensure_future(asyncio.to_thread(self.sample_once, tries))
             try:
-                await asyncio.to_thread(self.sample_once, tries)
+                await asyncio.shield(round_)
+            except asyncio.CancelledError:
+                # The engine is closing: let the round in its thread end before the store may be closed.
+                await asyncio.wait({round_}, timeout=STOP_WAIT_S)
+                if round_.done() and not round_.cancelled() and round_.exception() is not None:
+                    log.warning("sampling usage failed", exc_info=round_.exception())
+                raise
             except Exception:  # noqa: BLE001 - a bad round must not end sampling
                 log.warning("sampling usage failed", exc_info=True)
 
