@@ -63,13 +63,23 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
+    # An instance type larger than the host: `cap` runs it with the cores and memory the host has (and says so),
+    # `strict` refuses the run as the platform refuses an unavailable instance type.
+    instance_policy: str = "cap"
+    # A GPU instance type on a host without (enough) usable GPUs: `refuse` the run, or `ignore` the GPUs and run
+    # it without them (saying so).
+    gpu_policy: str = "refuse"
     # How often the engine samples each running job's CPU, memory and GPUs, in seconds (read when the engine
     # starts); 0 turns sampling off. runner/engine/usage.py says how many events that makes.
     usage_interval_s: float = 2.0
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
-CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest")}
+CHOICES: Mapping[str, tuple[str, ...]] = {
+    "legacy_release": ("refuse", "nearest"),
+    "instance_policy": ("cap", "strict"),
+    "gpu_policy": ("refuse", "ignore"),
+}
 # The number settings for which 0 means off.
 ZERO_MEANS_OFF = frozenset({"usage_interval_s"})
 

@@ -86,6 +86,13 @@ class ContainerSpec:
     workdir: str = DEFAULT_WORKDIR
     extra_hosts: Mapping[str, str] = field(default_factory=dict)
     disk_bytes: int | None = None
+    # The host CPUs the job is pinned to (its cpuset; what nproc and os.cpu_count() report), and the host GPUs
+    # it is given (Docker device requests by ID); empty: no pinning, and `gpus` GPUs of any.
+    cpu_ids: tuple[int, ...] = ()
+    gpu_ids: tuple[int, ...] = ()
+    shm_bytes: int = 0
+    # Named in the error of a job that writes more than `disk_bytes`.
+    instance_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,8 @@ class ContainerExit:
     started_at: float | None
     finished_at: float | None
     disk_limit_enforced: bool | None = None
+    # Set when the backend ended the job for going over a limit of its instance type (AppInsufficientResourceError).
+    resource_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,7 @@ class Finished:
     oom_killed: bool
     started_at: float | None
     finished_at: float | None
+    resource_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +296,7 @@ class Backend(abc.ABC):
             started_at=finished.started_at,
             finished_at=finished.finished_at,
             disk_limit_enforced=created.disk_limit_enforced,
+            resource_error=finished.resource_error,
         )
 
     @abc.abstractmethod

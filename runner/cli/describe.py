@@ -129,6 +129,9 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
         rows.append(("Image", f"{image['image']}" + (f" ({image['note']})" if image.get("note") else "")))
     if isinstance(image, Mapping) and image.get("releaseNote"):
         rows.append(("Release", str(image["releaseNote"])))
+    placed = job.get("runnerResources")
+    if isinstance(placed, Mapping) and placed.get("capped"):
+        rows.append(("Capped", str(placed.get("why"))))
     if job.get("failureReason") or job.get("failureMessage"):
         rows += [("Failure reason", _text(job.get("failureReason"))),
                  ("Failure message", _text(job.get("failureMessage")))]

@@ -30,6 +30,7 @@ from runner.engine._restart import restart_try
 from runner.engine._resume import resume_jobs, resumed_outcome
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
+from runner.engine.instance_policy import host_limits
 from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
@@ -137,7 +138,8 @@ class Engine:
         # The reuse setting is read at each run, so that `runner config set reuse` needs no engine restart.
         default = current_settings(self.home).reuse if request.reuse is None else False
         reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
-        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker)
+        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker,
+                                host=host_limits(self.capacity, self.home))
         self.say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
         self._say_release_note(job)
         self.wake()
@@ -145,7 +147,7 @@ class Engine:
 
     def new_subjob(self, applet: Mapping[str, Any], parent: Mapping[str, Any], request: SubjobRequest) -> dict[str, Any]:
         """Create a subjob of `parent` running `request.function`."""
-        job = create_subjob(self.db, applet, parent, request)
+        job = create_subjob(self.db, applet, parent, request, host=host_limits(self.capacity, self.home))
         self.say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
                               f"instance type {job['instanceType']}")
         self._say_release_note(job)

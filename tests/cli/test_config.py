@@ -19,6 +19,8 @@ def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RUNNER_EVENTS_MAX_COUNT", raising=False)
     monkeypatch.delenv("RUNNER_EVENTS_MAX_AGE_DAYS", raising=False)
     monkeypatch.delenv("RUNNER_LEGACY_RELEASE", raising=False)
+    monkeypatch.delenv("RUNNER_INSTANCE_POLICY", raising=False)
+    monkeypatch.delenv("RUNNER_GPU_POLICY", raising=False)
     monkeypatch.delenv("RUNNER_USAGE_INTERVAL_S", raising=False)
 
 
@@ -31,7 +33,8 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     listed = CliRunner().invoke(cli, ["config", "list"]).output
     assert listed == (f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
                       "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n"
-                      "legacy_release = refuse  (default)\nusage_interval_s = 2.0  (default)\n")
+                      "legacy_release = refuse  (default)\ninstance_policy = cap  (default)\n"
+                      "gpu_policy = refuse  (default)\nusage_interval_s = 2.0  (default)\n")
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

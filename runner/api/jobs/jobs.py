@@ -35,7 +35,7 @@ DEFAULT_FIELDS = (
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
-    "runnerImage", "runnerUsage",
+    "runnerImage", "runnerResources", "runnerUsage",
     "outputReusedFrom", "rerunOf",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")

@@ -31,7 +31,7 @@ from runner.tui.model import FAILURE_STATES, JobsModel, JobView
 from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
 from runner.tui.screens.run_form import open_form
-from runner.tui.watch_mode import WatchMode, highlighted_source
+from runner.tui.watch_mode import WatchMode, highlighted_source, newest_run
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
@@ -311,4 +311,5 @@ class MainScreen(EngineScreen):
 
     def action_watch(self) -> None:
         """Watch mode for the applet under the applets panel's cursor: on, and off again."""
-        self.watch_mode.toggle(highlighted_source(self, self.sources))
+        source = highlighted_source(self, self.sources)
+        self.watch_mode.toggle(source, newest_run(self.model, source) if source is not None else None)
