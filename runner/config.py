@@ -71,6 +71,9 @@ class Settings:
     gpu_policy: str = "refuse"
     # A browser session of an HTTPS app ends after this long without a request through the proxy (the platform's 15).
     https_session_idle_minutes: float = 15.0
+    # How often the engine samples each running job's CPU, memory and GPUs, in seconds (read when the engine
+    # starts); 0 turns sampling off. runner/engine/usage.py says how many events that makes.
+    usage_interval_s: float = 2.0
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
@@ -79,6 +82,8 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "instance_policy": ("cap", "strict"),
     "gpu_policy": ("refuse", "ignore"),
 }
+# The number settings for which 0 means off.
+ZERO_MEANS_OFF = frozenset({"usage_interval_s"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,7 @@ def parse_value(key: str, value: Any) -> Any:
         return _choice(key, value)
     default = getattr(Settings(), key)
     if isinstance(default, float):
-        return _positive_number(key, value)
+        return _positive_number(key, value, zero=key in ZERO_MEANS_OFF)
     if isinstance(default, int) and not isinstance(default, bool):
         return _positive_integer(key, value)
     if isinstance(value, bool):
@@ -126,7 +131,7 @@ def _choice(key: str, value: Any) -> str:
     raise SettingError(f"{key} must be one of {', '.join(words)}, not {value!r}")
 
 
-def _positive_number(key: str, value: Any) -> float:
+def _positive_number(key: str, value: Any, zero: bool = False) -> float:
     number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
@@ -135,8 +140,11 @@ def _positive_number(key: str, value: Any) -> float:
             number = float(value.strip())
         except ValueError:
             number = None
+    if zero and number == 0:
+        return 0.0
     if number is None or not math.isfinite(number) or number <= 0:
-        raise SettingError(f"{key} must be a number greater than 0, not {value!r}")
+        least = "0 or more (0: off)" if zero else "greater than 0"
+        raise SettingError(f"{key} must be a number {least}, not {value!r}")
     return number
 
 

@@ -135,6 +135,19 @@ class Finished:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """One reading of what a running container uses: its CPU time so far, and its memory now and at most.
+
+    `cpu_seconds` is cumulative (the sampler turns two readings into a percentage); `memory_bytes` leaves
+    out reclaimable page cache; `memory_peak_bytes` is the kernel's high-water mark (None when it keeps none).
+    """
+
+    cpu_seconds: float
+    memory_bytes: int
+    memory_peak_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Found:
     """A job's container as a restarted engine finds it: created (never started), running, or exited."""
 
@@ -213,6 +226,15 @@ class Backend(abc.ABC):
         """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""
         del home, live_job_ids
         raise self._cannot(Capability.REAP, "remove the containers a previous engine left")
+
+    def usage(self, job_id: str) -> Usage | None:
+        """What the running container of `job_id` uses now; None when it has none or the backend cannot tell.
+
+        Blocking (the engine's sampler calls it in a worker thread, for every running try at each round), so
+        it must be cheap (no call that waits for a sample period) and must not raise.
+        """
+        del job_id
+        return None
 
     def exec_shell_argv(self, job_id: str) -> list[str]:
         """The command line that opens an interactive shell in the running container of `job_id`."""

@@ -22,6 +22,7 @@ from typing import Any
 import docker
 import docker.errors
 
+from runner.backends._cgroup_usage import ContainerUsage, docker_locator
 from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, first_excess
 from runner.backends._logs import docker_time, follow
 from runner.backends._outage import (
@@ -49,6 +50,7 @@ from runner.backends.base import (
     Finished,
     Found,
     LogSink,
+    Usage,
 )
 from runner.backends.docker_limits import (  # noqa: F401 - CAP_DROP, host_config_args: where tests find them
     CAP_DROP,
@@ -104,6 +106,7 @@ class DockerBackend(Backend):
         self._stopping: set[str] = set()
         adapter = getattr(client.api, "_custom_adapter", None)
         self._socket_path: str | None = getattr(adapter, "socket_path", None)
+        self._usage = ContainerUsage(docker_locator(client, container_name))
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
@@ -186,6 +189,10 @@ class DockerBackend(Backend):
             if state is not None:
                 return Found(found.container_id, state)
         return None
+
+    def usage(self, job_id: str) -> Usage | None:
+        """What the running container of `job_id` uses now, from its cgroup's files (not Docker's stats)."""
+        return self._usage.read(job_id)
 
     # -- blocking parts, run in threads -------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from runner import __version__
 from runner.backends.base import Backend, Found
+from runner.backends.gpu_usage import NvmlGpuReader
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._cloning import clone_outputs
@@ -34,6 +35,7 @@ from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
+from runner.engine.usage import Sampled, UsageSampler
 from runner.spec.events import BackendDown, BackendUp, EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import stored_io_spec
@@ -62,6 +64,8 @@ class Engine:
         self.events = EventFeed(db, home)
         self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
         self._pruner: asyncio.Task[None] | None = None
+        self.usage = UsageSampler(db, home, backend, self.sampled_tries, NvmlGpuReader())
+        self._sampler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -79,6 +83,7 @@ class Engine:
         self.restart = restart or Restart()
         record_if_possible(self.db, EngineStarted(seq=0, time=now_ms(), pid=os.getpid(), version=__version__))
         self._pruner = asyncio.create_task(prune_periodically(self.db, self.home))
+        self._sampler = self.usage.start(current_settings(self.home).usage_interval_s)
         await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
@@ -102,11 +107,15 @@ class Engine:
         tasks = [r.task for r in self._running.values() if r.task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        for task in (self._loop_task, self._pruner):
+        for task in (self._loop_task, self._pruner, self._sampler):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.events.close()
+
+    def sampled_tries(self) -> list[Sampled]:
+        """The tries whose containers run, for the usage sampler (a released one's process has ended)."""
+        return [Sampled(r.job_id, r) for r in self._running.values() if not r.released]
 
     def _backend_health(self, answering: bool, detail: str) -> None:
         """The backend stopped or started answering: an engine.backend_down / engine.backend_up event."""
