@@ -41,6 +41,7 @@ from runner.backends.docker import DockerBackend
 from runner.backends.docker_host import connect
 from runner.backends.gpus import gpu_inventory, host_capacity
 from runner.backends.networks import ensure_job_network, network_gateway
+from runner.config import load_settings
 from runner.engine import Reachability, Restart, live_jobs
 from runner.engine.driver import Engine
 from runner.engine.scheduler import Host, Resources
@@ -53,6 +54,8 @@ from runner.home_files import (
     ENGINE_PORT,
     EXIT_ALREADY_RUNNING,
 )
+from runner.https.proxy import PROXY_KEY, HttpsProxy
+from runner.https.sessions import Sessions
 from runner.store.db import Database, now_ms
 from runner.store.objects import create_container
 from runner.store.tokens import user_token
@@ -190,6 +193,8 @@ async def serve(home: Path, port: int) -> None:
         loop.add_signal_handler(signum, shutdown.set)
     runner_app: ApiRunner | None = None
     engine: Engine | None = None
+    idle_minutes = load_settings(home).settings.https_session_idle_minutes
+    https_proxy = HttpsProxy(db, home, Sessions(idle_s=idle_minutes * 60))
     sweeper = asyncio.create_task(sweep_periodically(db, home))
     away_since = last_heartbeat_ms(home)
     port, moved_from = choose_port(home, port, ("127.0.0.1", gateway))
@@ -200,7 +205,7 @@ async def serve(home: Path, port: int) -> None:
         engine = Engine(db, backend, home, reach, capacity, host=host)
         services = Services(db=db, home=home, engine=engine, default_project=default_project(db),
                             extras={"docker_client": client, "identity_keys": IdentityKeys.load_or_create(home),
-                                    "shutdown": shutdown})
+                                    "shutdown": shutdown, PROXY_KEY: https_proxy})
         runner_app = ApiRunner(make_app(services, all_routes()), access_log=None)
         await runner_app.setup()
         local = web.TCPSite(runner_app, "127.0.0.1", port)
@@ -210,6 +215,7 @@ async def serve(home: Path, port: int) -> None:
         await web.TCPSite(runner_app, gateway, bound).start()
         await web.UnixSite(runner_app, str(socket_dir / API_SOCKET_NAME)).start()
         (socket_dir / API_SOCKET_NAME).chmod(0o666)
+        https_port = await https_proxy.start_kept()
         url = f"http://127.0.0.1:{bound}"
         services.extras["url"] = url
         (home / ENGINE_PORT).write_text(f"{bound}\n", encoding="utf-8")
@@ -221,7 +227,7 @@ async def serve(home: Path, port: int) -> None:
         await engine.start(Restart(away_since_ms=away_since, port_moved_from=moved_from))
         _write_engine_json(home, {"pid": os.getpid(), "port": bound, "url": url, "version": __version__,
                                   "socket": str(socket_dir / API_SOCKET_NAME), "gateway": gateway,
-                                  "started": now_ms()})
+                                  "httpsProxyPort": https_port, "started": now_ms()})
         log.info("engine %s listening at %s, on %s:%s and on %s", __version__, url, gateway, bound,
                  socket_dir / API_SOCKET_NAME)
         await shutdown.wait()
@@ -232,6 +238,7 @@ async def serve(home: Path, port: int) -> None:
         (home / ENGINE_JSON).unlink(missing_ok=True)
         if engine is not None:
             await engine.close()
+        await https_proxy.close()
         if runner_app is not None:
             await runner_app.cleanup()
         db.close()

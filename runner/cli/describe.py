@@ -129,6 +129,13 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
         rows.append(("Image", f"{image['image']}" + (f" ({image['note']})" if image.get("note") else "")))
     if isinstance(image, Mapping) and image.get("releaseNote"):
         rows.append(("Release", str(image["releaseNote"])))
+    placed = job.get("runnerResources")
+    if isinstance(placed, Mapping) and placed.get("capped"):
+        rows.append(("Capped", str(placed.get("why"))))
+    https = job.get("httpsApp")
+    if isinstance(https, Mapping) and isinstance(https.get("dns"), Mapping) and https["dns"].get("url"):
+        state = "open while the job runs: runner open " + _text(job.get("id")) if https.get("enabled") else "closed"
+        rows.append(("HTTPS app", f"{https['dns']['url']} ({state})"))
     if job.get("failureReason") or job.get("failureMessage"):
         rows += [("Failure reason", _text(job.get("failureReason"))),
                  ("Failure message", _text(job.get("failureMessage")))]

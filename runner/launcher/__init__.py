@@ -26,6 +26,9 @@ failure reasons): when the job fails with one of them, the launcher announces a 
 Optionally RUNNER_API_SOCKET, the path of the engine's Unix socket in a folder mounted read-only (say at
 API_DIR): the launcher then serves the API on 127.0.0.1:DX_APISERVER_PORT inside the container, so that a
 job with no network at all (`--network none`, DX_APISERVER_HOST=127.0.0.1) still reaches the engine.
+
+Optionally RUNNER_HTTPS_PORTS, the job's httpsApp ports: the launcher serves each on a Unix socket in the job
+folder for the engine's HTTPS proxy (`_https.py`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,13 @@ ENV_DEBUG_ON = "RUNNER_DEBUG_ON"
 # "1": serve dxpy's log sockets at /opt/dnanexus/log (only inside a job container).
 ENV_LOG_SOCKETS = "RUNNER_LOG_SOCKETS"
 API_DIR = ROOT + "/api"
+# The httpsApp ports (`443,8080`): the launcher serves each to the engine's proxy on a socket in JOB_DIR.
+ENV_HTTPS_PORTS = "RUNNER_HTTPS_PORTS"
+
+
+def https_socket_name(port: int) -> str:
+    """The file name, in JOB_DIR, of the socket that carries the app's port `port` to the engine's proxy."""
+    return f"https-{port}.sock"
 
 # The exit status of the launcher when it could not run the job at all (error.json says why).
 LAUNCHER_FAILED = 1

@@ -13,6 +13,7 @@ from . import (
     BASH_VARS,
     ENV_API_SOCKET,
     ENV_FUNCTION,
+    ENV_HTTPS_PORTS,
     ENV_INTERPRETER,
     ENV_LOG_SOCKETS,
     ERROR,
@@ -30,6 +31,7 @@ from ._dstat import start_resource_logger
 from ._dxlog import start_log_sockets
 from ._forward import start_forwarder
 from ._hold import hold_if_listed
+from ._https import parse_ports, serve_port
 from ._outcome import LineTail, atomic_write, collect, error_document
 from ._pids import limit_hit, refused_forks
 from .bundles import BundleError, load_planted, staged_for, unpack_entries
@@ -64,6 +66,21 @@ def _forward_api() -> None:
         start_forwarder(socket_path, int(port))
     except OSError as exc:
         raise LaunchError(f"cannot serve the API on 127.0.0.1:{port}: {exc}") from None
+
+
+def _serve_https(job_dir: str) -> None:
+    text = os.environ.get(ENV_HTTPS_PORTS)
+    if not text:
+        return
+    try:
+        ports = parse_ports(text)
+    except ValueError:
+        raise LaunchError(f"{ENV_HTTPS_PORTS} is {text!r}, not a list of ports") from None
+    for port in ports:
+        try:
+            serve_port(job_dir, port)
+        except OSError as exc:
+            raise LaunchError(f"cannot serve the HTTPS app's port {port} to the engine: {exc}") from None
 
 
 def _prepare_home(home: str, input_dir: str) -> None:
@@ -161,6 +178,7 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         if interpreter not in INTERPRETERS:
             raise LaunchError(f"unsupported interpreter {interpreter!r}; expected bash or python3")
         _forward_api()
+        _serve_https(job_dir)
         _prepare_home(home, input_dir)
         _unpack_staged(function)
         _unpack_resources(applet_dir)

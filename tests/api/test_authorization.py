@@ -120,6 +120,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/runner/importAsset"): Row(Access.USER, USER,
                                          body=lambda w: {"archive": "/nonexistent", "name": "a", "version": "1"}),
     ("POST", "/runner/host"): Row(Access.USER, USER),
+    ("POST", "/runner/httpsLogin"): Row(Access.USER, USER, body=lambda w: {"job": w.job_a}),
     ("POST", "/runner/shutdown"): Row(Access.USER, USER),
     ("POST", "/runner/fsck"): Row(Access.USER, USER, body=lambda w: {"repair": False}),
     ("POST", "/runner/shell"): Row(Access.USER, USER, body=lambda w: {"job": w.job_a}),
