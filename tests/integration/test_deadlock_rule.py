@@ -30,4 +30,5 @@ def test_a_parent_blocking_on_its_children_lends_them_its_cores(engine: EngineCl
         if host["available"]["cpus"] <= 2:  # the parent holds the whole host: only lending lets the child run
             assert f"inside the reservation of its ancestor {root_id}" in log, log
     if host["available"]["cpus"] <= 2:  # two children fill the parent's 2 cores: the third waits, and says why
-        assert "needs 1 core; 0 free" in root["output"]["seen"], root["output"]
+        logs = [runner_cli(engine_home, "watch", child["id"]).stdout for child in children]
+        assert "needs 1 core; 0 free" in root["output"]["seen"], (root["output"], logs)

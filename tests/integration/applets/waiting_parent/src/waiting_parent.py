@@ -20,14 +20,15 @@ def sibling_waiting(parent):
     described = [dxpy.DXJob(s).describe() for s in siblings if s != dxpy.JOB_ID]
     if any(d["state"] in ("idle", "waiting_on_input") for d in described):
         return ""
+    print("siblings:", [(d["id"], d["state"], d.get("runnerWaiting")) for d in described], flush=True)
     reasons = [d.get("runnerWaiting") for d in described if d["state"] == "runnable"]
     return next((r for r in reasons if r), "") if reasons else None
 
 
 @dxpy.entry_point("main")
 def main():
-    children = [dxpy.new_dxjob(fn_input={"i": i, "watch": i < 2}, fn_name="child", instance_type="mem2_hdd2_x1")
-                for i in range(2, 2 + CHILDREN)]
+    children = [dxpy.new_dxjob(fn_input={"i": 2 + n, "watch": n < 2}, fn_name="child", instance_type="mem2_hdd2_x1")
+                for n in range(CHILDREN)]
     for child in children:
         child.wait_on_done()
     outputs = [child.describe()["output"] for child in children]
