@@ -44,9 +44,9 @@ async def new_try_outcome(engine: EngineHost, job: dict[str, Any], running: Runn
     spec = container_spec(job, applet, token, job_dir, engine.reach, engine.capacity.gpus,
                           cpu_ids=where.cpu_ids, gpu_ids=where.gpu_ids)
     timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
-    engine.say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores{_on(where.cpu_ids, where.gpu_ids)}, "
+    engine.say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
                            f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
-                           f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
+                           f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}{_on(where.cpu_ids, where.gpu_ids)}")
     if (note := capped_note(job)) is not None:
         engine.say(job["id"], note)
     return await watched_outcome(engine, job, running, timeout_s, lambda timeout, on_log: engine.backend.run(
@@ -62,12 +62,12 @@ def _driver_problem(engine: EngineHost, job: dict[str, Any]) -> str | None:
 
 
 def _on(cpu_ids: tuple[int, ...], gpu_ids: tuple[int, ...]) -> str:
-    """` on CPUs 0,1 and GPU 1`: where the scheduler put the try."""
+    """`, on CPUs 0,1 and GPU 1`: where the scheduler put the try."""
     if not cpu_ids:
         return ""
     cpus = f"CPU{'s' if len(cpu_ids) > 1 else ''} {','.join(map(str, cpu_ids))}"
     gpus = f" and GPU{'s' if len(gpu_ids) > 1 else ''} {','.join(map(str, gpu_ids))}" if gpu_ids else ""
-    return f" on {cpus}{gpus}"
+    return f", on {cpus}{gpus}"
 
 
 async def watched_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry, timeout_s: float | None,

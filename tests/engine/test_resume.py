@@ -246,6 +246,6 @@ async def test_a_resumed_job_gets_its_cpus_back(crashed: Crashed) -> None:
     newer = engine.run(crashed.applet, RunRequest(input={}, original_input={}, project=crashed.project))["id"]
     await crashed.until(newer, "done", "failed")  # the fake's default container leaves no output: failed
     started = next(text for stream, text in crashed.log(newer) if text.startswith("try 0 started"))
-    assert " on CPUs 2,3," in started, "CPUs 0 and 1 are still the resumed job's"
+    assert started.endswith(", on CPUs 2,3"), "CPUs 0 and 1 are still the resumed job's"
     crashed.backend.finish(resumed)
     await crashed.until(resumed, "done", "failed")

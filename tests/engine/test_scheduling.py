@@ -38,7 +38,7 @@ async def finish(h: Harness, job_id: str) -> None:
 
 def cpus_of(h: Harness, job_id: str) -> set[str]:
     """The CPU IDs the job's try runs on, from its `started` line."""
-    return set(started_line(h, job_id).split(" on CPU")[1].split(" ")[1].split(","))
+    return set(started_line(h, job_id).split(", on CPU")[1].split(" ")[1].split(","))
 
 
 async def test_children_inherit_the_roots_rank(make: Make) -> None:
@@ -134,12 +134,12 @@ async def test_each_gpu_job_gets_its_own_gpu_and_the_next_waits(make: Make) -> N
     for job_id in jobs[:2]:
         await h.in_state(job_id, "running")
     await h.until(lambda: h.engine.waiting.get(jobs[2]) == "waiting for a GPU: both busy", "the GPU reason")
-    gpus = {started_line(h, job_id).split("GPU ")[1].split(",")[0] for job_id in jobs[:2]}
+    gpus = {started_line(h, job_id).rsplit("GPU ", 1)[1] for job_id in jobs[:2]}
     assert gpus == {"0", "1"}, "two jobs never share a GPU"
-    freed = started_line(h, jobs[0]).split("GPU ")[1].split(",")[0]
+    freed = started_line(h, jobs[0]).rsplit("GPU ", 1)[1]
     await finish(h, jobs[0])
     await h.in_state(jobs[2], "running")
-    assert f"and GPU {freed}," in started_line(h, jobs[2])
+    assert started_line(h, jobs[2]).endswith(f"and GPU {freed}")
     assert cpus_of(h, jobs[2]).isdisjoint(cpus_of(h, jobs[1])), "CPUs are exclusive while free ones remain"
     for job_id in jobs[1:]:
         await finish(h, job_id)
