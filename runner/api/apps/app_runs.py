@@ -1,0 +1,34 @@
+"""/app-xxxx[/yyyy]/run: the master job of an app's run, made as /applet-xxxx/run makes an applet's."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from runner.api.apps.apps import live_app
+from runner.api.core.routing import Access, Call, Routes, once_per_nonce
+from runner.api.executables.applets import _run_request
+from runner.store.jobs import get_job
+from runner.store.objects import get_object
+
+routes = Routes()
+
+
+@routes.on("app", "run", Access.ANY)
+async def run(call: Call) -> dict[str, Any]:
+    """/app-xxxx[/yyyy]/run: refused (InvalidState) for a deleted version; its jobs get the app's containers."""
+    app = live_app(call, "run")
+    applet = get_object(call.db, str(app["applet"]), project_hint=str(app["resources"]))
+    # The app's specs are the ones a run is checked against (the applet's, copied when the version was made).
+    applet = {**applet, "inputSpec": app.get("inputSpec"), "outputSpec": app.get("outputSpec"),
+              "access": app.get("access") or {}}
+
+    async def create() -> str:
+        invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
+        request = _run_request(call, applet, invoker)
+        if invoker is None or request.detach:
+            call.caller.require_write(request.project)
+        request = dataclasses.replace(request, app=app, name=request.name or app.get("title") or app["name"])
+        return str(call.services.engine.run(applet, request, invoker)["id"])
+
+    return await once_per_nonce(call, create)
