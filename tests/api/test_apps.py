@@ -8,40 +8,10 @@ from typing import Any
 
 import pytest
 
-from runner.spec.ids import new_id
 from runner.store.jobs import get_job
-from runner.store.objects import create_object, find_objects
-from tests.api._full_env import Api, applet_doc
-
-SPEC_IN = [{"name": "n", "class": "int", "optional": True}]
-SPEC_OUT = [{"name": "out", "class": "int"}]
-
-
-def make_applet(api: Api, *, input_spec: Any = SPEC_IN, output_spec: Any = SPEC_OUT, title: str = "") -> str:
-    """An applet in P with the given specs (the fake backend never runs it)."""
-    doc = {**applet_doc(), "inputSpec": input_spec, "outputSpec": output_spec, "title": title,
-           "runSpec": {"interpreter": "bash", "code": "main() { :; }"}}
-    made = create_object(api.world.db, "applet", api.world.P, name="demo", state="closed", doc=doc,
-                         object_id=new_id("applet"))
-    return str(made["id"])
-
-
-async def ok(api: Api, path: str, body: Any = None, caller: str = "user") -> Any:
-    status, answer = await api.post(path, body if body is not None else {}, caller)
-    assert status == 200, answer
-    return answer
-
-
-async def error(api: Api, path: str, body: Any = None, caller: str = "user") -> tuple[int, str, str]:
-    status, answer = await api.post(path, body if body is not None else {}, caller)
-    assert status >= 400, answer
-    return status, answer["error"]["type"], answer["error"]["message"]
-
-
-async def new_app(api: Api, version: str = "1.0.0", name: str = "bwa", **extra: Any) -> dict[str, Any]:
-    applet = extra.pop("applet", None) or make_applet(api)
-    return dict(await ok(api, "/app/new", {"name": name, "version": version,
-                                          "regionalOptions": {"aws:us-east-1": {"applet": applet}}, **extra}))
+from runner.store.objects import find_objects
+from tests.api._apps_env import SPEC_IN, SPEC_OUT, error, make_applet, new_app, ok
+from tests.api._full_env import Api
 
 
 @pytest.mark.asyncio
@@ -73,7 +43,7 @@ async def test_an_applet_without_both_specs_is_refused(api: Api, missing: str) -
 @pytest.mark.asyncio
 async def test_a_taken_version_is_refused_in_the_words_dx_build_recognises(api: Api) -> None:
     await new_app(api)
-    status, kind, message = await error(api, "/app/new", {"name": "bwa", "version": "1.0.0",
+    _, kind, message = await error(api, "/app/new", {"name": "bwa", "version": "1.0.0",
                                                           "applet": make_applet(api)})
     assert (kind, message) == ("InvalidInput", "Specified name and version conflict with an existing alias")
 
@@ -136,7 +106,7 @@ async def test_a_deleted_version_is_described_but_not_run_or_got(api: Api) -> No
     first = await new_app(api, "1.0.0")
     await new_app(api, "2.0.0")
     await ok(api, f"/{first['id']}/addTags", {"tags": ["default", "old"]})
-    status, kind, message = await error(api, f"/{first['id']}/delete")
+    _, kind, message = await error(api, f"/{first['id']}/delete")
     assert kind == "InvalidState" and "delete the other versions" in message
     await ok(api, "/app-bwa/2.0.0/delete")
     assert await ok(api, f"/{first['id']}/delete") == {"id": first["id"]}
@@ -203,5 +173,5 @@ async def test_jobs_may_describe_apps_but_not_make_or_change_them(api: Api) -> N
     assert (await ok(api, f"/{made['id']}/describe", caller="tree"))["id"] == made["id"]
     assert (await error(api, f"/{made['id']}/publish", caller="tree"))[1] == "PermissionDenied"
     assert (await error(api, "/app/new", {"name": "z", "version": "1"}, caller="tree"))[1] == "PermissionDenied"
-    status, kind, message = await error(api, f"/{made['id']}/get", caller="tree")
+    _, kind, message = await error(api, f"/{made['id']}/get", caller="tree")
     assert kind == "PermissionDenied" and "resources container" in message
