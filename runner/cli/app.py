@@ -94,8 +94,9 @@ def build(folder: Path, version: str | None, resources: tuple[str, ...], publish
 @click.option("--make-default", is_flag=True, help='Give this version the "default" tag (what app-NAME runs).')
 def publish(target: str, make_default: bool) -> None:
     """Publish APP (app-NAME/VERSION): it can no longer be updated."""
+    target = _app_arg(target)
     with _client.connect() as client:
-        app_id = _call(client, f"/{_app_arg(target)}/publish", {"makeDefault": make_default})["id"]
+        app_id = _call(client, f"/{target}/publish", {"makeDefault": make_default})["id"]
     click.echo(app_id)
 
 
@@ -109,8 +110,9 @@ def tag() -> None:
 @click.argument("tags", metavar="TAG...", nargs=-1, required=True)
 def tag_add(target: str, tags: tuple[str, ...]) -> None:
     """Tag APP's version with each TAG (a tag another version had moves to this one)."""
+    target = _app_arg(target)
     with _client.connect() as client:
-        _call(client, f"/{_app_arg(target)}/addTags", {"tags": list(tags)})
+        _call(client, f"/{target}/addTags", {"tags": list(tags)})
 
 
 @tag.command("remove")
@@ -118,16 +120,18 @@ def tag_add(target: str, tags: tuple[str, ...]) -> None:
 @click.argument("tags", metavar="TAG...", nargs=-1, required=True)
 def tag_remove(target: str, tags: tuple[str, ...]) -> None:
     """Remove each TAG from whichever version of APP's name has it ("default" cannot be removed)."""
+    target = _app_arg(target)
     with _client.connect() as client:
-        _call(client, f"/{_app_arg(target)}/removeTags", {"tags": list(tags)})
+        _call(client, f"/{target}/removeTags", {"tags": list(tags)})
 
 
 @app.command("delete")
 @click.argument("target", metavar="APP")
 def delete(target: str) -> None:
     """Delete APP's version: it can still be described, but no longer run."""
+    target = _app_arg(target)
     with _client.connect() as client:
-        _call(client, f"/{_app_arg(target)}/delete")
+        _call(client, f"/{target}/delete")
 
 
 def app_rows(app: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -151,8 +155,9 @@ def app_rows(app: Mapping[str, Any]) -> list[tuple[str, str]]:
 @click.option("--json", "as_json", is_flag=True, help="Print the engine's answer as JSON.")
 def describe(target: str, as_json: bool) -> None:
     """Describe APP (app-<id>, app-NAME, app-NAME/VERSION or app-NAME/TAG)."""
+    target = _app_arg(target)
     with _client.connect() as client:
-        answer = _call(client, f"/{_app_arg(target)}/describe")
+        answer = _call(client, f"/{target}/describe")
     click.echo(json.dumps(answer, indent=2) if as_json else format_rows(app_rows(answer)))
 
 
@@ -178,8 +183,9 @@ def list_apps(as_json: bool) -> None:
 @click.pass_context
 def is_compatible(ctx: click.Context, new: str, other: str) -> None:
     """Whether NEW can replace OTHER in a workflow without the user: exits 0 when it can, 1 when not."""
+    new, other = _app_arg(new), _app_arg(other)
     with _client.connect() as client:
-        answer = _call(client, f"/{_app_arg(new)}/isCompatible", {"otherVersion": _app_arg(other)})
+        answer = _call(client, f"/{new}/isCompatible", {"otherVersion": other})
     verdict = "compatible" if answer.get("compatible") else "not compatible"
     click.echo(f"{answer['id']} is {verdict} with {answer['otherVersion']}")
     ctx.exit(0 if answer.get("compatible") else 1)
