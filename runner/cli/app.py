@@ -22,7 +22,8 @@ TAKEN = "Specified name and version conflict with an existing alias"
 
 def _app_arg(text: str) -> str:
     """An app identifier as the command line takes it: app-<id>, app-NAME, app-NAME/VERSION or app-NAME/TAG."""
-    if not text.startswith("app-") or text.count("/") > 1 or text.endswith("/"):
+    head = text.split("/", 1)[0]
+    if not text.startswith("app-") or head == "app-" or text.count("/") > 1 or text.endswith("/"):
         raise UsageError(f"{text!r} is not an app: expected app-<id>, app-NAME, app-NAME/VERSION or app-NAME/TAG")
     return text
 
