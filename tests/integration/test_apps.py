@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from runner.client.api import EngineClient
-from tests.integration.helpers import TEST_APPLETS, runner_cli, upload_text, wait_terminal
+from tests.integration.helpers import TEST_APPLETS, build_sample, runner_cli, upload_text, wait_terminal
 
 pytestmark = pytest.mark.docker
 
@@ -70,3 +70,24 @@ def test_a_deleted_app_is_described_but_not_run(engine: EngineClient, engine_hom
     refused = runner_cli(engine_home, "run", "app-app_gone")
     assert refused.returncode == 1
     assert "has been deleted" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_dx_build_app_then_dx_run_and_dx_publish(engine: EngineClient, engine_home: Path, tmp_path: Path) -> None:
+    """What `dx build --app` sends is accepted; the app runs with dx run and is published with dx publish."""
+    from tests.integration.test_real_dx import dx, ok  # the real dx, in a runtime container
+
+    build_sample(engine, "hello_bash")  # makes (or finds) the runtime image that holds dx
+    folder = tmp_path / "dx_made"
+    shutil.copytree(TEST_APPLETS / "app_cache", folder)
+    spec = json.loads((folder / "dxapp.json").read_text())
+    (folder / "dxapp.json").write_text(json.dumps({**spec, "name": "dx_made"}))
+    built = json.loads(ok(dx(engine_home, engine, "build", "--app", "dx_made", "--version", "0.1.0", "-y",
+                             workdir=tmp_path)).strip().splitlines()[-1])
+    app_id = built["id"]
+    described = engine.call("/app-dx_made/describe", {})  # dx build tagged it "default": nothing published
+    assert described["id"] == app_id and described["aliases"] == ["0.1.0", "default"]
+    job = ok(dx(engine_home, engine, "run", "app-dx_made", "-y", "--brief", "--wait", workdir=tmp_path)).strip()
+    done = wait_terminal(engine, job.splitlines()[-1])
+    assert done["state"] == "done" and done["app"] == app_id and done["output"]["resources"] == ["dx_made"]
+    ok(dx(engine_home, engine, "publish", "dx_made/0.1.0", workdir=tmp_path))
+    assert engine.call(f"/{app_id}/describe", {})["published"] > 0
