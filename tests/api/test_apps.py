@@ -10,6 +10,7 @@ import pytest
 
 from runner.store.jobs import get_job
 from runner.store.objects import find_objects
+from runner.store.tokens import issue_job_token
 from tests.api._apps_env import SPEC_IN, SPEC_OUT, error, make_applet, new_app, ok
 from tests.api._full_env import Api
 
@@ -175,3 +176,24 @@ async def test_jobs_may_describe_apps_but_not_make_or_change_them(api: Api) -> N
     assert (await error(api, "/app/new", {"name": "z", "version": "1"}, caller="tree"))[1] == "PermissionDenied"
     _, kind, message = await error(api, f"/{made['id']}/get", caller="tree")
     assert kind == "PermissionDenied" and "resources container" in message
+
+
+@pytest.mark.asyncio
+async def test_a_subjob_of_an_apps_job_is_a_job_of_the_app_with_the_same_containers(api: Api) -> None:
+    made = await new_app(api)
+    root = (await ok(api, "/app-bwa/1.0.0/run", {"input": {}, "project": api.world.P}))["id"]
+    token = issue_job_token(api.world.db, root)
+    api.world.tokens["app_job"] = token
+    sub = (await ok(api, "/job/new", {"function": "main", "input": {}}, caller="app_job"))["id"]
+    described = await ok(api, f"/{sub}/describe")
+    parent = await ok(api, f"/{root}/describe")
+    assert described["app"] == made["id"] and described["parentJob"] == root
+    assert (described["resources"], described["projectCache"]) == (parent["resources"], parent["projectCache"])
+    # The app asks for no project access: its job reads its resources, writes its cache, and reads no project.
+    assert (await error(api, "/system/findDataObjects", {"scope": {"project": api.world.P}},
+                        caller="app_job"))[1] == "PermissionDenied"
+    listing = await ok(api, "/system/findDataObjects", {"scope": {"project": made["resources"]}}, caller="app_job")
+    assert [r["id"] for r in listing["results"]] == [described["applet"]]
+    assert (await error(api, "/file/new", {"project": made["resources"], "name": "x"},
+                        caller="app_job"))[1] == "PermissionDenied"
+    await ok(api, "/file/new", {"project": parent["projectCache"], "name": "kept.txt"}, caller="app_job")

@@ -91,3 +91,4 @@ def test_dx_build_app_then_dx_run_and_dx_publish(engine: EngineClient, engine_ho
     assert done["state"] == "done" and done["app"] == app_id and done["output"]["resources"] == ["dx_made"]
     ok(dx(engine_home, engine, "publish", "dx_made/0.1.0", workdir=tmp_path))
     assert engine.call(f"/{app_id}/describe", {})["published"] > 0
+    assert "(dx_made), v0.1.0" in ok(dx(engine_home, engine, "find", "apps", workdir=tmp_path))
