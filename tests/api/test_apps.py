@@ -197,3 +197,20 @@ async def test_a_subjob_of_an_apps_job_is_a_job_of_the_app_with_the_same_contain
     assert (await error(api, "/file/new", {"project": made["resources"], "name": "x"},
                         caller="app_job"))[1] == "PermissionDenied"
     await ok(api, "/file/new", {"project": parent["projectCache"], "name": "kept.txt"}, caller="app_job")
+
+
+@pytest.mark.asyncio
+async def test_initialize_from_copies_a_version_and_its_resources_under_a_new_version(api: Api) -> None:
+    first = await new_app(api, "1.0.0", summary="the first")
+    file_id = api.world.file_p
+    await ok(api, f"/{first['id']}/update", {"resources": [file_id]})
+    made = await ok(api, "/app/new", {"initializeFrom": "app-bwa/1.0.0", "version": "1.1.0", "title": "Newer"})
+    described = await ok(api, f"/{made['id']}/describe")
+    assert (described["name"], described["version"], described["title"]) == ("bwa", "1.1.0", "Newer")
+    assert described["summary"] == "the first" and described["applet"] == (await ok(api, "/app-bwa/1.0.0/describe"))["applet"]
+    assert made["resources"] != first["resources"]
+    assert sorted(o["id"] for o in find_objects(api.world.db, container=made["resources"])) == sorted(
+        [described["applet"], file_id])
+    both = await api.post("/app/new", {"initializeFrom": "app-bwa/1.0.0", "version": "2", "applet": described["applet"]},
+                          "user")
+    assert both[0] == 422 and "Only one of initializeFrom or applet" in both[1]["error"]["message"]

@@ -115,10 +115,12 @@ def metadata_args(body: Mapping[str, Any]) -> dict[str, Any]:
 def fill_resources(call: Call, container: str, applet: Mapping[str, Any], resources: str | list[str] | None) -> None:
     """Put the applet, its bundledDepends and `resources` into the resources container (emptied first)."""
     db = call.db
-    there = [obj["id"] for obj in find_objects(db, container=container)]
+    # The applet stays when it is the one already there (an update of the resources alone).
+    there = [obj["id"] for obj in find_objects(db, container=container) if obj["id"] != applet["id"]]
     if there:
         remove_objects(db, container, there)
-    clone_objects(db, [applet["id"]], source=applet["project"], destination=container)
+    if applet["project"] != container:
+        clone_objects(db, [applet["id"]], source=applet["project"], destination=container)
     bundled = [entry["id"]["$dnanexus_link"] for entry in (applet.get("runSpec") or {}).get("bundledDepends") or []
                if isinstance(entry.get("id"), Mapping) and "$dnanexus_link" in entry["id"]]
     for file_id in bundled:

@@ -137,7 +137,6 @@ def _new_document(call: Call, source: Source, base: Mapping[str, Any] | None) ->
     if source.applet is not None:
         fields.update(from_applet(source.applet))
     fields.update(metadata_args(call.body))
-    fields["title"] = fields.get("title") or None
     return fields
 
 
@@ -152,7 +151,7 @@ async def new_app(call: Call) -> dict[str, Any]:
     source = source_arg(call, required=base is None)
     _check_bill_to(call.body)
     doc = _new_document(call, source, base)
-    doc["title"] = doc["title"] or name
+    doc["title"] = doc.get("title") or name  # "if no (or an empty) title is found ... name is used"
     resources = create_container(call.db, "container", f"resources of app-{name}/{version}")
     if source.applet is not None:
         fill_resources(call, resources, source.applet, source.resources)
