@@ -11,8 +11,9 @@
 A job's levels, as the reference gives them: CONTRIBUTE in its workspace, VIEW in its project context (or
 the level its applet's `access.project` asks for, when higher), `access.allProjects` in every project, and
 nothing elsewhere. A job of an app has no access to its project context unless the app's `access.project`
-asks for it; it has VIEW in the app's resources container and CONTRIBUTE in its project cache. It reads where it has VIEW, writes where it has CONTRIBUTE, and acts (describe, tag,
-terminate, update, logs) only on jobs that share its workspace or whose parent does. The user does anything.
+asks for it; it has VIEW in the app's resources container and CONTRIBUTE in its project cache. It reads where
+it has VIEW, writes where it has CONTRIBUTE, and acts (describe, tag, terminate, update, logs) only on jobs that
+share its workspace or whose parent does. The user does anything.
 """
 
 from __future__ import annotations
