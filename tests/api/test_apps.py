@@ -214,3 +214,14 @@ async def test_initialize_from_copies_a_version_and_its_resources_under_a_new_ve
     both = await api.post("/app/new", {"initializeFrom": "app-bwa/1.0.0", "version": "2", "applet": described["applet"]},
                           "user")
     assert both[0] == 422 and "Only one of initializeFrom or applet" in both[1]["error"]["message"]
+
+
+@pytest.mark.asyncio
+async def test_settings_by_executable_may_name_the_app(api: Api) -> None:
+    made = await new_app(api)
+    job = await ok(api, f"/{made['id']}/run", {
+        "input": {}, "project": api.world.P,
+        "timeoutPolicyByExecutable": {made["id"]: {"*": {"minutes": 7}}},
+        "systemRequirementsByExecutable": {made["id"]: {"*": {"instanceType": "mem2_ssd1_v2_x4"}}}})
+    described = await ok(api, f"/{job['id']}/describe")
+    assert described["timeout"] == 7 * 60 * 1000 and described["instanceType"] == "mem2_ssd1_v2_x4"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from runner.api.apps.apps import live_app
@@ -28,7 +29,18 @@ async def run(call: Call) -> dict[str, Any]:
         request = _run_request(call, applet, invoker)
         if invoker is None or request.detach:
             call.caller.require_write(request.project)
-        request = dataclasses.replace(request, app=app, name=request.name or app.get("title") or app["name"])
+        request = dataclasses.replace(
+            request, app=app, name=request.name or app.get("title") or app["name"],
+            timeout_policy_by_executable=_as_applet(request.timeout_policy_by_executable, app),
+            system_requirements_by_executable=_as_applet(request.system_requirements_by_executable, app))
         return str(call.services.engine.run(applet, request, invoker)["id"])
 
     return await once_per_nonce(call, create)
+
+
+def _as_applet(by_executable: Mapping[str, Any] | None, app: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A by-executable setting whose key is the app's ID, keyed by its applet's: the engine places jobs by applet."""
+    if not by_executable or app["id"] not in by_executable:
+        return by_executable
+    renamed = {key: value for key, value in by_executable.items() if key != app["id"]}
+    return {**renamed, str(app["applet"]): by_executable[app["id"]]}
