@@ -95,6 +95,11 @@ def add_tags(db: Database, app_id: str, tags: Iterable[str]) -> None:
         conn.execute("UPDATE apps SET modified = ? WHERE id = ?", (now_ms(), app_id))
 
 
+def has_tag(db: Database, name: str, tag: str) -> bool:
+    """Whether a version of `name` has `tag`."""
+    return bool(db.query("SELECT 1 FROM app_tags WHERE name = ? AND tag = ?", (name, tag)))
+
+
 def remove_tags(db: Database, name: str, tags: Iterable[str]) -> None:
     """Remove each of `tags` from whichever version of `name` has it."""
     with db.transaction() as conn:

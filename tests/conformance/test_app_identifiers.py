@@ -65,6 +65,6 @@ async def test_app_hash_id_with_a_version_or_tag_is_rejected(api: Api, alias: st
 @pytest.mark.asyncio
 async def test_an_unknown_name_version_or_tag_is_not_found(api: Api) -> None:
     await new_app(api, "1.0.0")
-    for path in ("/app-nothing/describe", "/app-bwa/9.9.9/describe", "/app-bwa/describe"):
+    for path in ("/app-nothing/describe", "/app-bwa/9.9.9/describe", "/app-bwa/stable/describe"):
         status, kind, _ = await error(api, path)
         assert (status, kind) == (404, "ResourceNotFound"), path

@@ -112,6 +112,7 @@ async def test_removing_an_output_is_incompatible(api: Api) -> None:
 async def test_a_deleted_other_version_may_be_checked_against(api: Api) -> None:
     other = await new_app(api, "1.0.0", applet=make_applet(api, input_spec=BASE_IN, output_spec=BASE_OUT))
     await new_app(api, "2.0.0", applet=make_applet(api, input_spec=BASE_IN, output_spec=BASE_OUT))
+    await ok(api, "/app-bwa/2.0.0/addTags", {"tags": ["default"]})  # the first version's "default" moves on
     await ok(api, f"/{other['id']}/delete")
     answer = await ok(api, "/app-bwa/2.0.0/isCompatible", {"otherVersion": other["id"]})
     assert answer["compatible"] is True and answer["otherVersion"] == other["id"]

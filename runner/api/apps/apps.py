@@ -163,6 +163,9 @@ async def new_app(call: Call) -> dict[str, Any]:
         copy_contents(call.db, str(base["resources"]), resources)
     doc.update({"resources": resources, "regionalOptions": {REGION: {"applet": doc["applet"], "resources": resources}}})
     app = store.create_app(call.db, name, version, doc)
+    if not store.has_tag(call.db, name, store.DEFAULT_TAG):
+        # As the platform does (dxpy's TestDXApp.test_create_app): a name's first version is its default.
+        store.add_tags(call.db, app["id"], [store.DEFAULT_TAG])
     result = {"id": app["id"], "resourcesByRegion": {REGION: resources}, "resources": resources}
     record_nonce(call.db, "/app/new", call.body, result)
     return result
