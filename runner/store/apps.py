@@ -15,7 +15,7 @@ from typing import Any
 from runner.errors import NotFound
 from runner.spec.ids import new_id
 from runner.store.db import Database, dumps, now_ms
-from runner.store.objects import create_container
+from runner.store.objects import create_container, get_container
 
 DEFAULT_TAG = "default"
 
@@ -114,7 +114,11 @@ def drop_tags_except_default(db: Database, app_id: str) -> None:
 
 
 def project_cache(db: Database, name: str, project: str) -> str:
-    """The cache container of the app `name` in `project`, created on the first run there and kept after."""
+    """The cache container of the app `name` in `project`, created on the first run there and kept after; for a
+    PROTECTED project, a fresh one each run (the reference: the cache is then not shared)."""
+    if get_container(db, project).get("protected"):
+        return create_container(db, "container", f"project cache of a run of app-{name} in {project} (protected)",
+                                {"_runner": {"projectCacheOf": {"app": name, "project": project, "fresh": True}}})
     rows = db.query("SELECT container FROM app_caches WHERE name = ? AND project = ?", (name, project))
     if rows:
         return str(rows[0]["container"])

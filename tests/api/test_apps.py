@@ -225,3 +225,12 @@ async def test_settings_by_executable_may_name_the_app(api: Api) -> None:
         "systemRequirementsByExecutable": {made["id"]: {"*": {"instanceType": "mem2_ssd1_v2_x4"}}}})
     described = await ok(api, f"/{job['id']}/describe")
     assert described["timeout"] == 7 * 60 * 1000 and described["instanceType"] == "mem2_ssd1_v2_x4"
+
+
+@pytest.mark.asyncio
+async def test_a_protected_project_gives_each_run_a_fresh_cache(api: Api) -> None:
+    made = await new_app(api)
+    await ok(api, f"/{api.world.Q}/update", {"protected": True})
+    runs = [await ok(api, f"/{made['id']}/run", {"input": {}, "project": api.world.Q}) for _ in range(2)]
+    caches = [(await ok(api, f"/{run['id']}/describe"))["projectCache"] for run in runs]
+    assert caches[0] != caches[1] and all(cache.startswith("container-") for cache in caches)
