@@ -29,6 +29,8 @@ async def test_an_app_is_made_from_an_applet_with_a_resources_container_holding_
     assert "code" not in described["runSpec"]
     assert described["regionalOptions"] == {"aws:us-east-1": {"applet": applet, "resources": resources}}
     assert [o["id"] for o in find_objects(api.world.db, container=resources)] == [applet]
+    assert await ok(api, "/app-bwa/describe", {"fields": {"name": True, "version": True}}) == {
+        "name": "bwa", "version": "1.0.0"}
     got = await ok(api, f"/{made['id']}/get")
     assert got["runSpec"]["code"] == "main() { :; }"
 
@@ -144,8 +146,7 @@ async def test_find_apps_finds_default_versions_unless_all_are_asked(api: Api) -
     await new_app(api, "0.1", name="other")
     await ok(api, f"/{first['id']}/publish", {"makeDefault": True})
     found = await ok(api, "/system/findApps", {"name": "bwa", "describe": {"fields": {"version": True}}})
-    assert found == {"results": [{"id": first["id"], "describe": {"id": first["id"], "version": "1.0.0"}}],
-                     "next": None}
+    assert found == {"results": [{"id": first["id"], "describe": {"version": "1.0.0"}}], "next": None}
     every = await ok(api, "/system/findApps", {"name": {"glob": "b*"}, "allVersions": True})
     assert [r["id"] for r in every["results"]] == [second["id"], first["id"]]
     unpublished = await ok(api, "/system/findApps", {"published": False, "allVersions": True})

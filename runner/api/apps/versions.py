@@ -8,11 +8,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from runner.api.apps.apps import DESCRIBE_FIELDS, app_arg, app_view, live_app
+from runner.api.apps.apps import app_arg, app_view, describe_fields, live_app
 from runner.api.apps.compatibility import incompatibilities
 from runner.api.apps.identifiers import resolve
 from runner.api.core import checks as check
-from runner.api.core.fields import select, wanted_fields
+from runner.api.core.fields import select
 from runner.api.core.routing import Access, Call, Routes
 from runner.errors import InvalidInput, InvalidState, PermissionDenied
 from runner.store import apps as store
@@ -202,6 +202,6 @@ async def find_apps(call: Call) -> dict[str, Any]:
         entry: dict[str, Any] = {"id": app["id"]}
         if describe is not False:
             options = describe if isinstance(describe, Mapping) else {}
-            entry["describe"] = select(app_view(app), wanted_fields(options, DESCRIBE_FIELDS, DESCRIBE_FIELDS))
+            entry["describe"] = select(app_view(app), describe_fields(options))
         results.append(entry)
     return {"results": results[:limit], "next": None}
