@@ -235,3 +235,12 @@ async def test_a_protected_project_gives_each_run_a_fresh_cache(api: Api) -> Non
     runs = [await ok(api, f"/{made['id']}/run", {"input": {}, "project": api.world.Q}) for _ in range(2)]
     caches = [(await ok(api, f"/{run['id']}/describe"))["projectCache"] for run in runs]
     assert caches[0] != caches[1] and all(cache.startswith("container-") for cache in caches)
+
+
+@pytest.mark.asyncio
+async def test_validate_batch_expands_against_the_apps_input_spec(api: Api) -> None:
+    await new_app(api)
+    answer = await ok(api, "/app-bwa/validateBatch", {"batchInput": {"n": [1, 2]}})
+    assert answer == {"expandedBatch": [{"n": 1}, {"n": 2}]}
+    status, kind, message = await error(api, "/app-bwa/validateBatch", {"batchInput": {"m": [1]}})
+    assert (status, kind) == (422, "InvalidInput") and "'m' is not defined" in message

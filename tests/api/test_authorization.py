@@ -98,6 +98,7 @@ ROWS: dict[tuple[str, str], Row] = {
     **{("POST", f"/app-xxxx/{m}"): Row(Access.ANY, LIVE) for m in (
         "describe", "get", "listCategories", "listDevelopers", "listAuthorizedUsers")},
     ("POST", "/app-xxxx/run"): Row(Access.ANY, LIVE, body=lambda w: {"input": {}, "project": w.P}),
+    ("POST", "/app-xxxx/validateBatch"): Row(Access.ANY, LIVE, body=lambda w: {"batchInput": {}}),
     ("POST", "/app-xxxx/isCompatible"): Row(Access.ANY, LIVE, body=lambda w: {"otherVersion": "app-other"}),
     ("POST", "/system/findApps"): Row(Access.ANY, LIVE, body=lambda w: {"name": "an_app"}),
     ("POST", "/applet-xxxx/listProjects"): Row(Access.ANY, READS_P, "applet"),

@@ -9,6 +9,8 @@ from typing import Any
 from runner.api.apps.apps import live_app
 from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.executables.applets import _run_request
+from runner.api.executables.batch import expand_batch
+from runner.spec.io_spec import stored_io_spec
 from runner.store.jobs import get_job
 from runner.store.objects import get_object
 
@@ -44,3 +46,10 @@ def _as_applet(by_executable: Mapping[str, Any] | None, app: Mapping[str, Any]) 
         return by_executable
     renamed = {key: value for key, value in by_executable.items() if key != app["id"]}
     return {**renamed, str(app["applet"]): by_executable[app["id"]]}
+
+
+@routes.on("app", "validateBatch", Access.ANY)
+async def validate_batch(call: Call) -> dict[str, Any]:
+    """/app-xxxx[/yyyy]/validateBatch: batch and common inputs expanded into one checked input per run."""
+    app = live_app(call, "run")
+    return {"expandedBatch": expand_batch(stored_io_spec(app, "inputSpec") or (), call.body)}
