@@ -250,6 +250,7 @@ def _check_closed(db: Database, value: Any) -> None:
 
 
 def run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, Any] | None) -> RunRequest:
+    """The checked RunRequest of a run of `applet` (`/applet-x/run`, and `/app-x/run` for an app's applet)."""
     body = call.body
     given = body.get("input")
     if not isinstance(given, Mapping):
