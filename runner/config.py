@@ -63,10 +63,13 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
+    # Where jobs run: `docker` containers, or `local` host processes with no isolation (for machines without
+    # Docker and for fast tests; docs/execution-environment.md). Read when the engine starts.
+    backend: str = "docker"
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
-CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest")}
+CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest"), "backend": ("docker", "local")}
 
 
 @dataclass(frozen=True, slots=True)
