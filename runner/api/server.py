@@ -191,7 +191,7 @@ async def error_bodies(
         return response
     except ApiError as exc:
         return error_response(exc)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the edge of the server: report, log, keep serving
         log.exception("internal error answering %s", request.path)
         error = ApiError(f"internal error: {type(exc).__name__}: {exc}")
         return error_response(error)

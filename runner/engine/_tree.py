@@ -80,7 +80,7 @@ def end_after_error(engine: EngineHost, job_id: str, message: str) -> None:
     try:
         fail(engine, job, "AppInternalError", message)
         return
-    except Exception:
+    except Exception:  # noqa: BLE001 - the job must still end
         log.exception("failing the tree of %s failed", job_id)
     state = JobState(get_job(engine.db, job_id)["state"])
     if state is S.TERMINATING:

@@ -211,7 +211,7 @@ class Engine:
             self._wake.clear()
             try:
                 self._advance()
-            except Exception:
+            except Exception:  # noqa: BLE001 - one bad job must not stop the engine
                 log.exception("advancing jobs failed")
 
     def _advance(self) -> None:
@@ -306,7 +306,7 @@ class Engine:
         """Await how a try ends (a new container, or one a previous engine started), then end the try."""
         try:
             outcome = await outcome_of_try
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever happened, the job must end
             log.exception("running %s failed", job_id)
             outcome = Outcome(failure_reason="ExecutionError", failure_message=f"{type(exc).__name__}: {exc}")
         finally:
@@ -322,13 +322,13 @@ class Engine:
             revoke_job_tokens(self.db, job_id)
             self.finish_try(job_id, outcome)
             return True
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a job must never stay running without a container
             log.exception("ending the try of %s failed", job_id)
             message = f"the engine could not finish this try: {type(exc).__name__}: {exc}"
         try:
             _tree.end_after_error(self, job_id, message)
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001
             log.exception("%s could not be ended after: %s; trying again in %g s", job_id, message, FINISH_RETRY_S)
             return False
 

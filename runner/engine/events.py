@@ -171,6 +171,6 @@ async def prune_periodically(db: Database, home: Path, every_s: float = PRUNE_EV
             removed = await asyncio.to_thread(prune_now, db, home)
             if removed:
                 log.info("pruned %d event(s) past retention", removed)
-        except Exception:
+        except Exception:  # noqa: BLE001 - retention must not stop the engine; the next round tries again
             log.exception("pruning events failed")
         await asyncio.sleep(every_s)

@@ -129,5 +129,5 @@ async def sweep_periodically(db: Database, home: Path, interval_s: float = SWEEP
         try:
             ttl = current_settings(home).open_file_ttl_hours
             await asyncio.to_thread(sweep_uploads, db, home, ttl)
-        except Exception:
+        except Exception:  # noqa: BLE001 - one failed sweep must not end the sweeps
             log.exception("the sweep of abandoned uploads failed")
