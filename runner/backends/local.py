@@ -336,8 +336,8 @@ class LocalBackend(Backend):
             raise BackendError(f"{job_id} has no running process")
         plan = Plan.from_json(document)
         env = {k: v for k, v in plan.env.items() if not k.startswith("RUNNER_")}
-        return ["/bin/sh", "-c", 'cd "$0" && exec env -i "$@" bash -i', plan.cwd,
-                *(f"{key}={value}" for key, value in sorted(env.items()))]
+        return ["/bin/sh", "-c", 'cd "$0" && exec env -i "$@"', plan.cwd,
+                *(f"{key}={value}" for key, value in sorted(env.items())), "bash"]
 
 
 def _input_path() -> str:

@@ -2,7 +2,8 @@
 
 `engine` is the Docker backend's engine. A backend-neutral module sets `BACKENDS = ("docker", "local")`:
 each of its tests that takes `engine` then runs on both (`test_x[docker]`, `test_x[local]`), the local
-one on an engine with the `backend` setting `local` (jobs as host processes, no Docker).
+one on an engine with the `backend` setting `local` (jobs as host processes, no Docker); the tests it
+names in `DOCKER_ONLY` (they look at containers, images or the isolation Docker gives) run on Docker only.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ DEFAULT_BACKEND = "docker"
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run the `engine` tests of a module that names its BACKENDS on each of them."""
     backends = getattr(metafunc.module, "BACKENDS", None)
-    if backends and "engine" in metafunc.fixturenames:
+    docker_only = metafunc.function.__name__ in getattr(metafunc.module, "DOCKER_ONLY", ())
+    if backends and "engine" in metafunc.fixturenames and not docker_only:
         metafunc.parametrize("engine", backends, indirect=True, scope="session")
 
 
