@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ EXIT = "exit"
 OOM = "oom"
 WRAPPER = 'trap ":" TERM HUP; read -r _; "$@" </dev/null; status=$?; echo "$status" > "$0.tmp" && mv "$0.tmp" "$0"'
 CREATE_TIME_SLACK_S = 0.05
+# A SIGKILLed process is gone within milliseconds; this bounds the wait for one stuck in the kernel.
+KILL_WAIT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +145,20 @@ def signal_group(pid: int, signum: int) -> None:
         os.killpg(pid, signum)
 
 
-def kill_all(processes: list[psutil.Process]) -> None:
-    """SIGKILL `processes` and the process groups they lead."""
+def kill_all(processes: list[psutil.Process], wait_s: float = KILL_WAIT_S) -> None:
+    """SIGKILL `processes` and the process groups they lead; return once they are gone (or `wait_s` passed)."""
     for process in processes:
         with contextlib.suppress(psutil.Error, OSError):
             if os.getpgid(process.pid) == process.pid:
                 os.killpg(process.pid, signal.SIGKILL)
             process.kill()
+    deadline = time.monotonic() + wait_s
+    while any(_alive(process) for process in processes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

@@ -322,8 +322,8 @@ class LocalBackend(Backend):
         del home
         live = set(live_job_ids)
         jobs = self.home / "jobs"
-        orphans = sorted(path.parent.name for path in jobs.glob(f"*/{LOCAL_DIR}/{PLAN}")
-                         if path.parent.parent.name not in live) if jobs.is_dir() else []
+        found = (path.parent.parent.name for path in jobs.glob(f"*/{LOCAL_DIR}/{PLAN}")) if jobs.is_dir() else ()
+        orphans = sorted(job_id for job_id in found if job_id not in live)
         for job_id in orphans:
             await asyncio.to_thread(self._remove_now, job_id)
         return orphans
