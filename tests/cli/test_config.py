@@ -19,6 +19,7 @@ def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("RUNNER_EVENTS_MAX_COUNT", raising=False)
     monkeypatch.delenv("RUNNER_EVENTS_MAX_AGE_DAYS", raising=False)
     monkeypatch.delenv("RUNNER_LEGACY_RELEASE", raising=False)
+    monkeypatch.delenv("RUNNER_BACKEND", raising=False)
 
 
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
@@ -30,7 +31,7 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     listed = CliRunner().invoke(cli, ["config", "list"]).output
     assert listed == (f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
                       "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n"
-                      "legacy_release = refuse  (default)\n")
+                      "legacy_release = refuse  (default)\nbackend = docker  (default)\n")
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,7 +44,7 @@ def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pyte
 
 @pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"],
                                   ["set", "open_file_ttl_hours", "soon"],
-                                  ["set", "open_file_ttl_hours", "0"]])
+                                  ["set", "open_file_ttl_hours", "0"], ["set", "backend", "podman"]])
 def test_an_unknown_key_or_bad_value_exits_3(runner_home: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["config", *args])
     assert result.exit_code == 3
