@@ -137,7 +137,7 @@ def doctor_lines(mode: LimitMode) -> list[str]:
            else f"limits through a psutil watchdog (memory: the job's process tree killed over its limit; cores: "
                 f"CPU affinity), since {mode.why}")
     return [
-        "local backend (`--backend local`):",
+        "Local backend (`--backend local`)",
         f"  {how}; no disk limit",
         ("  WARNING: jobs run as this user's processes with no isolation: they can read and write your files "
          "and use the network. Run only applets you trust."),

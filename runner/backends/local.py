@@ -80,9 +80,11 @@ def limit_mode() -> LimitMode:
     return enable_cgroups(detect_mode())
 
 
-def doctor_report() -> list[str]:
-    """`runner doctor`'s lines on the local backend (what this machine allows; nothing is changed)."""
-    return doctor_lines(detect_mode())
+def doctor_facts() -> dict[str, object]:
+    """`runner doctor`'s facts on the local backend: which limits hold here, why, and the lines it prints
+    (what this machine allows now; nothing is changed)."""
+    mode = detect_mode()
+    return {"limits": mode.kind, "detail": mode.why, "isolated": False, "lines": doctor_lines(mode)}
 
 
 class LocalBackend(Backend):

@@ -13,6 +13,7 @@ import click
 
 from runner.backends.docker_host import connect, docker_host, engine_version
 from runner.backends.gpus import host_capacity, host_gpus
+from runner.backends.local import doctor_facts as local_backend_facts
 from runner.build.images import DEFAULT_RELEASE, ImageStatus, describe_images, runtime_image_tag
 from runner.config import runner_home
 from runner.errors import EnvironmentProblem, RunnerError
@@ -51,6 +52,7 @@ def gather_facts() -> dict[str, Any]:
         "images": [asdict(status) for status in images],
         "host": asdict(capacity),
         "gpus": [asdict(gpu) for gpu in host_gpus()],
+        "local_backend": local_backend_facts(),
         "runner_home": str(home),
         "problems": problems,
     }
@@ -113,6 +115,7 @@ def render(facts: dict[str, Any]) -> str:
     lines.append(f"  disk    {host['disk_free_bytes'] / GIB:.1f} GiB free under {host['disk_path']}")
     gpus = [f"{g['index']}: {g['name']}, {g['memory_mib']} MiB, {g['uuid']}" for g in facts["gpus"]]
     lines.append("  GPUs    " + ("; ".join(gpus) if gpus else "none (no NVIDIA GPU or driver found)"))
+    lines += facts["local_backend"]["lines"]
     lines.append(f"RUNNER_HOME\n  {facts['runner_home']}")
     lines.append(f"Problems ({len(facts['problems'])})" if facts["problems"] else "Problems\n  none")
     for problem in facts["problems"]:
