@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import logging
 import math
 import os
 import shutil
@@ -71,6 +72,7 @@ PIP_DIR = ("local-env", "pip")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PASSED_ON = ("LANG", "LC_ALL", "TZ", "USER", "LOGNAME", "TERM")
 POLL_S = 0.2
+log = logging.getLogger(__name__)
 SIGKILL_EXIT = 137
 
 
@@ -135,7 +137,14 @@ class LocalBackend(Backend):
         cores = self._claim_cores(spec.job_id, spec.cpus)
         cgroup = self._cgroup(spec.job_id)
         if cgroup is not None:
-            cgroup.create(list(cores), spec.cpus, spec.memory_bytes, spec.pids_limit)
+            try:
+                cgroup.create(list(cores), spec.cpus, spec.memory_bytes, spec.pids_limit)
+            except OSError as exc:
+                # A cgroup tree that would not take a child: this and later jobs run under the watchdog.
+                cgroup.remove()
+                self.mode = LimitMode("watchdog", None, f"making the cgroup {cgroup.path} failed ({exc})")
+                log.warning("local backend: %s; limits through the watchdog from now on", self.mode.why)
+                cgroup = None
         paths = {
             launcher.ENV_HOME_DIR: str(home), launcher.ENV_JOB_DIR: mounts[launcher.JOB_DIR],
             launcher.ENV_APPLET_DIR: mounts[launcher.APPLET_DIR],
