@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from runner.client.engine_process import connect, engine_status, start_engine, s
 from runner.config import write_setting
 from runner.errors import ApiError
 from tests.integration.helpers import (
+    SAMPLE_APPS,
     TEST_APPLETS,
     build_test_applet,
     run_test_applet,
@@ -172,3 +174,29 @@ def test_the_applet_builds_once_per_engine(local_engine: EngineClient) -> None:
     # The no-image build is content-addressed as Docker's is: the same folder gives the same applet.
     assert build_test_applet(local_engine, "local_probe") == str(
         local_engine.call("/runner/build", {"folder": str(TEST_APPLETS / "local_probe")})["id"])
+
+
+def test_engine_start_backend_local_warns_and_runs_jobs_without_docker(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    home = tmp_path_factory.mktemp("lcli")
+    # Docker is out of reach for this engine: the local backend must never need it.
+    env = {**os.environ, "RUNNER_HOME": str(home), "DOCKER_HOST": f"unix://{home}/no-docker.sock"}
+    env.pop("RUNNER_BACKEND", None)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "runner", *args], env=env, capture_output=True, text=True,
+                              timeout=600, check=False)
+
+    try:
+        started = cli("engine", "start", "--backend", "local")
+        assert started.returncode == 0, started.stderr
+        assert "no isolation" in started.stderr and "engine running at" in started.stdout
+        assert json.loads((home / "engine.json").read_text())["backend"] == "local"
+        ran = cli("run", str(SAMPLE_APPS / "hello_bash"), "-i", "who=Local", "--wait")
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout) == {"greeting": "Hello, Local!"}
+        doctor = json.loads(cli("doctor", "--json").stdout)
+        assert doctor["local_backend"]["limits"] in ("cgroup", "watchdog")
+        assert any("no isolation" in line for line in doctor["local_backend"]["lines"])
+    finally:
+        cli("engine", "stop")
