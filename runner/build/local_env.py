@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -86,7 +87,8 @@ def _make_env(home: Path, folder: Path, progress: Progress) -> None:
 
 def _cached_wheels(home: Path, target: wheels.WheelTarget) -> list[Path] | None:
     """The wheels of the default state folder's cache, when it has a complete set for `target`."""
-    shared = Path.home() / ".local" / "share" / APP_DIR_NAME
+    xdg = os.environ.get("XDG_DATA_HOME")
+    shared = (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / APP_DIR_NAME
     for root in (home, shared):
         folder = root / "wheels" / target.python_tag
         manifest = folder / f"manifest-dxpy-{DXPY_VERSION}-{target.machine}.json"

@@ -170,10 +170,22 @@ def test_a_tree_lives_through_a_kill_9_of_the_engine(crash_home: Path) -> None:
     wait_no_processes({job["id"] for job in tree_jobs(engine, root)})
 
 
-def test_the_applet_builds_once_per_engine(local_engine: EngineClient) -> None:
-    # The no-image build is content-addressed as Docker's is: the same folder gives the same applet.
-    assert build_test_applet(local_engine, "local_probe") == str(
-        local_engine.call("/runner/build", {"folder": str(TEST_APPLETS / "local_probe")})["id"])
+def test_pip_exec_depends_are_the_applets_own(local_engine: EngineClient, tmp_path: Path) -> None:
+    build_test_applet(local_engine, "local_probe")  # installs six for local_probe alone
+    folder = tmp_path / "no_six"
+    (folder / "src").mkdir(parents=True)
+    (folder / "dxapp.json").write_text(json.dumps({
+        "name": "no_six", "dxapi": "1.0.0", "inputSpec": [], "outputSpec": [{"name": "six", "class": "string"}],
+        "runSpec": {"interpreter": "bash", "file": "src/no_six.sh", "distribution": "Ubuntu", "release": "24.04",
+                    "systemRequirements": {"*": {"instanceType": "mem2_hdd2_x1"}}}}))
+    (folder / "src" / "no_six.sh").write_text(
+        'main() {\n  found=$(python3 -c "import six" 2>/dev/null && echo present || echo absent)\n'
+        '  dx-jobutil-add-output six "$found" --class string\n}\n')
+    applet = local_engine.call("/runner/build", {"folder": str(folder)})["id"]
+    job_id = local_engine.call(f"/{applet}/run", {"project": local_engine.project, "input": {}})["id"]
+    job = wait_terminal(local_engine, job_id)
+    assert job["state"] == "done", (job.get("failureReason"), job.get("failureMessage"))
+    assert job["output"] == {"six": "absent"}
 
 
 def test_engine_start_backend_local_warns_and_runs_jobs_without_docker(
