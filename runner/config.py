@@ -75,12 +75,17 @@ class Settings:
     # starts); 0 turns sampling off. runner/engine/usage.py says how many events that makes.
     usage_interval_s: float = 2.0
 
+    # Where jobs run: `docker` containers, or `local` host processes with no isolation (for machines without
+    # Docker and for fast tests; docs/execution-environment.md). Read when the engine starts.
+    backend: str = "docker"
+
 
 # The settings whose value is one of a few words, and those words (the first is the default).
 CHOICES: Mapping[str, tuple[str, ...]] = {
     "legacy_release": ("refuse", "nearest"),
     "instance_policy": ("cap", "strict"),
     "gpu_policy": ("refuse", "ignore"),
+    "backend": ("docker", "local"),
 }
 # The number settings for which 0 means off.
 ZERO_MEANS_OFF = frozenset({"usage_interval_s"})
