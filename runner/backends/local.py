@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import math
@@ -25,6 +26,8 @@ import subprocess
 import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+
+import psutil
 
 from runner import launcher
 from runner.backends._local_limits import (
@@ -64,6 +67,7 @@ from runner.backends.base import (
     Finished,
     Found,
     LogSink,
+    Usage,
 )
 from runner.errors import RunnerError
 
@@ -338,6 +342,19 @@ class LocalBackend(Backend):
         for job_id in orphans:
             await asyncio.to_thread(self._remove_now, job_id)
         return orphans
+
+    def usage(self, job_id: str) -> Usage | None:
+        """What the job's process tree uses now (psutil): CPU time, its ended children's included, and RSS."""
+        process = recorded_process(self._folder(job_id))
+        if process is None:
+            return None
+        processes = tree(process)
+        cpu = 0.0
+        for member in processes:
+            with contextlib.suppress(psutil.Error):
+                times = member.cpu_times()
+                cpu += times.user + times.system + times.children_user + times.children_system
+        return Usage(cpu_seconds=cpu, memory_bytes=tree_rss(processes)) if processes else None
 
     def exec_shell_argv(self, job_id: str) -> list[str]:
         """A command line opening bash in the job's home with the job's environment (`runner ssh`)."""

@@ -158,3 +158,24 @@ async def test_a_pid_now_of_another_process_is_not_taken_for_the_job(backend: Lo
     assert await restarted.find_job(spec.job_id) == Found(spec.job_id, "exited")
     assert await restarted.reap_orphans(backend.home, []) == [spec.job_id]
     assert job_processes(spec.job_id) == []
+
+
+async def test_usage_reads_the_cpu_and_memory_of_the_jobs_process_tree(backend: LocalBackend,
+                                                                        tmp_path: Path) -> None:
+    # A child python holds 64 MiB and burns CPU until the test stops the job.
+    code = ("python3 -c 'import time; x = bytearray(64 << 20); x[::4096] = b\"y\" * len(x[::4096]); "
+            "exec(\"while True: pass\")'")
+    spec = job_spec(tmp_path / "home", code)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(backend, spec, stop=stop))
+    readings = []
+    while len(readings) < 2 or readings[-1].cpu_seconds < 0.5 or readings[-1].memory_bytes < 64 << 20:
+        assert not task.done(), "the job ended before its usage was read"
+        reading = await asyncio.to_thread(backend.usage, spec.job_id)
+        if reading is not None:
+            readings.append(reading)
+        await asyncio.sleep(0.2)
+    assert readings[-1].cpu_seconds >= readings[0].cpu_seconds
+    stop.set()
+    await task
+    assert await asyncio.to_thread(backend.usage, spec.job_id) is None
