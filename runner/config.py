@@ -81,12 +81,17 @@ class Settings:
     reserve_cores: float = 0.0
     reserve_memory_gib: float = 1.0
 
+    # Where jobs run: `docker` containers, or `local` host processes with no isolation (for machines without
+    # Docker and for fast tests; docs/execution-environment.md). Read when the engine starts.
+    backend: str = "docker"
+
 
 # The settings whose value is one of a few words, and those words (the first is the default).
 CHOICES: Mapping[str, tuple[str, ...]] = {
     "legacy_release": ("refuse", "nearest"),
     "instance_policy": ("cap", "strict"),
     "gpu_policy": ("refuse", "ignore"),
+    "backend": ("docker", "local"),
 }
 # The number settings for which 0 means off (for max_parallel: no limit; for the reserve: none).
 ZERO_MEANS_OFF = frozenset({"usage_interval_s", "max_parallel", "reserve_cores", "reserve_memory_gib"})

@@ -111,7 +111,7 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
         ("ID", _text(job.get("id"))), ("Class", _text(job.get("class"))),
         ("Job name", _text(job.get("name"))),
         ("Executable name", _text(job.get("executableName"))),
-        ("Executable", _text(job.get("applet") or job.get("app"))),
+        ("Executable", _text(job.get("app") or job.get("applet"))),
         ("Project context", _text(job.get("project"))), ("Workspace", _text(job.get("workspace"))),
         ("Root execution", _text(job.get("rootExecution"))), ("Parent job", _text(job.get("parentJob"))),
         ("Origin job", _text(job.get("originJob"))), ("Function", _text(job.get("function"))),

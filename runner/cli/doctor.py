@@ -15,6 +15,7 @@ import click
 from runner.backends.docker_host import connect, docker_host, engine_version
 from runner.backends.docker_limits import lxcfs_dir, storage_quota_supported
 from runner.backends.gpus import host_capacity, host_gpus
+from runner.backends.local import doctor_facts as local_backend_facts
 from runner.build.images import DEFAULT_RELEASE, ImageStatus, describe_images, runtime_image_tag
 from runner.config import current_settings, runner_home
 from runner.errors import EnvironmentProblem, RunnerError
@@ -59,6 +60,7 @@ def gather_facts() -> dict[str, Any]:
         "host": asdict(capacity),
         "gpus": [asdict(gpu) for gpu in host_gpus()],
         "limits": _limits_facts(limits, home),
+        "local_backend": local_backend_facts(),
         "runner_home": str(home),
         "problems": problems,
     }
@@ -163,6 +165,7 @@ def render(facts: dict[str, Any]) -> str:
     lines.append("Limits")
     lines += [f"  {key:<8}{limits[key]}" for key in ("cpus", "memory", "meminfo", "disk")]
     lines.append(f"  policy  instance-policy {limits['instance_policy']}, gpu-policy {limits['gpu_policy']}")
+    lines += facts["local_backend"]["lines"]
     lines.append(f"RUNNER_HOME\n  {facts['runner_home']}")
     lines.append(f"Problems ({len(facts['problems'])})" if facts["problems"] else "Problems\n  none")
     for problem in facts["problems"]:

@@ -51,6 +51,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from runner.cli import app as app_cli
     from runner.cli import (
         asset,
         build,
@@ -99,6 +100,7 @@ def _register() -> None:
     cli.add_command(tui.tui)
     cli.add_command(dev.dev)
     cli.add_command(open_cli.open_app)
+    cli.add_command(app_cli.app)
 
 
 _register()

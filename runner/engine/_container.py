@@ -75,6 +75,9 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
         launcher.ENV_INTERPRETER: info["interpreter"],
         launcher.ENV_LOG_SOCKETS: "1",
     }
+    for variable, key in (("DX_RESOURCES_ID", "resources"), ("DX_PROJECT_CACHE_ID", "projectCache")):
+        if job.get(key):  # a job of an app
+            env[variable] = str(job[key])
     mounts = [
         Mount(launcher.host_path(), launcher.LAUNCHER_DIR, read_only=True),
         Mount(str(info["folder"]), launcher.APPLET_DIR, read_only=True),

@@ -21,6 +21,7 @@ from runner.spec.ids import new_id
 from runner.spec.instance_types import lookup, unknown_type_message
 from runner.spec.system_requirements import effective_requirements, merge_tree
 from runner.spec.timeouts import effective_timeout, merge_timeout_policies
+from runner.store.apps import project_cache
 from runner.store.db import Database
 from runner.store.job_record import JobResources, record_of, stored
 from runner.store.jobs import insert_job
@@ -29,6 +30,8 @@ from runner.store.objects import create_container
 LAUNCHED_BY = "user-local"
 BILL_TO = "user-local"
 REGION = DEFAULT_REGION  # the projects' region: a job runs where its project is
+# A subjob of an app's job is a job of the app too.
+APP_FIELDS = ("app", "executableName", "resources", "projectCache")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class RunRequest:
     # Runner extensions: the entry point the master job starts at, and the job this run re-runs.
     entry_point: str = "main"
     rerun_of: str | None = None
+    # The app version this run is of (/app-xxxx/run); None for an applet's run.
+    app: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +175,18 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         "allowSSH": list(request.allow_ssh), "costLimit": request.cost_limit,
         **({"rerunOf": request.rerun_of} if request.rerun_of else {}),
     })
+    if request.app is not None:
+        job.update(_app_fields(db, request.app, request.project))
     job.update(placement)
     # As on the platform, a master job finds its input objects in its own workspace.
     clone_into(db, data_ids(dict(request.original_input)), request.project, workspace)
     return insert_job(db, job)
+
+
+def _app_fields(db: Database, app: Mapping[str, Any], project: str) -> dict[str, Any]:
+    """What a job of an app shows: the app, its resources container and the app's cache in `project`."""
+    return {"app": app["id"], "executableName": app["name"], "resources": app["resources"],
+            "projectCache": project_cache(db, str(app["name"]), project)}
 
 
 def _entry_name(applet: Mapping[str, Any], entry: str) -> str | None:
@@ -219,6 +232,7 @@ def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, 
                  master_run_requirements=inherited.master_run_requirements, master=False, reuse=inherited.reuse),
         "ignoreReuse": bool(parent.get("ignoreReuse")),
         "debug": dict(parent.get("debug") or {}),
+        **{key: parent[key] for key in APP_FIELDS if key in parent},
     })
     job.update(_placement(applet, request.function, merged_sr=merged_sr, master_run_sr=inherited.master_run_requirements,
                           job_new_sr=request.system_requirements, merged_timeouts=merged_timeouts, host=host))

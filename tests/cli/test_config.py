@@ -59,7 +59,7 @@ def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pyte
 
 @pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"],
                                   ["set", "open_file_ttl_hours", "soon"],
-                                  ["set", "open_file_ttl_hours", "0"]])
+                                  ["set", "open_file_ttl_hours", "0"], ["set", "backend", "podman"]])
 def test_an_unknown_key_or_bad_value_exits_3(runner_home: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["config", *args])
     assert result.exit_code == 3
