@@ -12,6 +12,7 @@ from runner.client.api import EngineClient
 from tests.integration.helpers import run_test_applet, runner_cli, tree_jobs, wait_terminal
 
 pytestmark = pytest.mark.docker
+BACKENDS = ("docker", "local")
 # A bound on waiting (a deadlocked tree never ends), not an assertion on speed.
 TREE_WAIT_S = 900
 
