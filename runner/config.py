@@ -74,6 +74,12 @@ class Settings:
     # How often the engine samples each running job's CPU, memory and GPUs, in seconds (read when the engine
     # starts); 0 turns sampling off. runner/engine/usage.py says how many events that makes.
     usage_interval_s: float = 2.0
+    # The scheduler (runner.engine.scheduler): at most this many tries at once (0: no limit), and what it leaves
+    # free for the desktop. No cores are reserved by default, so that a 2-core machine still runs a 2-core
+    # instance type uncapped (the kernel shares CPUs with the desktop); memory, which it cannot share, is.
+    max_parallel: int = 0
+    reserve_cores: float = 0.0
+    reserve_memory_gib: float = 1.0
 
     # Where jobs run: `docker` containers, or `local` host processes with no isolation (for machines without
     # Docker and for fast tests; docs/execution-environment.md). Read when the engine starts.
@@ -87,8 +93,8 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "gpu_policy": ("refuse", "ignore"),
     "backend": ("docker", "local"),
 }
-# The number settings for which 0 means off.
-ZERO_MEANS_OFF = frozenset({"usage_interval_s"})
+# The number settings for which 0 means off (for max_parallel: no limit; for the reserve: none).
+ZERO_MEANS_OFF = frozenset({"usage_interval_s", "max_parallel", "reserve_cores", "reserve_memory_gib"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,7 @@ def parse_value(key: str, value: Any) -> Any:
     if isinstance(default, float):
         return _positive_number(key, value, zero=key in ZERO_MEANS_OFF)
     if isinstance(default, int) and not isinstance(default, bool):
-        return _positive_integer(key, value)
+        return _positive_integer(key, value, zero=key in ZERO_MEANS_OFF)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
@@ -153,10 +159,11 @@ def _positive_number(key: str, value: Any, zero: bool = False) -> float:
     return number
 
 
-def _positive_integer(key: str, value: Any) -> int:
-    number = _positive_number(key, value)
+def _positive_integer(key: str, value: Any, zero: bool = False) -> int:
+    number = _positive_number(key, value, zero=zero)
     if not number.is_integer():
-        raise SettingError(f"{key} must be a whole number greater than 0, not {value!r}")
+        least = "0 or more (0: off)" if zero else "greater than 0"
+        raise SettingError(f"{key} must be a whole number {least}, not {value!r}")
     return int(number)
 
 

@@ -43,14 +43,14 @@ from runner.api.server import make_app
 from runner.backends.base import Backend
 from runner.backends.docker import DockerBackend
 from runner.backends.docker_host import connect
-from runner.backends.gpus import host_capacity, host_gpus
+from runner.backends.gpus import gpu_inventory, host_capacity
 from runner.backends.local import LocalBackend, limit_mode
 from runner.backends.networks import ensure_job_network, network_gateway
 from runner.build.local_env import ensure_local_env
 from runner.config import current_settings, load_settings
 from runner.engine import Reachability, Restart, live_jobs
 from runner.engine.driver import Engine
-from runner.engine.scheduler import Resources
+from runner.engine.scheduler import Host, Resources
 from runner.errors import RunnerError
 from runner.home_files import (
     API_SOCKET_NAME,
@@ -160,13 +160,24 @@ async def _heartbeat(home: Path) -> None:
         await asyncio.sleep(HEARTBEAT_S)
 
 
-def _capacity(home: Path) -> Resources:
+def _capacity(home: Path) -> tuple[Resources, Host]:
+    """The host's size, and what the scheduler hands out: this process's CPU IDs, the memory, the GPUs."""
     capacity = host_capacity(home)
     try:
-        gpus = len(host_gpus())
+        inventory = gpu_inventory()
     except RunnerError:
-        gpus = 0
-    return Resources(float(capacity.cpus), capacity.memory_bytes, gpus)
+        inventory = None
+    gpu_ids = tuple(gpu.index for gpu in inventory.gpus) if inventory else ()
+    host = Host(_cpu_ids(capacity.cpus), capacity.memory_bytes, gpu_ids,
+                nvidia_driver=inventory.driver_version if inventory else None)
+    return Resources(float(len(host.cpu_ids)), capacity.memory_bytes, len(gpu_ids)), host
+
+
+def _cpu_ids(count: int) -> tuple[int, ...]:
+    try:
+        return tuple(sorted(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return tuple(range(count))
 
 
 @dataclass(slots=True)
@@ -228,7 +239,8 @@ async def serve(home: Path, port: int) -> None:
     heartbeat = asyncio.create_task(_heartbeat(home))
     try:
         reach = Reachability(port=0, socket_dir=socket_dir, network=network, gateway=gateway)
-        engine = Engine(db, backend, home, reach, _capacity(home))
+        capacity, host = _capacity(home)
+        engine = Engine(db, backend, home, reach, capacity, host=host)
         services = Services(db=db, home=home, engine=engine, default_project=default_project(db),
                             extras={**wiring.extras, "identity_keys": IdentityKeys.load_or_create(home),
                                     "shutdown": shutdown, PROXY_KEY: https_proxy})

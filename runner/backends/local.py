@@ -138,7 +138,7 @@ class LocalBackend(Backend):
             shutil.rmtree(path, ignore_errors=True)
         folder.mkdir(mode=0o700, parents=True)
         home.mkdir()
-        cores = self._claim_cores(spec.job_id, spec.cpus)
+        cores = self._claim_cores(spec.job_id, spec.cpus, spec.cpu_ids)
         cgroup = self._cgroup(spec.job_id)
         if cgroup is not None:
             try:
@@ -169,6 +169,9 @@ class LocalBackend(Backend):
         # their folder /opt/dnanexus/log would be shared by every job on the machine.
         env = {k: v for k, v in spec.env.items() if k != launcher.ENV_API_SOCKET}
         env[launcher.ENV_LOG_SOCKETS] = "0"
+        if spec.gpu_ids:
+            # A host process sees every GPU, numbered as the host numbers them (no container renumbers them).
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(str(gpu) for gpu in spec.gpu_ids)
         env.update(paths)
         env.update({k: os.environ[k] for k in PASSED_ON if k in os.environ})
         env.setdefault("LANG", "C.UTF-8")
@@ -180,8 +183,11 @@ class LocalBackend(Backend):
             env["PYTHONPATH"] = str(pip)
         return env
 
-    def _claim_cores(self, job_id: str, cpus: float) -> tuple[int, ...]:
-        """The cores the try is pinned to: as many as it has CPUs, the least used first."""
+    def _claim_cores(self, job_id: str, cpus: float, assigned: tuple[int, ...] = ()) -> tuple[int, ...]:
+        """The cores the try is pinned to: the scheduler's, else as many as it has CPUs, the least used first."""
+        if assigned and set(assigned) <= set(self.host_cores):
+            self._cores[job_id] = tuple(assigned)
+            return tuple(assigned)
         count = len(self.host_cores) if cpus <= 0 else max(1, min(len(self.host_cores), math.ceil(cpus)))
         used = collections.Counter(core for cores in self._cores.values() for core in cores)
         chosen = tuple(sorted(sorted(self.host_cores, key=lambda core: (used[core], core))[:count]))

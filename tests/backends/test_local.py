@@ -39,7 +39,8 @@ def backend(tmp_path: Path, job_env: Path) -> Iterator[LocalBackend]:
         backend._remove_now(folder.name)
 
 
-def job_spec(home: Path, code: str, **limits: float) -> ContainerSpec:
+def job_spec(home: Path, code: str, *, cpu_ids: tuple[int, ...] = (), gpu_ids: tuple[int, ...] = (),
+             env: dict[str, str] | None = None, **limits: float) -> ContainerSpec:
     """The spec of a bash job whose main() is `code`, with its folders as the engine prepares them."""
     job_id = "job-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(24))
     folder = home / "jobs" / job_id
@@ -49,7 +50,7 @@ def job_spec(home: Path, code: str, **limits: float) -> ContainerSpec:
     (applet / "code.sh").write_text(f"main() {{\n{code}\n}}\n")
     (folder / "job_input.json").write_text("{}")
     env = {"DX_JOB_ID": job_id, launcher.ENV_FUNCTION: "main", launcher.ENV_INTERPRETER: "bash",
-           launcher.ENV_API_SOCKET: "/opt/applet-runner/api/engine.sock"}
+           launcher.ENV_API_SOCKET: "/opt/applet-runner/api/engine.sock", **(env or {})}
     mounts = (
         Mount(launcher.host_path(), launcher.LAUNCHER_DIR),
         Mount(str(applet), launcher.APPLET_DIR),
@@ -57,7 +58,8 @@ def job_spec(home: Path, code: str, **limits: float) -> ContainerSpec:
         Mount(str(folder / "work"), launcher.JOB_DIR, read_only=False),
     )
     return ContainerSpec(job_id=job_id, tree_id=job_id, image="local", command=(), env=env, mounts=mounts,
-                         cpus=float(limits.get("cpus", 1.0)), memory_bytes=int(limits.get("memory_bytes", 0)))
+                         cpus=float(limits.get("cpus", 1.0)), memory_bytes=int(limits.get("memory_bytes", 0)),
+                         cpu_ids=cpu_ids, gpu_ids=gpu_ids)
 
 
 async def run(backend: LocalBackend, spec: ContainerSpec, timeout_s: float | None = 60,
@@ -90,6 +92,17 @@ async def test_a_job_sees_its_cores_home_and_dxpy_and_its_exit_code(backend: Loc
     assert result.started_at is not None and result.finished_at is not None
     assert job_processes(spec.job_id) == []
     assert not Path(home).exists()
+
+
+async def test_a_job_runs_on_the_cpus_and_gpus_the_scheduler_assigned(backend: LocalBackend) -> None:
+    last = max(backend.host_cores)
+    # container_spec numbers a container's GPUs from 0; a host process is told the host's own numbers.
+    spec = job_spec(backend.home, 'grep Cpus_allowed_list /proc/self/status; echo "gpus=$CUDA_VISIBLE_DEVICES"',
+                    cpus=1, cpu_ids=(last,), gpu_ids=(3,), env={"CUDA_VISIBLE_DEVICES": "0"})
+    result, lines = await run(backend, spec)
+    assert result.exit_code == 0, lines
+    assert lines["stdout"][0].split()[-1] == str(last)
+    assert lines["stdout"][1] == "gpus=3"
 
 
 async def test_a_job_over_its_memory_is_killed_as_out_of_memory(backend: LocalBackend) -> None:

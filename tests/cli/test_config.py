@@ -18,6 +18,19 @@ def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"RUNNER_{key.upper()}", raising=False)
 
 
+def test_max_parallel_is_a_whole_number_and_0_means_no_limit(runner_home: Path) -> None:
+    result = CliRunner().invoke(cli, ["config", "set", "max-parallel", "4"])
+    assert result.exit_code == 0, result.output
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"max_parallel": 4}
+    assert CliRunner().invoke(cli, ["config", "set", "max-parallel", "0"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["config", "get", "max-parallel"]).output == "0\n"
+    refused = CliRunner().invoke(cli, ["config", "set", "max-parallel", "2.5"])
+    assert refused.exit_code != 0
+    assert "max_parallel must be a whole number 0 or more (0: off), not '2.5'" in refused.output
+    refused = CliRunner().invoke(cli, ["config", "set", "reserve-memory-gib", "lots"])
+    assert "reserve_memory_gib must be a number 0 or more (0: off), not 'lots'" in refused.output
+
+
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "false\n"
     result = CliRunner().invoke(cli, ["config", "set", "reuse", "true"])

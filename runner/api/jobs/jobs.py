@@ -37,7 +37,7 @@ DEFAULT_FIELDS = (
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
-    "runnerImage", "runnerResources", "runnerUsage",
+    "runnerImage", "runnerResources", "runnerUsage", "runnerWaiting",
     "outputReusedFrom", "rerunOf", "httpsApp",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
@@ -90,10 +90,16 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 
 @routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
-    """/job-xxxx/describe (with `runnerUsage`, the summary of the try's usage samples, once it has some)."""
+    """/job-xxxx/describe (with `runnerUsage`, the summary of the try's usage samples, once it has some, and
+    for a runnable job `runnerWaiting`: why the scheduler has not started it yet)."""
     job = _job(call, check.try_number(call.body))
     summary = usage_summary(job_folder(call.services.home, job["id"]), int(job.get("try") or 0))
-    return describe_job(with_https_app(call, {**job, "runnerUsage": summary} if summary else job), call.body)
+    if summary:
+        job = {**job, "runnerUsage": summary}
+    waiting = call.services.engine.waiting.get(job["id"])
+    if waiting and job.get("state") == "runnable":
+        job = {**job, "runnerWaiting": waiting}
+    return describe_job(with_https_app(call, job), call.body)
 
 
 def with_https_app(call: Call, job: dict[str, Any]) -> dict[str, Any]:
