@@ -122,7 +122,7 @@ class Engine:
 
     def sampled_tries(self) -> list[Sampled]:
         """The tries whose containers run, for the usage sampler (a released one's process has ended)."""
-        return [Sampled(r.job_id, r) for r in self._running.values() if not r.released]
+        return [Sampled(r.job_id, r, r.assignment.gpu_ids) for r in self._running.values() if not r.released]
 
     def _backend_health(self, answering: bool, detail: str) -> None:
         """The backend stopped or started answering: an engine.backend_down / engine.backend_up event."""

@@ -11,6 +11,7 @@ from runner.backends.base import Usage
 from runner.backends.gpu_usage import GpuUsage, NvmlGpuReader
 from runner.config import SettingError, parse_value
 from runner.engine import usage as usage_module
+from runner.engine.scheduler import Host
 from runner.engine.usage import KEEPALIVE_S, Sampled, UsageSampler
 from runner.engine.usage_record import read_lines, usage_path, usage_summary
 from runner.spec.events import JobUsage
@@ -165,3 +166,14 @@ async def test_an_interval_of_0_turns_sampling_off_and_a_negative_one_is_refused
 
 async def test_a_host_without_nvml_reads_no_gpus() -> None:
     assert NvmlGpuReader().read([0, 1]) == []
+
+
+async def test_the_engine_samples_the_gpus_the_scheduler_gave_each_job(make: Make) -> None:
+    host = Host(cpu_ids=tuple(range(32)), memory_bytes=256 * 2**30, gpu_ids=(0, 1), nvidia_driver="535.104.05")
+    h = await make(host=host, instance_type="mem3_ssd1_gpu_x8")
+    jobs = await running(h, Usage(1.0, 100 * MIB), count=2)
+    by_job = {t.job_id: t.gpu_ids for t in h.engine.sampled_tries()}
+    assert sorted(by_job) == sorted(jobs) and sorted(by_job.values()) == [(0,), (1,)]
+    for job in jobs:
+        h.backend.finish(job)
+        await h.ended(job)
