@@ -146,7 +146,7 @@ class Engine:
         default = current_settings(self.home).reuse if request.reuse is None else False
         reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
         job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker,
-                                host=host_limits(self.capacity, self.home))
+                                host=host_limits(self.scheduled_host().capacity, self.home))
         self.say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
         self._say_release_note(job)
         self.wake()
@@ -154,7 +154,8 @@ class Engine:
 
     def new_subjob(self, applet: Mapping[str, Any], parent: Mapping[str, Any], request: SubjobRequest) -> dict[str, Any]:
         """Create a subjob of `parent` running `request.function`."""
-        job = create_subjob(self.db, applet, parent, request, host=host_limits(self.capacity, self.home))
+        limits = host_limits(self.scheduled_host().capacity, self.home)
+        job = create_subjob(self.db, applet, parent, request, host=limits)
         self.say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
                               f"instance type {job['instanceType']}")
         self._say_release_note(job)
