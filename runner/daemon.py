@@ -173,6 +173,7 @@ async def serve(home: Path, port: int) -> None:
     await asyncio.to_thread(ensure_job_network, client, JOB_NETWORK, False)
     gateway = await asyncio.to_thread(network_gateway, client, JOB_NETWORK)
     backend = DockerBackend(client, home)
+    backend.remove_in_background = True  # a container's removal is not on its job's path to done
     shutdown = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

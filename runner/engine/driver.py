@@ -101,6 +101,7 @@ class Engine:
         tasks = [r.task for r in self._running.values() if r.task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self.backend.settle()
         for task in (self._loop_task, self._pruner):
             if task is not None:
                 task.cancel()
