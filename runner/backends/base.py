@@ -145,6 +145,7 @@ class Backend(abc.ABC):
     # drained, and the container is removed in the background: a removal is not on a job's path to done.
     # settle() waits for those removals; a crash before one ends leaves the container to reap_orphans.
     remove_in_background: bool = False
+    _removal_tasks: set[asyncio.Task[None]]
 
     async def settle(self) -> None:
         """Wait until every container whose removal was left to the background is removed."""
@@ -154,7 +155,8 @@ class Backend(abc.ABC):
     def _background_removals(self) -> set[asyncio.Task[None]]:
         tasks: set[asyncio.Task[None]] | None = getattr(self, "_removal_tasks", None)
         if tasks is None:
-            tasks = self._removal_tasks = set()
+            tasks = set()
+            self._removal_tasks = tasks
         return tasks
 
     def _remove_later(self, handle: str) -> None:
