@@ -27,6 +27,7 @@ from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine._restart import restart_try
 from runner.engine._resume import resume_jobs, resumed_outcome
+from runner.engine._settled import SettledJobs
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
 from runner.engine.logs import JobLog, LogHub
@@ -40,7 +41,7 @@ from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
 from runner.store.job_record import record_of, stored
-from runner.store.jobs import find_jobs, get_job, transition, update_job
+from runner.store.jobs import admission_view, get_job, transition, update_job
 from runner.store.objects import get_executable
 from runner.store.tokens import revoke_job_tokens
 
@@ -62,6 +63,7 @@ class Engine:
         self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
         self._pruner: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._settled = SettledJobs()
         self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
@@ -219,8 +221,12 @@ class Engine:
         moved = True
         while moved and not self._closing:
             moved = False
-            for job in find_jobs(self.db, states=WAITING_STATES, transitions=False):
-                moved |= self._progress(job)
+            # Only the waiting jobs whose record or dependencies changed since they were last examined.
+            for head, fingerprint in self._settled.changed(self.db, WAITING_STATES):
+                if self._progress(head.job()):
+                    moved = True
+                else:
+                    self._settled.settle(head.id, fingerprint)
         if not self._closing:
             self._admit()
 
@@ -282,7 +288,7 @@ class Engine:
         return True
 
     def _admit(self) -> None:
-        runnable = [j for j in find_jobs(self.db, states=(S.RUNNABLE,), transitions=False) if j["id"] not in self._running]
+        runnable = [j for j in admission_view(self.db, (S.RUNNABLE,)) if j["id"] not in self._running]
         if not runnable:
             return
         by_id = {j["id"]: j for j in runnable}

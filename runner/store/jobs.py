@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import NotFound
@@ -13,8 +14,9 @@ from runner.spec.job_states import JobState, check_transition
 from runner.store import kept
 from runner.store.db import Database, dumps, now_ms
 from runner.store.events import record
-from runner.store.job_record import record_of
+from runner.store.job_record import KEYS, record_of
 
+RESOURCES_KEY = KEYS["resources"]
 # SQLite allows 32766 host parameters in a statement; stay well below.
 _IN_CHUNK = 500
 
@@ -164,3 +166,54 @@ def find_subtree(db: Database, top: str) -> list[dict[str, Any]]:
         if candidate.get("parentJob") in members:
             members.add(candidate["id"])
     return [job for job in tree if job["id"] in members]
+
+
+@dataclass(frozen=True, slots=True)
+class JobHead:
+    """A job as the engine's loop first reads it: state, raw document and `dependsOn`; decoded on demand."""
+
+    id: str
+    state: str
+    doc: str
+    depends_on: tuple[str, ...]
+    row: sqlite3.Row
+
+    def job(self) -> dict[str, Any]:
+        """The whole job, as `find_jobs(..., transitions=False)` gives it."""
+        return _row_to_job(self.row, [])
+
+
+def job_heads(db: Database, states: tuple[JobState, ...]) -> list[JobHead]:
+    """The jobs in `states`, oldest first, their documents left undecoded (what a wake-up of the loop reads)."""
+    rows = db.query(f"SELECT *, json_extract(doc, '$.dependsOn') AS depends FROM jobs WHERE state IN "
+                    f"({', '.join('?' for _ in states)}) ORDER BY created, rowid", tuple(s.value for s in states))
+    heads = []
+    for row in rows:
+        depends = json.loads(row["depends"]) if isinstance(row["depends"], str) else None
+        ids = tuple(str(i) for i in depends) if isinstance(depends, list) else ()
+        heads.append(JobHead(row["id"], row["state"], row["doc"], ids, row))
+    return heads
+
+
+def dependency_states(db: Database, ids: Iterable[str]) -> dict[str, str]:
+    """`{id: state}` of the jobs and data objects among `ids` that exist: one light query per table and chunk."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, str] = {}
+    for table in ("jobs", "objects"):
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            rows = db.query(f"SELECT id, state FROM {table} WHERE id IN ({', '.join('?' for _ in chunk)})",
+                            tuple(chunk))
+            found.update((row["id"], row["state"]) for row in rows)
+    return found
+
+
+def admission_view(db: Database, states: tuple[JobState, ...]) -> list[dict[str, Any]]:
+    """The jobs in `states`, oldest first, as admission reads them at every wake-up: `id`, `state`, `created`,
+    `rank` and the engine's resources record, without decoding the documents."""
+    rows = db.query(f"SELECT id, state, created, json_extract(doc, '$.rank') AS rank, json_extract(doc, "
+                    f"'$.{RESOURCES_KEY}') AS resources FROM jobs WHERE state IN "
+                    f"({', '.join('?' for _ in states)}) ORDER BY created, rowid", tuple(s.value for s in states))
+    return [{"id": row["id"], "state": row["state"], "created": row["created"], "rank": row["rank"],
+             RESOURCES_KEY: json.loads(row["resources"]) if isinstance(row["resources"], str) else None}
+            for row in rows]
