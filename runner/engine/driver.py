@@ -222,11 +222,11 @@ class Engine:
         while moved and not self._closing:
             moved = False
             # Only the waiting jobs whose record or dependencies changed since they were last examined.
-            for head, fingerprint in self._settled.changed(self.db, WAITING_STATES):
+            for head, _ in self._settled.changed(self.db, WAITING_STATES):
                 if self._progress(head.job()):
                     moved = True
                 else:
-                    self._settled.settle(head.id, fingerprint)
+                    self._settled.settle(self.db, head.id)
         if not self._closing:
             self._admit()
 

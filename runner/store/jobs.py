@@ -183,16 +183,32 @@ class JobHead:
         return _row_to_job(self.row, [])
 
 
-def job_heads(db: Database, states: tuple[JobState, ...]) -> list[JobHead]:
-    """The jobs in `states`, oldest first, their documents left undecoded (what a wake-up of the loop reads)."""
-    rows = db.query(f"SELECT *, json_extract(doc, '$.dependsOn') AS depends FROM jobs WHERE state IN "
-                    f"({', '.join('?' for _ in states)}) ORDER BY created, rowid", tuple(s.value for s in states))
+def job_heads(db: Database, states: tuple[JobState, ...], ids: Iterable[str] | None = None) -> list[JobHead]:
+    """The jobs in `states` (among `ids` when given), oldest first, their documents left undecoded."""
+    where = f"state IN ({', '.join('?' for _ in states)})"
+    params = tuple(s.value for s in states)
+    sql = f"SELECT rowid AS rid, *, json_extract(doc, '$.dependsOn') AS depends FROM jobs WHERE {where}"
+    if ids is None:
+        rows = db.query(f"{sql} ORDER BY created, rowid", params)
+    else:
+        wanted, rows = list(dict.fromkeys(ids)), []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
+        rows.sort(key=lambda row: (row["created"], row["rid"]))
     heads = []
     for row in rows:
         depends = json.loads(row["depends"]) if isinstance(row["depends"], str) else None
-        ids = tuple(str(i) for i in depends) if isinstance(depends, list) else ()
-        heads.append(JobHead(row["id"], row["state"], row["doc"], ids, row))
+        deps = tuple(str(i) for i in depends) if isinstance(depends, list) else ()
+        heads.append(JobHead(row["id"], row["state"], row["doc"], deps, row))
     return heads
+
+
+def changed_jobs(db: Database, after: int, upto: int) -> set[str]:
+    """The jobs created, moved or changed by the events `after` < seq <= `upto` (the outbox, in commit order)."""
+    rows = db.query("SELECT DISTINCT job FROM events WHERE seq > ? AND seq <= ? AND kind IN "
+                    "('job.created', 'job.state', 'job.updated', 'job.output')", (after, upto))
+    return {row["job"] for row in rows if row["job"]}
 
 
 def dependency_states(db: Database, ids: Iterable[str]) -> dict[str, str]:
