@@ -39,7 +39,7 @@ class SettledJobs:
         """The jobs in `states` not settled with their current fingerprint, oldest first, with that fingerprint."""
         self._wakes += 1
         upto = last_seq(db)  # read first: what changes while we read is read again next time
-        if self._seq is None or self._wakes % FULL_EVERY == 0 or _pruned_unread(db, self._seq):
+        if self._seq is None or self._wakes % FULL_EVERY == 0 or pruned_unread(db, self._seq):
             heads = job_heads(db, states)
             looked_at = set(self._settled)
         else:
@@ -92,7 +92,7 @@ class SettledJobs:
         return head.state, head.doc, tuple(known.get(dep) for dep in head.depends_on)
 
 
-def _pruned_unread(db: Database, seq: int) -> bool:
+def pruned_unread(db: Database, seq: int) -> bool:
     """Whether events after `seq` were pruned before the loop read them."""
     oldest = first_seq(db)
     return oldest is not None and oldest > seq + 1

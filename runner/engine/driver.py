@@ -27,6 +27,7 @@ from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine._restart import restart_try
 from runner.engine._resume import resume_jobs, resumed_outcome
+from runner.engine._runnable import RunnableJobs
 from runner.engine._settled import SettledJobs
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
@@ -40,8 +41,8 @@ from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
-from runner.store.job_record import record_of, stored
-from runner.store.jobs import admission_view, get_job, transition, update_job
+from runner.store.job_record import KEYS, JobResources, record_of, stored
+from runner.store.jobs import get_job, transition, update_job
 from runner.store.objects import get_executable
 from runner.store.tokens import revoke_job_tokens
 
@@ -64,6 +65,7 @@ class Engine:
         self._pruner: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._settled = SettledJobs()
+        self._runnable = RunnableJobs()
         self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
@@ -214,7 +216,7 @@ class Engine:
             self._wake.clear()
             try:
                 self._advance()
-            except Exception:  # noqa: BLE001 - one bad job must not stop the engine
+            except Exception:
                 log.exception("advancing jobs failed")
 
     def _advance(self) -> None:
@@ -288,7 +290,7 @@ class Engine:
         return True
 
     def _admit(self) -> None:
-        runnable = [j for j in admission_view(self.db, (S.RUNNABLE,)) if j["id"] not in self._running]
+        runnable = [j for j in self._runnable.current(self.db) if j["id"] not in self._running]
         if not runnable:
             return
         by_id = {j["id"]: j for j in runnable}
@@ -313,7 +315,7 @@ class Engine:
         """Await how a try ends (a new container, or one a previous engine started), then end the try."""
         try:
             outcome = await outcome_of_try
-        except Exception as exc:  # noqa: BLE001 - whatever happened, the job must end
+        except Exception as exc:
             log.exception("running %s failed", job_id)
             outcome = Outcome(failure_reason="ExecutionError", failure_message=f"{type(exc).__name__}: {exc}")
         finally:
@@ -329,13 +331,13 @@ class Engine:
             revoke_job_tokens(self.db, job_id)
             self.finish_try(job_id, outcome)
             return True
-        except Exception as exc:  # noqa: BLE001 - a job must never stay running without a container
+        except Exception as exc:
             log.exception("ending the try of %s failed", job_id)
             message = f"the engine could not finish this try: {type(exc).__name__}: {exc}"
         try:
             _tree.end_after_error(self, job_id, message)
             return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("%s could not be ended after: %s; trying again in %g s", job_id, message, FINISH_RETRY_S)
             return False
 
@@ -383,7 +385,8 @@ class Engine:
 
 
 def _request(job: Mapping[str, Any]) -> Resources:
-    resources = record_of(job).resources
+    # The resources record alone, not record_of(job): admission asks this of every runnable job at each wake-up.
+    resources = JobResources.of(job.get(KEYS["resources"]))
     return Resources(resources.cores, resources.memory_bytes, resources.gpus)
 
 

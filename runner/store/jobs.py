@@ -224,12 +224,22 @@ def dependency_states(db: Database, ids: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def admission_view(db: Database, states: tuple[JobState, ...]) -> list[dict[str, Any]]:
-    """The jobs in `states`, oldest first, as admission reads them at every wake-up: `id`, `state`, `created`,
-    `rank` and the engine's resources record, without decoding the documents."""
-    rows = db.query(f"SELECT id, state, created, json_extract(doc, '$.rank') AS rank, json_extract(doc, "
-                    f"'$.{RESOURCES_KEY}') AS resources FROM jobs WHERE state IN "
-                    f"({', '.join('?' for _ in states)}) ORDER BY created, rowid", tuple(s.value for s in states))
+def admission_view(db: Database, states: tuple[JobState, ...], ids: Iterable[str] | None = None
+                   ) -> list[dict[str, Any]]:
+    """The jobs in `states` (among `ids` when given), oldest first, as admission reads them: `id`, `state`,
+    `created`, `rank` and the engine's resources record, without decoding the documents."""
+    sql = (f"SELECT rowid AS rid, id, state, created, json_extract(doc, '$.rank') AS rank, json_extract(doc, "
+           f"'$.{RESOURCES_KEY}') AS resources FROM jobs WHERE state IN ({', '.join('?' for _ in states)})")
+    params = tuple(s.value for s in states)
+    if ids is None:
+        rows = db.query(f"{sql} ORDER BY created, rowid", params)
+    else:
+        wanted, rows = list(dict.fromkeys(ids)), []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
+        rows.sort(key=lambda row: (row["created"], row["rid"]))
     return [{"id": row["id"], "state": row["state"], "created": row["created"], "rank": row["rank"],
+             "_order": (row["created"], row["rid"]),
              RESOURCES_KEY: json.loads(row["resources"]) if isinstance(row["resources"], str) else None}
             for row in rows]
