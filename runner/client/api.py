@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import select
 import threading
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Self
@@ -44,6 +45,8 @@ class EngineClient:
             self._headers["Authorization"] = f"Bearer {token}"
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
+        # A client dropped unclosed closes its kept-alive connections when collected (as requests' pools do).
+        weakref.finalize(self, _close_all, self._idle)
 
     def __enter__(self) -> Self:
         return self
@@ -157,6 +160,11 @@ class EngineClient:
     def _unreachable(self, exc: BaseException) -> EnvironmentProblem:
         return EnvironmentProblem(f"the engine at {self.url} does not answer ({type(exc).__name__})",
                                   fix=START_FIX)
+
+
+def _close_all(connections: list[Connection]) -> None:
+    for connection in connections:
+        connection.close()
 
 
 def _decode(status: int, content: bytes, route: str) -> Any:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -119,3 +121,17 @@ def test_a_log_stream_cut_in_the_middle_of_a_line_says_it_broke_off() -> None:
 def test_an_engine_url_that_is_not_http_is_refused_by_name() -> None:
     with pytest.raises(EnvironmentProblem, match="'ftp://127.0.0.1:1' is not http://HOST:PORT"):
         EngineClient("ftp://127.0.0.1:1", "token")
+
+
+def test_a_client_dropped_unclosed_leaves_no_socket_open(server: CannedServer) -> None:
+    @server.route("POST", "/x")
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    client = client_of(server)
+    client.call("/x")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del client
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
