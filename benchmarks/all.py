@@ -4,7 +4,8 @@
 
 shell (the command line's start, submit to done), fanout (fan-out, the engine at rest and under load, the
 curve), loop (the engine loop per wake-up by tree size), run (the in-process submit-to-done and fan-out of
-before), events (the event stream), dev (watch mode), tui (the terminal UI). The job images must exist
+before), events (the event stream), dev (watch mode), tui (the terminal UI), usage (the usage sampler; it
+prints its figures and writes nothing). The job images must exist
 (`runner images prepare`). The package's bytecode is compiled first, as `pip install` does (a checkout run
 with PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start, and the baseline's
 packages are compiled). `--quick` runs fewer rounds and smaller trees (a smoke run, not figures to keep).
@@ -31,7 +32,9 @@ FULL = {
     "events": ["events.py"],
     "dev": ["dev.py"],
     "tui": ["tui.py"],
+    "usage": ["usage.py"],
 }
+PRINTS_ONLY = {"usage"}  # no --write: its figures are printed
 QUICK = {
     "shell": ["shell.py", "--repeat", "3"],
     "fanout": ["fanout.py", "--sizes", "10,20", "--idle-s", "5", "--width", "8"],
@@ -40,6 +43,7 @@ QUICK = {
     "events": ["events.py", "--jobs", "200", "--seconds", "3"],
     "dev": ["dev.py", "--repeat", "2"],
     "tui": ["tui.py", "--repeat", "1", "--roots", "4", "--seconds", "3"],
+    "usage": ["usage.py", "--jobs", "2", "--rounds", "5"],
 }
 
 
@@ -58,7 +62,7 @@ def main() -> int:
     compileall.compile_dir(Path(runner.__file__).parent, quiet=1)
     outcomes = []
     for name in names:
-        command = [sys.executable, str(HERE / table[name][0]), *table[name][1:], *(["--write"] if args.write else [])]
+        command = [sys.executable, str(HERE / table[name][0]), *table[name][1:], *(["--write"] if args.write and name not in PRINTS_ONLY else [])]
         print(f"== {name}: {' '.join(command[1:])}", flush=True)
         started = time.monotonic()
         code = subprocess.run(command, cwd=HERE, check=False).returncode

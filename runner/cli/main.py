@@ -47,6 +47,8 @@ def _one_line(exc: RunnerError) -> str:
 # Every subcommand: name -> where it lives and its short help (the first sentence of its help, which
 # tests/cli/test_lazy.py checks). A new command is one line here; its module is imported only when used.
 COMMANDS = {
+    "app": LazyCommand("runner.cli.app:app", "Make and manage versioned apps (run one with: runner run "
+                       "app-NAME[/VERSION])."),
     "asset": LazyCommand("runner.cli.asset:asset", "Build, import and list assets (AssetBundle records that "
                          "applets name in runSpec.assetDepends)."),
     "build": LazyCommand("runner.cli.build:build", "Build the applet source folder FOLDER (default: the current "
@@ -73,13 +75,15 @@ COMMANDS = {
     "images": LazyCommand("runner.cli.images:images", "Prepare and list the Docker images jobs run in."),
     "ls": LazyCommand("runner.cli.data_ls:ls", "List a folder (by default the default project's root): its "
                       "folders with a trailing '/', then objects."),
+    "open": LazyCommand("runner.cli.open:open_app", "Open JOB's HTTPS app in a browser through the engine's "
+                        "proxy, logged in by a one-time link."),
     "rerun": LazyCommand("runner.cli.rerun:rerun", "Run JOB again alone: entry point NAME (default: the "
                          "function JOB ran) of JOB's applet, as a new root job with the input JOB ran with "
                          "(job-based references resolved); print the new job's ID."),
     "rm": LazyCommand("runner.cli.data_ls:rm", "Remove objects (and with -r, folders) from their project; "
                       "nothing is removed unless every path is found."),
-    "run": LazyCommand("runner.cli.run:run", "Run APPLET_OR_DIR (an applet ID, or a source folder, built "
-                       "first) and print the job's ID."),
+    "run": LazyCommand("runner.cli.run:run", "Run EXECUTABLE_OR_DIR (an applet ID, an app: app-NAME[/VERSION], "
+                       "or a source folder, built first) and print the job's ID."),
     "ssh": LazyCommand("runner.cli.ssh:ssh", "Open bash in JOB's container (`docker exec -it`); JOB must be "
                        "running or in debug_hold."),
     "terminate": LazyCommand("runner.cli.terminate:terminate", "Terminate each JOB and every job of its tree; "

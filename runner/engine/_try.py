@@ -15,6 +15,7 @@ from runner.backends.base import BackendError, ContainerExit, LogSink
 from runner.engine._container import container_spec, debug_on
 from runner.engine._host import EngineHost, RunningTry
 from runner.engine._outcome import Outcome, outcome_of, seconds_text
+from runner.engine.instance_policy import capped_note
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog
 from runner.store.job_record import record_of
@@ -40,6 +41,8 @@ async def new_try_outcome(engine: EngineHost, job: dict[str, Any], running: Runn
     engine.say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
                            f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
                            f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
+    if (note := capped_note(job)) is not None:
+        engine.say(job["id"], note)
     return await watched_outcome(engine, job, running, timeout_s, lambda timeout, on_log: engine.backend.run(
         spec, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine.release(running)))
 

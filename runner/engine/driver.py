@@ -18,6 +18,7 @@ from typing import Any
 
 from runner import __version__
 from runner.backends.base import Backend, Found
+from runner.backends.gpu_usage import NvmlGpuReader
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._cloning import clone_outputs
@@ -31,10 +32,12 @@ from runner.engine._runnable import RunnableJobs
 from runner.engine._settled import SettledJobs
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
+from runner.engine.instance_policy import host_limits
 from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
 from runner.engine.scheduler import Candidate, Resources, jobs_to_start
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
+from runner.engine.usage import Sampled, UsageSampler
 from runner.spec.events import BackendDown, BackendUp, EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import stored_io_spec
@@ -63,6 +66,8 @@ class Engine:
         self.events = EventFeed(db, home)
         self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
         self._pruner: asyncio.Task[None] | None = None
+        self.usage = UsageSampler(db, home, backend, self.sampled_tries, NvmlGpuReader())
+        self._sampler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._settled = SettledJobs()
         self._runnable = RunnableJobs()
@@ -82,6 +87,7 @@ class Engine:
         self.restart = restart or Restart()
         record_if_possible(self.db, EngineStarted(seq=0, time=now_ms(), pid=os.getpid(), version=__version__))
         self._pruner = asyncio.create_task(prune_periodically(self.db, self.home))
+        self._sampler = self.usage.start(current_settings(self.home).usage_interval_s)
         await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
@@ -106,11 +112,15 @@ class Engine:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         await self.backend.settle()
-        for task in (self._loop_task, self._pruner):
+        for task in (self._loop_task, self._pruner, self._sampler):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.events.close()
+
+    def sampled_tries(self) -> list[Sampled]:
+        """The tries whose containers run, for the usage sampler (a released one's process has ended)."""
+        return [Sampled(r.job_id, r) for r in self._running.values() if not r.released]
 
     def _backend_health(self, answering: bool, detail: str) -> None:
         """The backend stopped or started answering: an engine.backend_down / engine.backend_up event."""
@@ -133,7 +143,8 @@ class Engine:
         # The reuse setting is read at each run, so that `runner config set reuse` needs no engine restart.
         default = current_settings(self.home).reuse if request.reuse is None else False
         reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
-        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker)
+        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker,
+                                host=host_limits(self.capacity, self.home))
         self.say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
         self._say_release_note(job)
         self.wake()
@@ -141,7 +152,7 @@ class Engine:
 
     def new_subjob(self, applet: Mapping[str, Any], parent: Mapping[str, Any], request: SubjobRequest) -> dict[str, Any]:
         """Create a subjob of `parent` running `request.function`."""
-        job = create_subjob(self.db, applet, parent, request)
+        job = create_subjob(self.db, applet, parent, request, host=host_limits(self.capacity, self.home))
         self.say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
                               f"instance type {job['instanceType']}")
         self._say_release_note(job)

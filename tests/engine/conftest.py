@@ -28,7 +28,8 @@ from runner.store.jobs import get_job
 from runner.store.objects import create_container, create_object
 
 Script = Callable[[ContainerSpec], FakeJob]
-GIVE_UP_S = 10.0
+# A guard against a hang on a loaded machine, not a measure.
+GIVE_UP_S = 60.0
 
 
 def function_of(spec: ContainerSpec) -> str:
