@@ -34,6 +34,9 @@ class SettledJobs:
         self._pending: set[str] = set()  # given out, not settled since: looked at again until they are
         self._seq: int | None = None
         self._wakes = 0
+        # The dependency states the last look read: a job examined then settled in the same (synchronous)
+        # advance moved nothing, so they still hold when it is settled.
+        self._known: dict[str, str] = {}
 
     def changed(self, db: Database, states: tuple[JobState, ...]) -> list[tuple[JobHead, Fingerprint]]:
         """The jobs in `states` not settled with their current fingerprint, oldest first, with that fingerprint."""
@@ -49,7 +52,7 @@ class SettledJobs:
         for job_id in (looked_at & set(self._settled)) - {head.id for head in heads}:
             self._forget(job_id)  # no longer waiting
         self._pending = {head.id for head in heads}
-        known = dependency_states(db, [dep for head in heads for dep in head.depends_on])
+        known = self._known = dependency_states(db, [dep for head in heads for dep in head.depends_on])
         found = [(head, self._fingerprint(head, known)) for head in heads]
         return [(head, print_) for head, print_ in found if self._settled.get(head.id) != print_]
 
@@ -60,7 +63,8 @@ class SettledJobs:
         if not heads:
             return
         head = heads[0]
-        known = dependency_states(db, head.depends_on)
+        unread = [dep for dep in head.depends_on if dep not in self._known]
+        known = {**self._known, **dependency_states(db, unread)} if unread else self._known
         self._settled[job_id] = self._fingerprint(head, known)
         self._deps[job_id] = head.depends_on
         for dep in head.depends_on:

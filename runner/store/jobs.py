@@ -215,9 +215,10 @@ def dependency_states(db: Database, ids: Iterable[str]) -> dict[str, str]:
     """`{id: state}` of the jobs and data objects among `ids` that exist: one light query per table and chunk."""
     wanted = list(dict.fromkeys(ids))
     found: dict[str, str] = {}
-    for table in ("jobs", "objects"):
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start:start + _IN_CHUNK]
+    jobs = {i for i in wanted if i.startswith(("job-", "analysis-"))}
+    for table, chunk_of in (("jobs", [i for i in wanted if i in jobs]), ("objects", [i for i in wanted if i not in jobs])):
+        for start in range(0, len(chunk_of), _IN_CHUNK):
+            chunk = chunk_of[start:start + _IN_CHUNK]
             rows = db.query(f"SELECT id, state FROM {table} WHERE id IN ({', '.join('?' for _ in chunk)})",
                             tuple(chunk))
             found.update((row["id"], row["state"]) for row in rows)
