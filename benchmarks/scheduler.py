@@ -2,7 +2,7 @@
 
     python3 benchmarks/scheduler.py [--write]
 
-(f) benchmarks/applets/sched_tree: a 1-core root starts 39 sleepers (16 of 2 cores, 23 of 1 core, 3 to 8 s
+(m) benchmarks/applets/sched_tree: a 1-core root starts 39 sleepers (16 of 2 cores, 23 of 1 core, 3 to 8 s
     each) and waits on their outputs. From the engine's event stream (GET /runner/events of the tree):
     - the makespan (the root running to the root done) against the ideal packing, a lower bound:
       max(sum of cores x seconds / the host's cores, the longest job), each job's seconds being its own
@@ -140,9 +140,9 @@ def report(f: dict[str, Any]) -> tuple[list[str], bool]:
     within = f["peak_cores"] <= f["cores"] and f["peak_memory"] <= f["memory"]
     title = (f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, scheduler, {f['cores']:g} cores, "
              f"{f['memory'] / GIB:.1f} GiB for jobs, Python {sys.version.split()[0]}")
-    makespan = (f"| (f) {f['jobs']}-job tree ({f['two_core']} of 2 cores, the rest of 1), makespan | "
+    makespan = (f"| (m) {f['jobs']}-job tree ({f['two_core']} of 2 cores, the rest of 1), makespan | "
                 f"{f['makespan']:.1f} s | ideal packing {f['ideal']:.1f} s | {ratio:.2f}x | <= {TARGET}x |")
-    admitted = (f"| (f) most admitted at once (deadlock rule counted in its lender) | {f['peak_cores']:g} cores, "
+    admitted = (f"| (m) most admitted at once (deadlock rule counted in its lender) | {f['peak_cores']:g} cores, "
                 f"{f['peak_memory'] / GIB:.1f} GiB | host {f['cores']:g} cores, {f['memory'] / GIB:.1f} GiB | "
                 "| never above |")
     note = (f"Counted from `running` to `done` (the root: to `waiting_on_output`) without the deadlock rule: at "

@@ -6,11 +6,9 @@ The settings are read into a frozen `Settings`; keys the runner does not know ar
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import tempfile
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -23,8 +21,6 @@ CONFIG_FILE = "config.toml"
 ENV_PREFIX = "RUNNER_"
 TRUE_WORDS = ("true", "yes", "on", "1")
 FALSE_WORDS = ("false", "no", "off", "0")
-
-log = logging.getLogger(__name__)
 
 
 def runner_home() -> Path:
@@ -174,6 +170,8 @@ def config_path(home: Path | None = None) -> Path:
 
 def read_config_file(path: Path) -> dict[str, Any]:
     """The key/values of a config.toml (empty when there is none); SettingError when it is not valid TOML."""
+    import tomllib  # here, as logging below: every command imports this module, few read a config.toml
+
     try:
         with path.open("rb") as stream:
             return tomllib.load(stream)
@@ -215,8 +213,11 @@ def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = 
 def current_settings(home: Path | None = None) -> Settings:
     """The settings in force now (read afresh at each call), with problems logged as warnings."""
     loaded = load_settings(home)
-    for warning in loaded.warnings:
-        log.warning("settings: %s", warning)
+    if loaded.warnings:
+        import logging
+
+        for warning in loaded.warnings:
+            logging.getLogger(__name__).warning("settings: %s", warning)
     return loaded.settings
 
 

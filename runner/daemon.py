@@ -197,8 +197,9 @@ async def docker_wiring(home: Path) -> Wiring:
     client = connect()
     await asyncio.to_thread(ensure_job_network, client, JOB_NETWORK, False)
     gateway = await asyncio.to_thread(network_gateway, client, JOB_NETWORK)
-    return Wiring("docker", DockerBackend(client, home), gateway, JOB_NETWORK, {"docker_client": client},
-                  client.close)
+    backend = DockerBackend(client, home)
+    backend.remove_in_background = True  # a container's removal is not on its job's path to done
+    return Wiring("docker", backend, gateway, JOB_NETWORK, {"docker_client": client}, client.close)
 
 
 def local_wiring(home: Path) -> Wiring:

@@ -164,6 +164,35 @@ class Backend(abc.ABC):
     # Told of each change of whether the backend answers (the engine records engine.backend_down / _up).
     on_health: HealthSink | None = None
     _answering: bool = True
+    # When set (the engine daemon sets it), run() returns once the process has exited and its logs are
+    # drained, and the container is removed in the background: a removal is not on a job's path to done.
+    # settle() waits for those removals; a crash before one ends leaves the container to reap_orphans.
+    remove_in_background: bool = False
+    _removal_tasks: set[asyncio.Task[None]]
+
+    async def settle(self) -> None:
+        """Wait until every container whose removal was left to the background is removed."""
+        while pending := self._background_removals():
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def _background_removals(self) -> set[asyncio.Task[None]]:
+        tasks: set[asyncio.Task[None]] | None = getattr(self, "_removal_tasks", None)
+        if tasks is None:
+            tasks = set()
+            self._removal_tasks = tasks
+        return tasks
+
+    def _remove_later(self, handle: str) -> None:
+        async def remove() -> None:
+            try:
+                await self._remove(handle)
+            except BackendError as exc:
+                log.warning("%s", exc)
+
+        task = asyncio.get_running_loop().create_task(remove())
+        tasks = self._background_removals()
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
 
     def report_health(self, answering: bool, detail: str = "") -> None:
         """Tell `on_health`, once per change, that the backend stopped or started answering (any thread)."""
@@ -258,8 +287,11 @@ class Backend(abc.ABC):
             except BackendError as exc:
                 log.warning("%s", exc)
             raise
-        # Shielded: a cancelled run() must still not leave its container behind.
-        await asyncio.shield(self._remove(created.handle))
+        if self.remove_in_background:
+            self._remove_later(created.handle)
+        else:
+            # Shielded: a cancelled run() must still not leave its container behind.
+            await asyncio.shield(self._remove(created.handle))
         return result
 
     async def _supervise(

@@ -75,4 +75,5 @@ def stop(timeout_s: float) -> None:
 def status(as_json: bool) -> None:
     """Say whether the engine is running, and where; exits 0 either way."""
     current = engine_status(runner_home())
-    click.echo(json.dumps(asdict(current), indent=2) if as_json else describe(current))
+    shown = {key: value for key, value in asdict(current).items() if key != "project"}
+    click.echo(json.dumps(shown, indent=2) if as_json else describe(current))

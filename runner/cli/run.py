@@ -14,7 +14,6 @@ from runner.cli import _client
 from runner.cli._inputs import Uploader, parse_inputs
 from runner.cli._run_options import RunOptions, read_input_file, request_fields
 from runner.cli.batch import BatchPlan, read_batch_tsv, run_batch
-from runner.cli.build import build_applet, check_folder
 from runner.cli.watch import EXIT_INTERRUPTED, exit_code, print_records
 from runner.client.api import EngineClient
 from runner.client.files import upload_file
@@ -105,6 +104,8 @@ def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: 
             raise UsageError("--batch-tsv: not with --wait or --watch (follow each job with runner watch)")
     source = None if is_id(target, "applet") or is_app(target) else Path(target)
     if source is not None:
+        # Here, not above: the dxapp.json reader is half of this command's start, and an ID needs none of it.
+        from runner.cli.build import build_applet, check_folder
         if not source.is_dir():
             raise UsageError(f"{target}: neither an applet ID (applet-xxxx), an app (app-NAME[/VERSION], "
                              "app-xxxx) nor an applet source folder")

@@ -35,6 +35,7 @@ class EngineStatus:
     url: str | None = None
     started: int | None = None
     version: str | None = None
+    project: str | None = None
 
 
 def daemon_command(home: Path) -> list[str]:
@@ -73,9 +74,11 @@ def engine_status(home: Path) -> EngineStatus:
     if answer.get("pid") != pid:
         return EngineStatus(running=False)
     started, version = info.get("started"), info.get("version", answer.get("version"))
+    project = answer.get("project")
     return EngineStatus(running=True, pid=pid, url=url,
                         started=started if isinstance(started, int) else None,
-                        version=version if isinstance(version, str) else None)
+                        version=version if isinstance(version, str) else None,
+                        project=project if isinstance(project, str) else None)
 
 
 def start_engine(home: Path, timeout_s: float = 60) -> EngineStatus:
@@ -133,10 +136,8 @@ def connect(home: Path | None = None, *, start: bool = True) -> EngineClient:
     status = start_engine(home) if start else engine_status(home)
     if not status.running or status.url is None:
         raise EnvironmentProblem(f"no engine is running for {home}", fix="runner engine start")
-    client = EngineClient(status.url, read_token(home))
-    project = client.ping().get("project")
-    client.project = project if isinstance(project, str) else None
-    return client
+    # engine_status has just pinged it: its answer names the default project, no second ping needed.
+    return EngineClient(status.url, read_token(home), status.project)
 
 
 def _engine_info(home: Path) -> dict[str, Any]:

@@ -13,9 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import requests
-
-from runner.client.api import CONNECT_TIMEOUT_S, EngineClient, _decode
+from runner.client.api import TRANSPORT_ERRORS, EngineClient
 from runner.errors import ApiError, EnvironmentProblem
 from runner.spec.events import Event, Heartbeat, event_from_json
 
@@ -45,9 +43,6 @@ class EventQuery:
         return params
 
 
-_BROKEN = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout)
-
-
 def follow_events(client: EngineClient, query: EventQuery = EventQuery(), *, heartbeats: bool = False,
                   reconnect_for_s: float = RECONNECT_FOR_S,
                   locate: Callable[[], EngineClient] | None = None) -> Iterator[Event]:
@@ -72,7 +67,7 @@ def follow_events(client: EngineClient, query: EventQuery = EventQuery(), *, hea
                     yield event
             if not query.follow:
                 return
-        except _BROKEN:
+        except TRANSPORT_ERRORS:
             if not query.follow:
                 raise EnvironmentProblem(f"the engine at {client.url} broke off the event stream",
                                          fix="runner engine status") from None
@@ -90,20 +85,10 @@ def follow_events(client: EngineClient, query: EventQuery = EventQuery(), *, hea
 
 
 def _one_connection(client: EngineClient, query: EventQuery, since: int) -> Iterator[Event]:
-    response = client._session.get(client.url + ROUTE, params=query.params(since), stream=True,
-                                   timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S))
-    with response:
-        if not response.ok:
-            _decode(response, ROUTE)
-        pending = b""
-        for chunk in response.iter_content(chunk_size=None):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                if line.strip():
-                    yield _event(line)
-        if pending.strip():
-            yield _event(pending)
+    with client.open_stream(ROUTE, query.params(since), read_timeout_s=READ_TIMEOUT_S) as lines:
+        for line in lines:
+            if line.strip():
+                yield _event(line)
 
 
 def _event(line: bytes) -> Event:

@@ -11,9 +11,7 @@ import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
-
-import requests
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from runner.errors import ApiError, EnvironmentProblem, InvalidState, api_error
 
@@ -25,6 +23,9 @@ CONNECT_TIMEOUT_S = 5.0
 CLOSE_TIMEOUT_S = 600.0
 POLL_S = 0.1
 CHUNK = 1 << 20
+
+if TYPE_CHECKING:
+    import requests
 
 
 class Caller(Protocol):
@@ -62,6 +63,8 @@ def _upload_parts(client: Caller, file_id: str, stream: BinaryIO, part_size: int
 
 def upload_part(client: Caller, file_id: str, index: int, data: bytes) -> None:
     """Upload `data` as part `index` of the open file `file_id` (its size and MD5 declared, then checked)."""
+    import requests  # here, not above: importing it costs more than the start of any command that moves no file
+
     target = client.call(f"/{file_id}/upload",
                          {"index": index, "size": len(data), "md5": hashlib.md5(data).hexdigest()})
     try:
@@ -96,6 +99,8 @@ def describe_file(client: Caller, file_id: str, *, project: str | None = None) -
 def iter_content(client: Caller, file_id: str, *, project: str | None = None,
                  chunk_size: int = CHUNK) -> Iterator[bytes]:
     """The bytes of a closed file, streamed in chunks of at most `chunk_size`."""
+    import requests  # here, not above: see upload_part
+
     body: dict[str, Any] = {"project": project} if project else {}
     target = client.call(f"/{file_id}/download", body)
     try:

@@ -28,6 +28,8 @@ from runner.engine._outcome import Outcome, error_reason
 from runner.engine._readiness import input_readiness, output_problem, output_readiness
 from runner.engine._restart import restart_try
 from runner.engine._resume import resume_jobs, resumed_outcome
+from runner.engine._runnable import RunnableJobs
+from runner.engine._settled import SettledJobs
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
 from runner.engine.instance_policy import given_resources, host_limits
@@ -42,8 +44,8 @@ from runner.spec.io_spec import stored_io_spec
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
-from runner.store.job_record import record_of, stored
-from runner.store.jobs import find_jobs, get_job, transition, update_job
+from runner.store.job_record import KEYS, JobResources, record_of, stored
+from runner.store.jobs import get_job, transition, update_job
 from runner.store.objects import get_executable
 from runner.store.tokens import revoke_job_tokens
 
@@ -73,6 +75,8 @@ class Engine:
         self.usage = UsageSampler(db, home, backend, self.sampled_tries, NvmlGpuReader())
         self._sampler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._settled = SettledJobs()
+        self._runnable = RunnableJobs()
         self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
@@ -114,6 +118,7 @@ class Engine:
         tasks = [r.task for r in self._running.values() if r.task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
+        await self.backend.settle()
         for task in (self._loop_task, self._pruner, self._sampler):
             if task is not None:
                 task.cancel()
@@ -230,15 +235,19 @@ class Engine:
             self._wake.clear()
             try:
                 self._advance()
-            except Exception:  # noqa: BLE001 - one bad job must not stop the engine
+            except Exception:
                 log.exception("advancing jobs failed")
 
     def _advance(self) -> None:
         moved = True
         while moved and not self._closing:
             moved = False
-            for job in find_jobs(self.db, states=WAITING_STATES, transitions=False):
-                moved |= self._progress(job)
+            # Only the waiting jobs whose record or dependencies changed since they were last examined.
+            for head, _ in self._settled.changed(self.db, WAITING_STATES):
+                if self._progress(head.job()):
+                    moved = True
+                else:
+                    self._settled.settle(self.db, head.id)
         if not self._closing:
             self._admit()
 
@@ -301,7 +310,7 @@ class Engine:
 
     def _admit(self) -> None:
         """Start the runnable jobs that fit (`runner.engine.scheduler`); keep why the others wait."""
-        runnable = [j for j in find_jobs(self.db, states=(S.RUNNABLE,), transitions=False) if j["id"] not in self._running]
+        runnable = [j for j in self._runnable.current(self.db) if j["id"] not in self._running]
         if not runnable:
             self.waiting, self._passed = {}, {}
             return
@@ -353,7 +362,7 @@ class Engine:
         """Await how a try ends (a new container, or one a previous engine started), then end the try."""
         try:
             outcome = await outcome_of_try
-        except Exception as exc:  # noqa: BLE001 - whatever happened, the job must end
+        except Exception as exc:
             log.exception("running %s failed", job_id)
             outcome = Outcome(failure_reason="ExecutionError", failure_message=f"{type(exc).__name__}: {exc}")
         finally:
@@ -369,13 +378,13 @@ class Engine:
             revoke_job_tokens(self.db, job_id)
             self.finish_try(job_id, outcome)
             return True
-        except Exception as exc:  # noqa: BLE001 - a job must never stay running without a container
+        except Exception as exc:
             log.exception("ending the try of %s failed", job_id)
             message = f"the engine could not finish this try: {type(exc).__name__}: {exc}"
         try:
             _tree.end_after_error(self, job_id, message)
             return True
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("%s could not be ended after: %s; trying again in %g s", job_id, message, FINISH_RETRY_S)
             return False
 
@@ -423,8 +432,9 @@ class Engine:
 
 
 def _request(job: Mapping[str, Any]) -> Resources:
-    # What the job was given of its instance type (capped to the host, GPUs ignored by the GPU policy).
-    resources = given_resources(job, record_of(job).resources)
+    # What the job was given of its instance type (capped to the host, GPUs ignored by the GPU policy); the
+    # resources record alone, not record_of(job): admission asks this of every runnable job at each wake-up.
+    resources = given_resources(job, JobResources.of(job.get(KEYS["resources"])))
     return Resources(resources.cores, resources.memory_bytes, resources.gpus)
 
 

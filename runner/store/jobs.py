@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import NotFound
@@ -13,8 +14,9 @@ from runner.spec.job_states import JobState, check_transition
 from runner.store import kept
 from runner.store.db import Database, dumps, now_ms
 from runner.store.events import record
-from runner.store.job_record import record_of
+from runner.store.job_record import KEYS, record_of
 
+RESOURCES_KEY = KEYS["resources"]
 # SQLite allows 32766 host parameters in a statement; stay well below.
 _IN_CHUNK = 500
 
@@ -164,3 +166,84 @@ def find_subtree(db: Database, top: str) -> list[dict[str, Any]]:
         if candidate.get("parentJob") in members:
             members.add(candidate["id"])
     return [job for job in tree if job["id"] in members]
+
+
+@dataclass(frozen=True, slots=True)
+class JobHead:
+    """A job as the engine's loop first reads it: state, raw document and `dependsOn`; decoded on demand."""
+
+    id: str
+    state: str
+    doc: str
+    depends_on: tuple[str, ...]
+    row: sqlite3.Row
+
+    def job(self) -> dict[str, Any]:
+        """The whole job, as `find_jobs(..., transitions=False)` gives it."""
+        return _row_to_job(self.row, [])
+
+
+def job_heads(db: Database, states: tuple[JobState, ...], ids: Iterable[str] | None = None) -> list[JobHead]:
+    """The jobs in `states` (among `ids` when given), oldest first, their documents left undecoded."""
+    where = f"state IN ({', '.join('?' for _ in states)})"
+    params = tuple(s.value for s in states)
+    sql = f"SELECT rowid AS rid, *, json_extract(doc, '$.dependsOn') AS depends FROM jobs WHERE {where}"
+    if ids is None:
+        rows = db.query(f"{sql} ORDER BY created, rowid", params)
+    else:
+        wanted, rows = list(dict.fromkeys(ids)), []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
+        rows.sort(key=lambda row: (row["created"], row["rid"]))
+    heads = []
+    for row in rows:
+        depends = json.loads(row["depends"]) if isinstance(row["depends"], str) else None
+        deps = tuple(str(i) for i in depends) if isinstance(depends, list) else ()
+        heads.append(JobHead(row["id"], row["state"], row["doc"], deps, row))
+    return heads
+
+
+def changed_jobs(db: Database, after: int, upto: int) -> set[str]:
+    """The jobs created, moved or changed by the events `after` < seq <= `upto` (the outbox, in commit order)."""
+    rows = db.query("SELECT DISTINCT job FROM events WHERE seq > ? AND seq <= ? AND kind IN "
+                    "('job.created', 'job.state', 'job.updated', 'job.output')", (after, upto))
+    return {row["job"] for row in rows if row["job"]}
+
+
+def dependency_states(db: Database, ids: Iterable[str]) -> dict[str, str]:
+    """`{id: state}` of the jobs and data objects among `ids` that exist: one light query per table and chunk."""
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, str] = {}
+    jobs = {i for i in wanted if i.startswith(("job-", "analysis-"))}
+    for table, chunk_of in (("jobs", [i for i in wanted if i in jobs]), ("objects", [i for i in wanted if i not in jobs])):
+        for start in range(0, len(chunk_of), _IN_CHUNK):
+            chunk = chunk_of[start:start + _IN_CHUNK]
+            rows = db.query(f"SELECT id, state FROM {table} WHERE id IN ({', '.join('?' for _ in chunk)})",
+                            tuple(chunk))
+            found.update((row["id"], row["state"]) for row in rows)
+    return found
+
+
+def admission_view(db: Database, states: tuple[JobState, ...], ids: Iterable[str] | None = None
+                   ) -> list[dict[str, Any]]:
+    """The jobs in `states` (among `ids` when given), oldest first, as admission reads them: `id`, `state`,
+    `created`, `rank`, `parentJob`, `runnerResources` and the engine's resources record, without decoding the
+    documents."""
+    sql = (f"SELECT rowid AS rid, id, state, created, json_extract(doc, '$.rank') AS rank, json_extract(doc, "
+           f"'$.parentJob') AS parent, json_extract(doc, '$.runnerResources') AS placed, json_extract(doc, "
+           f"'$.{RESOURCES_KEY}') AS resources FROM jobs WHERE state IN ({', '.join('?' for _ in states)})")
+    params = tuple(s.value for s in states)
+    if ids is None:
+        rows = db.query(f"{sql} ORDER BY created, rowid", params)
+    else:
+        wanted, rows = list(dict.fromkeys(ids)), []
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start:start + _IN_CHUNK]
+            rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
+        rows.sort(key=lambda row: (row["created"], row["rid"]))
+    return [{"id": row["id"], "state": row["state"], "created": row["created"], "rank": row["rank"],
+             "parentJob": row["parent"], "_order": (row["created"], row["rid"]),
+             "runnerResources": json.loads(row["placed"]) if isinstance(row["placed"], str) else None,
+             RESOURCES_KEY: json.loads(row["resources"]) if isinstance(row["resources"], str) else None}
+            for row in rows]
