@@ -5,9 +5,8 @@
 shell (the command line's start, submit to done), fanout (fan-out, the engine at rest and under load, the
 curve), loop (the engine loop per wake-up by tree size), run (the in-process submit-to-done and fan-out of
 before), events (the event stream), dev (watch mode), tui (the terminal UI), usage (the usage sampler; it
-prints its figures and writes nothing), scheduler (the 40-job tree's makespan against the ideal packing). The job
-images must exist
-(`runner images prepare`). The package's bytecode is compiled first, as `pip install` does (a checkout run
+prints its figures and writes nothing), scheduler (the 40-job tree's makespan against the ideal packing). The
+job images must exist (`runner images prepare`). The package's bytecode is compiled first, as `pip install` does (a checkout run
 with PYTHONDONTWRITEBYTECODE would otherwise compile every module at every start, and the baseline's
 packages are compiled). `--quick` runs fewer rounds and smaller trees (a smoke run, not figures to keep).
 Exits 1 when any benchmark missed a target.
