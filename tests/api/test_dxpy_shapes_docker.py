@@ -1,6 +1,6 @@
 """/applet/new on a real engine daemon with real Docker builds: nonces keep distinct creations distinct and
-repeat one creation's answer; an execDepends that cannot be installed is the request's error (4xx, naming the
-package), never a 5xx that dxpy would retry."""
+repeat one creation's answer; an execDepends that cannot be installed is accepted, as on the platform, and fails
+each job at start naming the package (never a 5xx that dxpy would retry); a spec the runner cannot take is a 4xx."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from runner.client.api import EngineClient
 from runner.errors import InvalidInput
+from tests.integration.helpers import wait_terminal
 
 pytestmark = pytest.mark.docker
 
@@ -47,10 +48,23 @@ def test_nonces_on_applet_new(engine: EngineClient) -> None:
     assert sorted(r["id"] for r in found["results"]) == sorted([first, second, without])
 
 
-def test_an_apt_package_that_does_not_exist_is_a_4xx_naming_it(engine: EngineClient) -> None:
+def test_an_apt_package_that_does_not_exist_fails_the_job_naming_it(engine: EngineClient) -> None:
     body = _request(engine, name="bad_depends")
     body["runSpec"]["execDepends"] = [{"name": "no-such-package-for-runner-tests"}]
+    applet = engine.call("/applet/new", body, timeout_s=None)["id"]
+    described = engine.call(f"/{applet}/describe", {})
+    assert described["runSpec"]["execDepends"] == [{"name": "no-such-package-for-runner-tests"}]
+    job = engine.call(f"/{applet}/run", {"project": engine.project, "input": {}})["id"]
+    ended = wait_terminal(engine, job)
+    assert (ended["state"], ended["failureReason"]) == ("failed", "AppError")
+    assert "apt package no-such-package-for-runner-tests does not exist in Ubuntu 24.04" in ended["failureMessage"]
+    assert "runSpec.execDepends[0]" in ended["failureMessage"]
+
+
+def test_a_package_manager_the_runner_does_not_install_is_a_4xx_naming_it(engine: EngineClient) -> None:
+    body = _request(engine, name="cran_depends", access={"network": ["*"]})
+    body["runSpec"]["execDepends"] = [{"name": "ggplot2", "package_manager": "cran"}]
     with pytest.raises(InvalidInput) as refused:
         engine.call("/applet/new", body, timeout_s=None)
-    assert "apt package no-such-package-for-runner-tests does not exist in Ubuntu 24.04" in str(refused.value)
     assert "runSpec.execDepends[0]" in str(refused.value)
+    assert "packages of cran are not installed by this runner" in str(refused.value)

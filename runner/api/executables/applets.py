@@ -17,13 +17,14 @@ from runner.api.data.describers import register
 from runner.api.data.metadata import METADATA_ROUTES
 from runner.api.data.objects import container_arg, folder_arg, readable_object
 from runner.api.executables.asset_catalog import StoreCatalog
-from runner.api.executables.new_applet import NewApplet, new_applet_request
+from runner.api.executables.new_applet import InstallProblem, NewApplet, new_applet_request
 from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
 from runner.errors import (
+    ImageBuildError,
     InvalidInput,
     InvalidState,
     PermissionDenied,
@@ -150,6 +151,9 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
     except RunnerError as exc:
         record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
                                                  changed_files=changed))
+        if isinstance(exc, SpecError) and new is not None and isinstance(exc.__cause__, ImageBuildError):
+            # Installing an execDepends failed (not its spec): /applet/new accepts the applet, as the platform.
+            raise InstallProblem("; ".join(str(p) for p in exc.problems), exc) from exc
         if isinstance(exc, SpecError):
             problems = [str(p) for p in exc.problems]
             # /applet/new's folder is our scratch copy: name the request, not a path the caller never saw.
@@ -218,7 +222,14 @@ async def new_applet(call: Call) -> dict[str, Any]:
         scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
         try:
             new.write_folder(scratch)
-            _, applet = await build_folder(call, scratch, project, new.name, new=new)
+            try:
+                _, applet = await build_folder(call, scratch, project, new.name, new=new)
+            except InstallProblem as problem:
+                lazy = new.without_exec_depends(f"the applet's execDepends could not be installed: {problem}")
+                shutil.rmtree(scratch)
+                scratch.mkdir()
+                lazy.write_folder(scratch)
+                _, applet = await build_folder(call, scratch, project, lazy.name, new=lazy)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return str(applet["id"])
