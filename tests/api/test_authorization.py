@@ -87,6 +87,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/project-xxxx/destroy"): Row(Access.ANY, USER, "Q"),
     ("POST", "/system/findProjects"): Row(Access.ANY, LIVE),
     ("POST", "/system/whoami"): Row(Access.ANY, LIVE),
+    ("POST", "/user-local/describe"): Row(Access.ANY, LIVE),
     ("POST", "/system/greet"): Row(Access.PUBLIC, EVERYONE, body=lambda w: {"client": "dxclient", "version": "v0"}),
     ("POST", "/app/new"): Row(Access.ANY, LIVE, body=lambda w: {"name": "an_app", "version": "0.0.1"}),
     ("POST", "/applet-xxxx/listProjects"): Row(Access.ANY, READS_P, "applet"),

@@ -119,6 +119,14 @@ async def test_whoami_and_greet(env: Env) -> None:
 
 
 @pytest.mark.asyncio
+async def test_the_user_describes_itself_billing_to_itself(env: Env) -> None:
+    described = await env.ok("/user-local/describe")
+    assert (described["id"], described["class"], described["billTo"]) == ("user-local", "user", "user-local")
+    assert await env.ok("/user-local/describe", token=env.job_token) == described
+    assert await env.fails("/user-else/describe") == (404, "ResourceNotFound")
+
+
+@pytest.mark.asyncio
 async def test_list_projects_of_a_cloned_record(env: Env) -> None:
     record = (await env.ok("/record/new", {"project": env.project, "close": True}))["id"]
     await env.ok(f"/{env.project}/clone", {"objects": [record], "project": env.other_project})

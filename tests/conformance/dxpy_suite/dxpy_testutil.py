@@ -172,7 +172,7 @@ def temporary_project(name="dx client test temporary project", cleanup=True, rec
 
 
 @contextmanager
-def TemporaryFile(mode="w+b", bufsize=-1, suffix="", prefix="tmp", dir=None, delete=True, close=False):
+def TemporaryFile(mode="w+", bufsize=-1, suffix="", prefix="tmp", dir=None, delete=True, close=False):
     """A named temporary file that stays on disk while the block runs (closed first if `close`)."""
     with tempfile.NamedTemporaryFile(mode=mode, buffering=bufsize, suffix=suffix, prefix=prefix, dir=dir,
                                      delete=False) as handle:
@@ -301,8 +301,11 @@ class DXTestCaseBuildWorkflows(DXTestCase):
 class DXTestCaseBuildApps(DXTestCase):
     """A DXTestCase with a scratch folder for app directories (dxapp.json and code) for `dx build`."""
 
-    base_app_spec: typing.ClassVar[dict] = {"dxapi": "1.0.0", "runSpec": {"file": "code.py", "interpreter": "python3"},
-                     "inputSpec": [], "outputSpec": [], "version": "1.0.0"}
+    base_app_spec: typing.ClassVar[dict] = {
+        "dxapi": "1.0.0", "inputSpec": [], "outputSpec": [], "version": "1.0.0",
+        "runSpec": {"file": "code.py", "interpreter": "python3", "distribution": "Ubuntu", "release": "20.04",
+                    "version": "0"},
+    }
 
     def setUp(self):
         super().setUp()
