@@ -119,6 +119,20 @@ async def test_whoami_and_greet(env: Env) -> None:
 
 
 @pytest.mark.asyncio
+async def test_project_tags_and_properties(env: Env) -> None:
+    await env.ok(f"/{env.project}/addTags", {"tags": ["Ψ", "b", "Ψ"]})
+    await env.ok(f"/{env.project}/removeTags", {"tags": ["b", "never"]})
+    await env.ok(f"/{env.project}/setProperties", {"properties": {"Ψ": "world", "gone": "x"}})
+    await env.ok(f"/{env.project}/setProperties", {"properties": {"gone": None}})
+    described = await env.ok(f"/{env.project}/describe")
+    assert (described["tags"], described["properties"]) == (["Ψ"], {"Ψ": "world"})
+    found = await env.ok("/system/findProjects", {"tags": "Ψ", "properties": {"Ψ": "world"}})
+    assert [r["id"] for r in found["results"]] == [env.project]
+    assert await env.fails(f"/{env.project}/setProperties", {}) == (422, "InvalidInput")
+    assert await env.fails(f"/{env.project}/addTags", {"tags": "Ψ"}) == (422, "InvalidInput")
+
+
+@pytest.mark.asyncio
 async def test_the_user_describes_itself_billing_to_itself(env: Env) -> None:
     described = await env.ok("/user-local/describe")
     assert (described["id"], described["class"], described["billTo"]) == ("user-local", "user", "user-local")

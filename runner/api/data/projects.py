@@ -1,4 +1,5 @@
-"""/project/new, /project-xxxx/{update, destroy}, /system/findProjects, and /{class}-xxxx/listProjects.
+"""/project/new, /project-xxxx/{update, destroy, addTags, removeTags, setProperties}, /system/findProjects, and
+/{class}-xxxx/listProjects.
 
 The engine's default project (where runs without a project go) cannot be destroyed: the engine would
 have nowhere to put them. Destroying a project in which jobs still run is refused unless `terminateJobs`
@@ -100,6 +101,40 @@ async def update(call: Call) -> dict[str, Any]:
         if not name:
             raise InvalidInput("Expected key 'name' of input to be a non-empty string")
     update_container(call.db, project["id"], name=name, changes=project_settings(call.body, project))
+    return {"id": project["id"]}
+
+
+@routes.on("project", "addTags", Access.ANY)
+async def add_tags(call: Call) -> dict[str, Any]:
+    """/project-xxxx/addTags {tags} (CONTRIBUTE, as on the platform)."""
+    project = _project(call)
+    _require_level(call, project["id"], "CONTRIBUTE", "tagging a project")
+    added = check.string_list(call.body, "tags", required=True)
+    update_container(call.db, project["id"], changes={"tags": list(dict.fromkeys([*project.get("tags", []),
+                                                                                   *added]))})
+    return {"id": project["id"]}
+
+
+@routes.on("project", "removeTags", Access.ANY)
+async def remove_tags(call: Call) -> dict[str, Any]:
+    """/project-xxxx/removeTags {tags} (CONTRIBUTE)."""
+    project = _project(call)
+    _require_level(call, project["id"], "CONTRIBUTE", "untagging a project")
+    gone = set(check.string_list(call.body, "tags", required=True))
+    update_container(call.db, project["id"], changes={"tags": [t for t in project.get("tags", []) if t not in gone]})
+    return {"id": project["id"]}
+
+
+@routes.on("project", "setProperties", Access.ANY)
+async def set_properties(call: Call) -> dict[str, Any]:
+    """/project-xxxx/setProperties {properties} (CONTRIBUTE): a null value removes the property."""
+    project = _project(call)
+    _require_level(call, project["id"], "CONTRIBUTE", "setting a project's properties")
+    if "properties" not in call.body:
+        raise InvalidInput("the key 'properties' is missing", {"field": "properties", "expected": "a JSON object"})
+    merged = {**project.get("properties", {}), **check.properties(call.body, allow_null=True)}
+    update_container(call.db, project["id"], changes={"properties": {k: v for k, v in merged.items()
+                                                                     if v is not None}})
     return {"id": project["id"]}
 
 
