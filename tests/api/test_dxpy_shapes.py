@@ -119,6 +119,18 @@ async def test_whoami_and_greet(env: Env) -> None:
 
 
 @pytest.mark.asyncio
+async def test_rename_folder_to_a_new_path_as_dx_mv_sends_it(env: Env) -> None:
+    await env.ok(f"/{env.project}/newFolder", {"folder": "/a/inner", "parents": True})
+    await env.ok(f"/{env.project}/newFolder", {"folder": "/b"})
+    await env.ok(f"/{env.project}/renameFolder", {"folder": "/a", "newpath": "/a2"})
+    await env.ok(f"/{env.project}/renameFolder", {"folder": "/a2/inner", "newpath": "/b/moved"})
+    listed = await env.ok(f"/{env.project}/listFolder", {"folder": "/", "only": "folders"})
+    assert sorted(listed["folders"]) == ["/a2", "/b"]
+    assert (await env.ok(f"/{env.project}/listFolder", {"folder": "/b"}))["folders"] == ["/b/moved"]
+    assert await env.fails(f"/{env.project}/renameFolder", {"folder": "/", "newpath": "/c"}) == (422, "InvalidInput")
+
+
+@pytest.mark.asyncio
 async def test_project_tags_and_properties(env: Env) -> None:
     await env.ok(f"/{env.project}/addTags", {"tags": ["Ψ", "b", "Ψ"]})
     await env.ok(f"/{env.project}/removeTags", {"tags": ["b", "never"]})

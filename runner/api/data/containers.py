@@ -182,9 +182,12 @@ async def move(call: Call) -> dict[str, Any]:
 
 @routes.on(CLASSES, "renameFolder", Access.ANY)
 async def rename_folder_route(call: Call) -> dict[str, Any]:
-    """/{project,container}-xxxx/renameFolder {folder, name}."""
+    """/{project,container}-xxxx/renameFolder {folder, name} (or {folder, newpath}, as `dx mv` sends it: the
+    folder's new full path, maybe under another parent)."""
     container_id = _writable(call)
     folder = folder_arg(call.body, default=None)
+    if "newpath" in call.body and "name" not in call.body:
+        return _move_folder_to(call, container_id, folder)
     name = check.optional_str(call.body, "name")
     if not name or "/" in name or name in (".", ".."):
         raise InvalidInput(f"{name!r} is not a folder name: it must be non-empty and have no '/'")
@@ -192,6 +195,21 @@ async def rename_folder_route(call: Call) -> dict[str, Any]:
         raise InvalidInput("the root folder cannot be renamed")
     with _folder_conflicts():
         rename_folder(call.db, container_id, folder, name)
+    return {"id": container_id}
+
+
+def _move_folder_to(call: Call, container_id: str, folder: str) -> dict[str, Any]:
+    """renameFolder's `newpath`: the folder moved under the new path's parent, then given its last name."""
+    newpath = folder_arg(call.body, "newpath", default=None)
+    if folder == "/" or newpath == "/":
+        raise InvalidInput("the root folder cannot be renamed", {"field": "newpath"})
+    parent, _, name = newpath.rpartition("/")
+    with _folder_conflicts():
+        if (parent or "/") != (folder.rpartition("/")[0] or "/"):
+            move_folders(call.db, container_id, [folder], parent or "/")
+            folder = f"{parent}/{folder.rpartition('/')[2]}"
+        if folder != newpath:
+            rename_folder(call.db, container_id, folder, name)
     return {"id": container_id}
 
 
