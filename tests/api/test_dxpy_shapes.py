@@ -131,6 +131,19 @@ async def test_rename_folder_to_a_new_path_as_dx_mv_sends_it(env: Env) -> None:
 
 
 @pytest.mark.asyncio
+async def test_folder_errors_in_the_platform_wording(env: Env) -> None:
+    await env.upload([b"c"], folder="/baz")
+    body = {"folders": ["/baz"], "project": env.other_project, "destination": "/"}
+    await env.ok(f"/{env.project}/clone", body)
+    status, answer = await env.call(f"/{env.project}/clone", body)
+    assert (status, answer["error"]["type"]) == (422, "InvalidState")
+    assert answer["error"]["message"].startswith("If cloned, a folder would conflict with an existing folder: /baz")
+    status, answer = await env.call(f"/{env.project}/listFolder", {"folder": "/nope"})
+    assert (status, answer["error"]["type"]) == (404, "ResourceNotFound")
+    assert answer["error"]["message"] == f'Folder "/nope" does not exist in project "{env.project}"'
+
+
+@pytest.mark.asyncio
 async def test_project_tags_and_properties(env: Env) -> None:
     await env.ok(f"/{env.project}/addTags", {"tags": ["Ψ", "b", "Ψ"]})
     await env.ok(f"/{env.project}/removeTags", {"tags": ["b", "never"]})
