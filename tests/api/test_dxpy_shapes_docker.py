@@ -46,6 +46,9 @@ def test_nonces_on_applet_new(engine: EngineClient) -> None:
     found = engine.call("/system/findDataObjects", {"class": "applet", "name": "same_applet",
                                                      "scope": {"project": engine.project}})
     assert sorted(r["id"] for r in found["results"]) == sorted([first, second, without])
+    # Made without an inputSpec or outputSpec: describe has neither (dx run would iterate over a null spec).
+    described = engine.call(f"/{first}/describe", {})
+    assert "inputSpec" not in described and "outputSpec" not in described
 
 
 def test_an_apt_package_that_does_not_exist_fails_the_job_naming_it(engine: EngineClient) -> None:

@@ -187,6 +187,11 @@ def describe_applet(call: Call, applet: Mapping[str, Any], body: Mapping[str, An
     if "fields" not in body:
         names |= {key for key in DESCRIBE_EXTRA if body.get(key) is True}
     view = {k: v for k, v in applet.items() if not k.startswith("_")}
+    # An applet made without an inputSpec (or outputSpec) has none in its describe, as on the platform: dx run
+    # then takes any input rather than iterating over a null spec.
+    for spec in ("inputSpec", "outputSpec"):
+        if view.get(spec) is None:
+            view.pop(spec, None)
     if not call.caller.is_job:
         view["sourceFolder"] = (applet.get("_runner") or {}).get("sourceFolder")
     return select(view, names)
