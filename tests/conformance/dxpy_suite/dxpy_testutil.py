@@ -138,7 +138,9 @@ def as_second_user():
 
 @contextmanager
 def select_project(project_id):
-    """Make `project_id` the workspace (and project context) while the block runs."""
+    """Make the project (an ID or a DXProject) the workspace and project context while the block runs."""
+    if isinstance(project_id, dxpy.DXProject):
+        project_id = project_id.get_id()
     old_workspace, old_env = dxpy.WORKSPACE_ID, os.environ.get("DX_PROJECT_CONTEXT_ID")
     dxpy.set_workspace_id(project_id)
     os.environ["DX_PROJECT_CONTEXT_ID"] = project_id
@@ -286,6 +288,21 @@ class DXTestCaseBuildWorkflows(DXTestCase):
     def setUp(self):
         super().setUp()
         self.temp_file_path = tempfile.mkdtemp()
+
+    def create_applet_spec(self, project_id):
+        """The /applet/new input of a small bash applet taking and giving an int `number`."""
+        return {"name": "my_first_applet", "project": project_id, "dxapi": "1.0.0",
+                "inputSpec": [{"name": "number", "class": "int"}],
+                "outputSpec": [{"name": "number", "class": "int"}],
+                "runSpec": {"interpreter": "bash", "distribution": "Ubuntu", "release": "20.04", "version": "0",
+                            "code": "main() { dx-jobutil-add-output number 32; }"}}
+
+    @property
+    def test_applet_id(self):
+        """The ID of that applet in the test's project (made on first use: not every test runs one)."""
+        if getattr(self, "_test_applet_id", None) is None:
+            self._test_applet_id = dxpy.api.applet_new(self.create_applet_spec(self.project))["id"]
+        return self._test_applet_id
 
     def write_workflow_directory(self, workflow_name, dxworkflow_str, readme_content="Workflow doc"):
         """A folder holding dxworkflow.json (and a Readme.md) for `dx build`."""
