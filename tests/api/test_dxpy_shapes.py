@@ -153,6 +153,12 @@ async def test_project_tags_and_properties(env: Env) -> None:
     assert (described["tags"], described["properties"]) == (["Ψ"], {"Ψ": "world"})
     found = await env.ok("/system/findProjects", {"tags": "Ψ", "properties": {"Ψ": "world"}})
     assert [r["id"] for r in found["results"]] == [env.project]
+    await env.ok(f"/{env.project}/update", {"containsPHI": True})
+    with_phi = await env.ok("/system/findProjects", {"containsPHI": True})
+    without = await env.ok("/system/findProjects", {"containsPHI": False})
+    assert [r["id"] for r in with_phi["results"]] == [env.project]
+    assert env.project not in [r["id"] for r in without["results"]] and without["results"]
+    assert await env.fails("/system/findProjects", {"containsPHI": "yes"}) == (422, "InvalidInput")
     assert await env.fails(f"/{env.project}/setProperties", {}) == (422, "InvalidInput")
     assert await env.fails(f"/{env.project}/addTags", {"tags": "Ψ"}) == (422, "InvalidInput")
 
@@ -161,6 +167,7 @@ async def test_project_tags_and_properties(env: Env) -> None:
 async def test_the_user_describes_itself_billing_to_itself(env: Env) -> None:
     described = await env.ok("/user-local/describe")
     assert (described["id"], described["class"], described["billTo"]) == ("user-local", "user", "user-local")
+    assert described["permittedRegions"] == ["aws:us-east-1"]  # where dx get may put what it unbuilds
     assert await env.ok("/user-local/describe", token=env.job_token) == described
     assert await env.fails("/user-else/describe") == (404, "ResourceNotFound")
 

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from runner.api.core.routing import Access, Call, Routes
+from runner.api.data.containers import PROJECT_REGION
 from runner.api.data.objects import LOCAL_USER
 from runner.api.server import json_response
 
@@ -28,7 +29,7 @@ async def describe_user(call: Call) -> dict[str, Any]:
     """/user-local/describe: the one user, who bills to itself (no org here)."""
     handle = LOCAL_USER.removeprefix("user-")
     return {"id": LOCAL_USER, "class": "user", "handle": handle, "first": handle, "middle": "", "last": "",
-            "fullName": handle, "email": "", "billTo": LOCAL_USER}
+            "fullName": handle, "email": "", "billTo": LOCAL_USER, "permittedRegions": [PROJECT_REGION]}
 
 
 # A raw route: the dispatcher of DNAnexus routes always wants a token, and dxpy greets without one.

@@ -167,12 +167,17 @@ def _project_test(call: Call, body: Mapping[str, Any]) -> Callable[[dict[str, An
     bill_to = [bill_to] if isinstance(bill_to, str) else bill_to
     if bill_to is not None and not isinstance(bill_to, list):
         raise InvalidInput("billTo must be a user or org ID, or an array of them")
+    phi = body.get("containsPHI")
+    if phi is not None and not isinstance(phi, bool):
+        raise InvalidInput("Expected key 'containsPHI' of input to be a boolean",
+                           {"field": "containsPHI", "expected": "a boolean"})
 
     def test(project: dict[str, Any]) -> bool:
         held = call.caller.level(project["id"])
         return (held is not None and LEVELS.index(held) >= LEVELS.index(level)
                 and (names is None or names(project["name"])) and (ids is None or project["id"] in ids)
                 and (bill_to is None or LOCAL_USER in bill_to)
+                and (phi is None or bool(project.get("containsPHI")) == phi)
                 and ("tags" not in body or matches_set(set(project.get("tags") or []), body["tags"]))
                 and ("properties" not in body or matches_properties(project.get("properties") or {},
                                                                     body["properties"]))
@@ -184,8 +189,8 @@ def _project_test(call: Call, body: Mapping[str, Any]) -> Callable[[dict[str, An
 
 @routes.static("system", "findProjects", Access.ANY)
 async def find_projects(call: Call) -> dict[str, Any]:
-    """/system/findProjects {name?, id?, level?, tags?, properties?, billTo?, created?, modified?, describe?,
-    limit?, starting?}: `{results: [{id, level, permissionSources, public, describe?}], next}`."""
+    """/system/findProjects {name?, id?, level?, tags?, properties?, billTo?, containsPHI?, created?, modified?,
+    describe?, limit?, starting?}: `{results: [{id, level, permissionSources, public, describe?}], next}`."""
     body = call.body
     test = _project_test(call, body)
     found = [p for p in list_projects(call.db) if test(p)]
