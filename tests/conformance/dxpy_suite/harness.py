@@ -142,7 +142,8 @@ def run_suite(engine_home: Path, scratch: Path, timeout_s: float = 2400,
     left_out = scratch / "dxpy-out-of-scope.txt"
     left_out.write_text("".join(f"{node}\n" for node in out_of_scope()))
     env["DXPY_OUT_OF_SCOPE"] = str(left_out)
-    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--junitxml", str(junit),
+    # The slowest tests are listed in the log (test_dxclient.py drives the dx CLI: it is where the time goes).
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--durations=40", "--junitxml", str(junit),
                "-o", "junit_family=xunit2", "-p", "dxpy_scope_plugin", *files]
     completed = subprocess.run(command, cwd=tests, env=env, capture_output=True, text=True, timeout=timeout_s,
                                check=False)
