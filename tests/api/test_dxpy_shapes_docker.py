@@ -71,3 +71,12 @@ def test_a_package_manager_the_runner_does_not_install_is_a_4xx_naming_it(engine
         engine.call("/applet/new", body, timeout_s=None)
     assert "runSpec.execDepends[0]" in str(refused.value)
     assert "packages of cran are not installed by this runner" in str(refused.value)
+
+
+def test_a_run_priority_is_described_and_checked(engine: EngineClient) -> None:
+    applet = engine.call("/applet/new", _request(engine, name="prioritized"), timeout_s=None)["id"]
+    job = engine.call(f"/{applet}/run", {"project": engine.project, "input": {}, "priority": "normal"})["id"]
+    assert engine.call(f"/{job}/describe", {})["priority"] == "normal"
+    with pytest.raises(InvalidInput, match="'priority' of input to be one of low, normal, high"):
+        engine.call(f"/{applet}/run", {"project": engine.project, "input": {}, "priority": "urgent"})
+    wait_terminal(engine, job)

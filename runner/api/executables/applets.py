@@ -18,7 +18,7 @@ from runner.api.data.metadata import METADATA_ROUTES
 from runner.api.data.objects import container_arg, folder_arg, readable_object
 from runner.api.executables.asset_catalog import StoreCatalog
 from runner.api.executables.new_applet import InstallProblem, NewApplet, new_applet_request
-from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
+from runner.api.executables.run_extensions import entry_point_arg, priority_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
@@ -42,7 +42,7 @@ from runner.spec.run_options import DEBUG_ON_CHOICES, RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
-from runner.store.jobs import get_job
+from runner.store.jobs import get_job, update_job
 from runner.store.kept import is_kept, runs_in_tree
 from runner.store.objects import (
     ObjectNotFound,
@@ -369,11 +369,16 @@ async def run(call: Call) -> dict[str, Any]:
     async def create() -> str:
         invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
         request = _run_request(call, applet, invoker)
+        priority = priority_arg(call.body)
         if invoker is None:
             call.caller.require_write(request.project)
         elif request.detach:
             _require_detach(call, request.project)
-        return str(call.services.engine.run(applet, request, invoker)["id"])
+        job_id = str(call.services.engine.run(applet, request, invoker)["id"])
+        if priority is not None:
+            # Recorded for describe: the engine schedules by rank, not by the platform's spot/on-demand priority.
+            update_job(call.db, job_id, {"priority": priority})
+        return job_id
 
     return await once_per_nonce(call, create)
 
