@@ -224,11 +224,10 @@ class DXTestCase(DXTestCaseCompat):
         os.environ["DX_PROJECT_CONTEXT_ID"] = self.project
         dxpy.set_workspace_id(self.project)
         dxpy.config["DX_PROJECT_CONTEXT_ID"] = self.project
-        # The CLI's folder lives in the config folder (as `dx cd` leaves it), not in the environment, where it
-        # would override every later `dx cd` of the test.
-        cd(self.project + ":/")
-        os.environ.pop("DX_CLI_WD", None)
-        dxpy.config.__init__(suppress_warning=True)
+        # The CLI's folder lives in the config folder, as `dx cd` leaves it, not in the environment, where it
+        # would override every later `dx cd` of the test. What `dx cd <project>:/` would write, written here:
+        # a dx process per test was a second each.
+        _save_cli_folder(self.project, "dxclient_test_pröject", "/")
 
     def tearDown(self):
         # Some tests point DX_USER_CONF_DIR elsewhere: the harness's own comes back.
@@ -275,6 +274,18 @@ class DXTestCase(DXTestCaseCompat):
     def assertDictContainsSubset(self, subset, dictionary, msg=None):
         """Every item of `subset` is in `dictionary` (unittest's own is deprecated)."""
         self.assertDictSubsetOf(subset, dictionary)
+
+
+def _save_cli_folder(project_id, project_name, folder):
+    """Select the project and folder for later `dx` commands, where `dx cd` run from here would save them: the
+    user's config folder and the session folder of this process (the first a `dx` started from here finds)."""
+    dxpy.config["DX_PROJECT_CONTEXT_ID"] = project_id
+    dxpy.config["DX_PROJECT_CONTEXT_NAME"] = project_name
+    dxpy.config["DX_CLI_WD"] = folder
+    conf_dir = dxpy.config.get_user_conf_dir()
+    for where in (conf_dir, os.path.join(conf_dir, "sessions", str(os.getpid()))):
+        dxpy.config._write_conf_dir(where)
+    os.environ.pop("DX_CLI_WD", None)
 
 
 def _words_regexp(text):
