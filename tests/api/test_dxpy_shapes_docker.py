@@ -73,10 +73,16 @@ def test_a_package_manager_the_runner_does_not_install_is_a_4xx_naming_it(engine
     assert "packages of cran are not installed by this runner" in str(refused.value)
 
 
-def test_a_run_priority_is_described_and_checked(engine: EngineClient) -> None:
+def test_a_run_priority_and_head_job_on_demand_are_described_and_checked(engine: EngineClient) -> None:
     applet = engine.call("/applet/new", _request(engine, name="prioritized"), timeout_s=None)["id"]
     job = engine.call(f"/{applet}/run", {"project": engine.project, "input": {}, "priority": "normal"})["id"]
     assert engine.call(f"/{job}/describe", {})["priority"] == "normal"
+    assert engine.call(f"/{job}/describe", {"fields": {"headJobOnDemand": True}})["headJobOnDemand"] is False
+    on_demand = engine.call(f"/{applet}/run", {"project": engine.project, "input": {}, "headJobOnDemand": True})
+    assert engine.call(f"/{on_demand['id']}/describe", {"fields": {"headJobOnDemand": True}})["headJobOnDemand"]
+    with pytest.raises(InvalidInput, match="headJobOnDemand"):
+        engine.call(f"/{applet}/run", {"project": engine.project, "input": {}, "headJobOnDemand": "yes"})
     with pytest.raises(InvalidInput, match="'priority' of input to be one of low, normal, high"):
         engine.call(f"/{applet}/run", {"project": engine.project, "input": {}, "priority": "urgent"})
     wait_terminal(engine, job)
+    wait_terminal(engine, on_demand["id"])

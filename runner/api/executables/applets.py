@@ -374,10 +374,11 @@ async def run(call: Call) -> dict[str, Any]:
             call.caller.require_write(request.project)
         elif request.detach:
             _require_detach(call, request.project)
+        head_on_demand = check.optional_bool(call.body, "headJobOnDemand")
         job_id = str(call.services.engine.run(applet, request, invoker)["id"])
-        if priority is not None:
-            # Recorded for describe: the engine schedules by rank, not by the platform's spot/on-demand priority.
-            update_job(call.db, job_id, {"priority": priority})
+        # Recorded for describe: the engine schedules by rank, with no spot or on-demand instances.
+        shown = {"headJobOnDemand": head_on_demand, **({"priority": priority} if priority is not None else {})}
+        update_job(call.db, job_id, shown)
         return job_id
 
     return await once_per_nonce(call, create)
