@@ -63,10 +63,38 @@ class Settings:
     # An applet of a release the platform no longer runs (14.04, 16.04...): `refuse` it at build, or run it on
     # the `nearest` supported release with a warning (docs/execution-environment.md).
     legacy_release: str = "refuse"
+    # An instance type larger than the host: `cap` runs it with the cores and memory the host has (and says so),
+    # `strict` refuses the run as the platform refuses an unavailable instance type.
+    instance_policy: str = "cap"
+    # A GPU instance type on a host without (enough) usable GPUs: `refuse` the run, or `ignore` the GPUs and run
+    # it without them (saying so).
+    gpu_policy: str = "refuse"
+    # A browser session of an HTTPS app ends after this long without a request through the proxy (the platform's 15).
+    https_session_idle_minutes: float = 15.0
+    # How often the engine samples each running job's CPU, memory and GPUs, in seconds (read when the engine
+    # starts); 0 turns sampling off. runner/engine/usage.py says how many events that makes.
+    usage_interval_s: float = 2.0
+    # The scheduler (runner.engine.scheduler): at most this many tries at once (0: no limit), and what it leaves
+    # free for the desktop. No cores are reserved by default, so that a 2-core machine still runs a 2-core
+    # instance type uncapped (the kernel shares CPUs with the desktop); memory, which it cannot share, is.
+    max_parallel: int = 0
+    reserve_cores: float = 0.0
+    reserve_memory_gib: float = 1.0
+
+    # Where jobs run: `docker` containers, or `local` host processes with no isolation (for machines without
+    # Docker and for fast tests; docs/execution-environment.md). Read when the engine starts.
+    backend: str = "docker"
 
 
 # The settings whose value is one of a few words, and those words (the first is the default).
-CHOICES: Mapping[str, tuple[str, ...]] = {"legacy_release": ("refuse", "nearest")}
+CHOICES: Mapping[str, tuple[str, ...]] = {
+    "legacy_release": ("refuse", "nearest"),
+    "instance_policy": ("cap", "strict"),
+    "gpu_policy": ("refuse", "ignore"),
+    "backend": ("docker", "local"),
+}
+# The number settings for which 0 means off (for max_parallel: no limit; for the reserve: none).
+ZERO_MEANS_OFF = frozenset({"usage_interval_s", "max_parallel", "reserve_cores", "reserve_memory_gib"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +125,9 @@ def parse_value(key: str, value: Any) -> Any:
         return _choice(key, value)
     default = getattr(Settings(), key)
     if isinstance(default, float):
-        return _positive_number(key, value)
+        return _positive_number(key, value, zero=key in ZERO_MEANS_OFF)
     if isinstance(default, int) and not isinstance(default, bool):
-        return _positive_integer(key, value)
+        return _positive_integer(key, value, zero=key in ZERO_MEANS_OFF)
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
@@ -114,7 +142,7 @@ def _choice(key: str, value: Any) -> str:
     raise SettingError(f"{key} must be one of {', '.join(words)}, not {value!r}")
 
 
-def _positive_number(key: str, value: Any) -> float:
+def _positive_number(key: str, value: Any, zero: bool = False) -> float:
     number: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
@@ -123,15 +151,19 @@ def _positive_number(key: str, value: Any) -> float:
             number = float(value.strip())
         except ValueError:
             number = None
+    if zero and number == 0:
+        return 0.0
     if number is None or not math.isfinite(number) or number <= 0:
-        raise SettingError(f"{key} must be a number greater than 0, not {value!r}")
+        least = "0 or more (0: off)" if zero else "greater than 0"
+        raise SettingError(f"{key} must be a number {least}, not {value!r}")
     return number
 
 
-def _positive_integer(key: str, value: Any) -> int:
-    number = _positive_number(key, value)
+def _positive_integer(key: str, value: Any, zero: bool = False) -> int:
+    number = _positive_number(key, value, zero=zero)
     if not number.is_integer():
-        raise SettingError(f"{key} must be a whole number greater than 0, not {value!r}")
+        least = "0 or more (0: off)" if zero else "greater than 0"
+        raise SettingError(f"{key} must be a whole number {least}, not {value!r}")
     return int(number)
 
 

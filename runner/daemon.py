@@ -4,6 +4,8 @@ It holds `H/engine.lock` for its whole life (a second daemon exits with EXIT_ALR
 store, makes sure the user token and identity key exist, connects to Docker, and serves the API on
 127.0.0.1, on the Unix socket `H/api/engine.sock` (for jobs without network access) and on the gateway of
 the jobs' Docker network (for jobs with access.network). `H/engine.json` says where, once it listens.
+With the `backend` setting `local` it never touches Docker: jobs are host processes that reach the engine
+at 127.0.0.1 (runner.backends.local).
 
 A restarted engine carries on with the jobs of the one before (a `kill -9` leaves their containers running):
 it listens on the same port again (`H/engine.port`, kept across restarts, since engine.json is removed on a
@@ -24,8 +26,9 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -37,13 +40,17 @@ from runner.api.core.protocol_errors import ApiRunner
 from runner.api.jobs.identity import IdentityKeys
 from runner.api.routes import all_routes
 from runner.api.server import make_app
+from runner.backends.base import Backend
 from runner.backends.docker import DockerBackend
 from runner.backends.docker_host import connect
-from runner.backends.gpus import host_capacity, host_gpus
+from runner.backends.gpus import gpu_inventory, host_capacity
+from runner.backends.local import LocalBackend, limit_mode
 from runner.backends.networks import ensure_job_network, network_gateway
+from runner.build.local_env import ensure_local_env
+from runner.config import current_settings, load_settings
 from runner.engine import Reachability, Restart, live_jobs
 from runner.engine.driver import Engine
-from runner.engine.scheduler import Resources
+from runner.engine.scheduler import Host, Resources
 from runner.errors import RunnerError
 from runner.home_files import (
     API_SOCKET_NAME,
@@ -53,6 +60,8 @@ from runner.home_files import (
     ENGINE_PORT,
     EXIT_ALREADY_RUNNING,
 )
+from runner.https.proxy import PROXY_KEY, HttpsProxy
+from runner.https.sessions import Sessions
 from runner.store.db import Database, now_ms
 from runner.store.objects import create_container
 from runner.store.tokens import user_token
@@ -151,53 +160,101 @@ async def _heartbeat(home: Path) -> None:
         await asyncio.sleep(HEARTBEAT_S)
 
 
-def _capacity(home: Path) -> Resources:
+def _capacity(home: Path) -> tuple[Resources, Host]:
+    """The host's size, and what the scheduler hands out: this process's CPU IDs, the memory, the GPUs."""
     capacity = host_capacity(home)
     try:
-        gpus = len(host_gpus())
+        inventory = gpu_inventory()
     except RunnerError:
-        gpus = 0
-    return Resources(float(capacity.cpus), capacity.memory_bytes, gpus)
+        inventory = None
+    gpu_ids = tuple(gpu.index for gpu in inventory.gpus) if inventory else ()
+    host = Host(_cpu_ids(capacity.cpus), capacity.memory_bytes, gpu_ids,
+                nvidia_driver=inventory.driver_version if inventory else None)
+    return Resources(float(len(host.cpu_ids)), capacity.memory_bytes, len(gpu_ids)), host
+
+
+def _cpu_ids(count: int) -> tuple[int, ...]:
+    try:
+        return tuple(sorted(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS has no sched_getaffinity
+        return tuple(range(count))
+
+
+@dataclass(slots=True)
+class Wiring:
+    """What the backend brings to the engine: itself, where jobs reach the API, services, and its teardown."""
+
+    name: str
+    backend: Backend
+    gateway: str | None = None
+    network: str | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+    close: Callable[[], None] = lambda: None
+
+
+async def docker_wiring(home: Path) -> Wiring:
+    """The Docker backend: a client, the jobs' network and its gateway (the engine listens there too)."""
+    client = connect()
+    await asyncio.to_thread(ensure_job_network, client, JOB_NETWORK, False)
+    gateway = await asyncio.to_thread(network_gateway, client, JOB_NETWORK)
+    return Wiring("docker", DockerBackend(client, home), gateway, JOB_NETWORK, {"docker_client": client},
+                  client.close)
+
+
+def local_wiring(home: Path) -> Wiring:
+    """The local backend: host processes limited by cgroups where the engine may, no Docker at all."""
+    mode = limit_mode()
+
+    def job_env() -> Path:
+        return ensure_local_env(home, lambda message: log.info("%s", message))
+
+    log.warning("the local backend runs jobs as this user's processes, with no isolation of files or network: "
+                "run only applets you trust; limits: %s", mode.kind if mode.kind == "cgroup" else
+                f"watchdog ({mode.why})")
+    return Wiring("local", LocalBackend(home, job_env, mode), extras={"docker_client": None})
 
 
 async def serve(home: Path, port: int) -> None:
     """Run the engine until SIGTERM, SIGINT or /runner/shutdown."""
     db = Database(home / "runner.db")
     recover_uploads(db, home)
-    client = connect()
+    wiring = local_wiring(home) if current_settings(home).backend == "local" else await docker_wiring(home)
     token = user_token(db, home)
     del token  # written to home/credentials for the clients
     socket_dir = api_socket_dir(home)
     socket_dir.mkdir(exist_ok=True, mode=0o700)
     (socket_dir / API_SOCKET_NAME).unlink(missing_ok=True)
-    await asyncio.to_thread(ensure_job_network, client, JOB_NETWORK, False)
-    gateway = await asyncio.to_thread(network_gateway, client, JOB_NETWORK)
-    backend = DockerBackend(client, home)
+    backend, gateway, network = wiring.backend, wiring.gateway, wiring.network
     shutdown = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, shutdown.set)
     runner_app: ApiRunner | None = None
     engine: Engine | None = None
+    idle_minutes = load_settings(home).settings.https_session_idle_minutes
+    https_proxy = HttpsProxy(db, home, Sessions(idle_s=idle_minutes * 60))
     sweeper = asyncio.create_task(sweep_periodically(db, home))
     away_since = last_heartbeat_ms(home)
-    port, moved_from = choose_port(home, port, ("127.0.0.1", gateway))
+    port, moved_from = choose_port(home, port, ("127.0.0.1", gateway) if gateway else ("127.0.0.1",))
     heartbeat = asyncio.create_task(_heartbeat(home))
     try:
-        reach = Reachability(port=0, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
-        engine = Engine(db, backend, home, reach, _capacity(home))
+        reach = Reachability(port=0, socket_dir=socket_dir, network=network, gateway=gateway)
+        capacity, host = _capacity(home)
+        engine = Engine(db, backend, home, reach, capacity, host=host)
         services = Services(db=db, home=home, engine=engine, default_project=default_project(db),
-                            extras={"docker_client": client, "identity_keys": IdentityKeys.load_or_create(home),
-                                    "shutdown": shutdown})
+                            extras={**wiring.extras, "identity_keys": IdentityKeys.load_or_create(home),
+                                    "shutdown": shutdown, PROXY_KEY: https_proxy})
         runner_app = ApiRunner(make_app(services, all_routes()), access_log=None)
         await runner_app.setup()
         local = web.TCPSite(runner_app, "127.0.0.1", port)
         await local.start()
         bound = int(runner_app.addresses[0][1])  # the only site started yet: its port, when `port` was 0
-        engine.reach = Reachability(port=bound, socket_dir=socket_dir, network=JOB_NETWORK, gateway=gateway)
-        await web.TCPSite(runner_app, gateway, bound).start()
+        engine.reach = Reachability(port=bound, socket_dir=socket_dir, network=network, gateway=gateway)
+        if gateway:
+            await web.TCPSite(runner_app, gateway, bound).start()
         await web.UnixSite(runner_app, str(socket_dir / API_SOCKET_NAME)).start()
         (socket_dir / API_SOCKET_NAME).chmod(0o666)
+        https_port = await https_proxy.start_kept()
         url = f"http://127.0.0.1:{bound}"
         services.extras["url"] = url
         (home / ENGINE_PORT).write_text(f"{bound}\n", encoding="utf-8")
@@ -209,9 +266,9 @@ async def serve(home: Path, port: int) -> None:
         await engine.start(Restart(away_since_ms=away_since, port_moved_from=moved_from))
         _write_engine_json(home, {"pid": os.getpid(), "port": bound, "url": url, "version": __version__,
                                   "socket": str(socket_dir / API_SOCKET_NAME), "gateway": gateway,
-                                  "started": now_ms()})
-        log.info("engine %s listening at %s, on %s:%s and on %s", __version__, url, gateway, bound,
-                 socket_dir / API_SOCKET_NAME)
+                                  "backend": wiring.name, "httpsProxyPort": https_port, "started": now_ms()})
+        log.info("engine %s (%s backend) listening at %s, on %s:%s and on %s", __version__, wiring.name, url,
+                 gateway or "no job network", bound, socket_dir / API_SOCKET_NAME)
         await shutdown.wait()
         log.info("shutting down")
     finally:
@@ -220,10 +277,11 @@ async def serve(home: Path, port: int) -> None:
         (home / ENGINE_JSON).unlink(missing_ok=True)
         if engine is not None:
             await engine.close()
+        await https_proxy.close()
         if runner_app is not None:
             await runner_app.cleanup()
         db.close()
-        client.close()
+        wiring.close()
 
 
 def main(argv: list[str] | None = None) -> int:

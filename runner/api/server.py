@@ -115,9 +115,13 @@ def http_error(exc: web.HTTPException) -> ApiError:
 def _split_path(path: str) -> tuple[str, str, str | None]:
     """`(class, method, object ID or None)` of `/{class}/{method}` or `/{class}-xxxx/{method}`."""
     parts = [p for p in path.split("/") if p]
+    if len(parts) == 3 and parts[0].startswith("app-"):  # app-NAME/VERSION or TAG (runner.api.apps.identifiers)
+        return "app", parts[2], f"{parts[0]}/{parts[1]}"
     if len(parts) != 2:
         raise ResourceNotFound(f"no API route {path}")
     head, method = parts
+    if head.startswith("app-") and not is_id(head):  # app-NAME: the version tagged "default"
+        return "app", method, head
     if is_id(head):
         klass = id_class(head)
         assert klass is not None

@@ -86,6 +86,13 @@ class ContainerSpec:
     workdir: str = DEFAULT_WORKDIR
     extra_hosts: Mapping[str, str] = field(default_factory=dict)
     disk_bytes: int | None = None
+    # The host CPUs the job is pinned to (its cpuset; what nproc and os.cpu_count() report), and the host GPUs
+    # it is given (Docker device requests by ID); empty: no pinning, and `gpus` GPUs of any.
+    cpu_ids: tuple[int, ...] = ()
+    gpu_ids: tuple[int, ...] = ()
+    shm_bytes: int = 0
+    # Named in the error of a job that writes more than `disk_bytes`.
+    instance_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,8 @@ class ContainerExit:
     started_at: float | None
     finished_at: float | None
     disk_limit_enforced: bool | None = None
+    # Set when the backend ended the job for going over a limit of its instance type (AppInsufficientResourceError).
+    resource_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +131,20 @@ class Finished:
     oom_killed: bool
     started_at: float | None
     finished_at: float | None
+    resource_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One reading of what a running container uses: its CPU time so far, and its memory now and at most.
+
+    `cpu_seconds` is cumulative (the sampler turns two readings into a percentage); `memory_bytes` leaves
+    out reclaimable page cache; `memory_peak_bytes` is the kernel's high-water mark (None when it keeps none).
+    """
+
+    cpu_seconds: float
+    memory_bytes: int
+    memory_peak_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +227,15 @@ class Backend(abc.ABC):
         del home, live_job_ids
         raise self._cannot(Capability.REAP, "remove the containers a previous engine left")
 
+    def usage(self, job_id: str) -> Usage | None:
+        """What the running container of `job_id` uses now; None when it has none or the backend cannot tell.
+
+        Blocking (the engine's sampler calls it in a worker thread, for every running try at each round), so
+        it must be cheap (no call that waits for a sample period) and must not raise.
+        """
+        del job_id
+        return None
+
     def exec_shell_argv(self, job_id: str) -> list[str]:
         """The command line that opens an interactive shell in the running container of `job_id`."""
         del job_id
@@ -264,6 +296,7 @@ class Backend(abc.ABC):
             started_at=finished.started_at,
             finished_at=finished.finished_at,
             disk_limit_enforced=created.disk_limit_enforced,
+            resource_error=finished.resource_error,
         )
 
     @abc.abstractmethod

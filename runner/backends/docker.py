@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import math
 import threading
@@ -20,9 +21,9 @@ from typing import Any
 
 import docker
 import docker.errors
-from docker.types import DeviceRequest
-from docker.types import Mount as DockerMount
 
+from runner.backends._cgroup_usage import ContainerUsage, docker_locator
+from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, first_excess
 from runner.backends._logs import docker_time, follow
 from runner.backends._outage import (
     SIGNAL_EXITS,
@@ -49,12 +50,17 @@ from runner.backends.base import (
     Finished,
     Found,
     LogSink,
+    Usage,
+)
+from runner.backends.docker_limits import (  # noqa: F401 - CAP_DROP, host_config_args: where tests find them
+    CAP_DROP,
+    HostFeatures,
+    cpu_online_file,
+    host_config_args,
+    lxcfs_dir,
+    storage_quota_supported,
 )
 
-# Kept: CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETFCAP (apt-get and dpkg need them,
-# jobs run as root as on the platform) and NET_BIND_SERVICE (httpsApp jobs listen on 443).
-CAP_DROP = ("AUDIT_WRITE", "MKNOD", "NET_RAW", "SETPCAP", "SYS_CHROOT")
-SECURITY_OPT = ("no-new-privileges",)
 REMOVE_ALL_S = 10.0
 # A wait is asked again after this long without an answer, once Docker has shown it still answers a ping.
 WAIT_POLL_S = 60
@@ -80,37 +86,6 @@ def container_name(job_id: str) -> str:
     return f"runner-{job_id}"
 
 
-def host_config_args(spec: ContainerSpec, host_cpus: int, disk_limit: bool) -> dict[str, Any]:
-    """The arguments of `create_host_config` for `spec`: limits, mounts, network and hardening."""
-    if spec.pids_limit < 1:
-        raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
-    args: dict[str, Any] = {
-        "mounts": [
-            DockerMount(target=m.container_path, source=m.host_path, type="bind", read_only=m.read_only)
-            for m in spec.mounts
-        ],
-        "network_mode": spec.network_mode,
-        "pids_limit": spec.pids_limit,
-        "cap_drop": list(CAP_DROP),
-        "security_opt": list(SECURITY_OPT),
-        "privileged": False,
-        "init": True,
-    }
-    if spec.extra_hosts:
-        args["extra_hosts"] = dict(spec.extra_hosts)
-    if spec.cpus > 0:
-        # Docker refuses a CPU quota above the host's count.
-        args["nano_cpus"] = round(min(spec.cpus, float(host_cpus)) * 1e9)
-    if spec.memory_bytes > 0:
-        args["mem_limit"] = spec.memory_bytes
-        args["memswap_limit"] = spec.memory_bytes
-    if spec.gpus > 0:
-        args["device_requests"] = [DeviceRequest(driver="nvidia", count=spec.gpus, capabilities=[["gpu"]])]
-    if disk_limit and spec.disk_bytes:
-        args["storage_opt"] = {"size": str(spec.disk_bytes)}
-    return args
-
-
 class DockerBackend(Backend):
     """Runs each job in its own container on the Docker engine `client` talks to."""
 
@@ -120,7 +95,9 @@ class DockerBackend(Backend):
         self.client = client
         self.home = str(home)
         self._disk_limits: bool | None = None
-        self._host_cpus: int | None = None
+        self._host_info: Mapping[str, Any] | None = None
+        # Containers the disk watchdog ended, with the failure message of each.
+        self._over_disk: dict[str, str] = {}
         self._probe_lock = threading.Lock()
         # Containers whose log lines are still wanted: none arrive after run() has torn down.
         self._streaming: set[str] = set()
@@ -129,6 +106,7 @@ class DockerBackend(Backend):
         self._stopping: set[str] = set()
         adapter = getattr(client.api, "_custom_adapter", None)
         self._socket_path: str | None = getattr(adapter, "socket_path", None)
+        self._usage = ContainerUsage(docker_locator(client, container_name))
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
@@ -166,7 +144,23 @@ class DockerBackend(Backend):
         )
 
     async def _wait(self, handle: str) -> Finished:
-        return await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle))
+        watchdog = asyncio.create_task(self._watch_disk(handle))
+        try:
+            finished = await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle))
+        finally:
+            watchdog.cancel()
+            await asyncio.gather(watchdog, return_exceptions=True)
+        over = self._over_disk.pop(handle, None)
+        return dataclasses.replace(finished, resource_error=over) if over else finished
+
+    async def _watch_disk(self, handle: str) -> None:
+        """Where no storage quota holds, end the container once it has written more than its instance's storage."""
+        message = await first_excess(functools.partial(self.client.api.inspect_container, handle),
+                                     functools.partial(self._size_rw, handle), DockerFailure)
+        if message is not None:
+            self._over_disk[handle] = message
+            self._stopping.add(handle)
+            await asyncio.to_thread(self._kill_now, handle)
 
     async def _stop(self, handle: str, grace_s: float) -> None:
         self._stopping.add(handle)
@@ -196,6 +190,10 @@ class DockerBackend(Backend):
                 return Found(found.container_id, state)
         return None
 
+    def usage(self, job_id: str) -> Usage | None:
+        """What the running container of `job_id` uses now, from its cgroup's files (not Docker's stats)."""
+        return self._usage.read(job_id)
+
     # -- blocking parts, run in threads -------------------------------------------------------------
 
     def _failure(self, what: str, exc: BaseException) -> BackendError:
@@ -209,8 +207,10 @@ class DockerBackend(Backend):
         labels = {**spec.labels, LABEL_JOB: spec.job_id, LABEL_TREE: spec.tree_id, LABEL_HOME: self.home}
         try:
             disk_limit = self._disk_limits_supported(spec.image) if spec.disk_bytes else False
+            if spec.disk_bytes and not disk_limit:
+                labels.update({LABEL_DISK_LIMIT: str(spec.disk_bytes), LABEL_INSTANCE_TYPE: spec.instance_type})
             host_config = self.client.api.create_host_config(
-                **host_config_args(spec, self._cpus_of_host(), disk_limit)
+                **host_config_args(spec, self._cpus_of_host(), disk_limit, self._features(spec))
             )
             try:
                 created = self._create_container(spec, labels, host_config)
@@ -248,30 +248,39 @@ class DockerBackend(Backend):
         self._remove_now(str(attrs["Id"]))
         return True
 
+    def _info(self) -> Mapping[str, Any]:
+        if self._host_info is None:
+            self._host_info = self.client.info()
+        return self._host_info
+
     def _cpus_of_host(self) -> int:
-        if self._host_cpus is None:
-            self._host_cpus = int(self.client.info().get("NCPU") or 1)
-        return self._host_cpus
+        return int(self._info().get("NCPU") or 1)
+
+    def _features(self, spec: ContainerSpec) -> HostFeatures:
+        """lxcfs when it runs now, swappiness on cgroup v1, and the CPU list file of `spec`'s cpuset."""
+        online = cpu_online_file(self.home, spec.cpu_ids) if spec.cpu_ids else None
+        return HostFeatures(lxcfs_dir=lxcfs_dir(), swappiness=str(self._info().get("CgroupVersion")) == "1",
+                            cpu_online_file=online)
+
+    def _size_rw(self, handle: str) -> int:
+        """Docker's size of the container's writable layer (SizeRw): slow, for when the layer cannot be read."""
+        rows = self.client.api.containers(all=True, size=True, filters={"id": handle})
+        return int(rows[0].get("SizeRw") or 0) if rows else 0
+
+    def _kill_now(self, handle: str) -> None:
+        try:
+            self.client.api.kill(handle)
+        except docker.errors.APIError:
+            pass  # gone or already ended: either way it no longer writes
+        except DockerFailure as exc:
+            raise self._failure(f"killing container {handle[:12]}", exc) from exc
 
     def _disk_limits_supported(self, image: str) -> bool:
         """Whether the storage driver takes a size limit (overlay2 only on xfs with pquota); probed once."""
         with self._probe_lock:
             if self._disk_limits is None:
-                self._disk_limits = self._probe_disk_limits(image)
+                self._disk_limits = storage_quota_supported(self.client, image, self.home)
             return self._disk_limits
-
-    def _probe_disk_limits(self, image: str) -> bool:
-        host_config = self.client.api.create_host_config(storage_opt={"size": "1G"})
-        try:
-            probe = self.client.api.create_container(
-                image, ["true"], host_config=host_config, labels={LABEL_HOME: self.home, "runner.probe": "disk"}
-            )
-        except docker.errors.APIError as exc:
-            if "storage" in _reason(exc).lower():
-                return False
-            raise
-        self._remove_now(str(probe["Id"]))
-        return True
 
     def _wait_now(self, handle: str) -> Finished:
         what = f"waiting for container {handle[:12]}"

@@ -26,6 +26,7 @@ from runner.backends.base import (
     Finished,
     Found,
     LogSink,
+    Usage,
 )
 
 EXIT_TERMINATED = 143
@@ -37,7 +38,8 @@ class FakeJob:
     """What a fake container does: print `logs`, run `duration_s` (None: forever), exit with `exit_code`.
 
     `ignores_stop` makes it survive SIGTERM, so the runner must kill it after the grace period;
-    `create_error` makes creating it fail (an image that does not exist, say).
+    `create_error` makes creating it fail (an image that does not exist, say); `usage` is what `usage()`
+    reads while it runs, one reading a call, the last one repeated.
     """
 
     exit_code: int = 0
@@ -47,6 +49,7 @@ class FakeJob:
     ignores_stop: bool = False
     create_error: str | None = None
     disk_limit_enforced: bool | None = None
+    usage: tuple[Usage, ...] = ()
 
 
 @dataclass(slots=True)
@@ -57,6 +60,7 @@ class _Running:
     exit_code: int | None = None
     oom_killed: bool = False
     started_at: float | None = None
+    readings: int = 0
 
 
 class FakeBackend(Backend):
@@ -123,6 +127,16 @@ class FakeBackend(Backend):
             if running.spec.job_id == job_id and not running.ended.is_set():
                 running.exit_code = exit_code
                 running.ended.set()
+
+    def usage(self, job_id: str) -> Usage | None:
+        """The next scripted reading of the running fake container of `job_id` (None: none runs or none scripted)."""
+        for running in list(self._running.values()):
+            if running.spec.job_id == job_id and running.started_at is not None and not running.ended.is_set():
+                if not running.job.usage:
+                    return None
+                running.readings += 1
+                return running.job.usage[min(running.readings, len(running.job.usage)) - 1]
+        return None
 
     async def _create(self, spec: ContainerSpec) -> Created:
         job = self.job_for(spec)

@@ -1,8 +1,15 @@
-"""What the host can give jobs: NVIDIA GPUs (through NVML), CPUs, memory and free disk."""
+"""What the host can give jobs: NVIDIA GPUs (through NVML, else `nvidia-smi`), CPUs, memory and free disk.
+
+The GPU inventory also says the host's driver version, which a job's `nvidiaDriver` (R470: CUDA 11.4, R535:
+CUDA 12.2) is checked against at run time (`driver_problem`).
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +17,10 @@ import psutil
 import pynvml
 
 MIB = 1024 * 1024
+SMI_QUERY = ("--query-gpu=index,uuid,name,memory.total,driver_version", "--format=csv,noheader")
+SMI_TIMEOUT_S = 20
+# nvidiaDriver -> (the oldest host driver that supports it, the CUDA version it brings)
+NVIDIA_DRIVERS = {"R470": (470, "11.4"), "R535": (535, "12.2")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,17 +43,38 @@ class HostCapacity:
     disk_free_bytes: int
 
 
+@dataclass(frozen=True, slots=True)
+class GpuInventory:
+    """The host's NVIDIA GPUs, its driver version, and where they were read (`nvml`, `nvidia-smi`, `none`)."""
+
+    gpus: tuple[GpuInfo, ...] = ()
+    driver_version: str | None = None
+    source: str = "none"
+
+
+def gpu_inventory(smi: str = "nvidia-smi") -> GpuInventory:
+    """The GPUs through NVML; through `smi` (`nvidia-smi` on PATH) when NVML cannot be loaded; else none."""
+    found = _nvml_inventory()
+    return found if found is not None else smi_inventory(smi)
+
+
 def host_gpus() -> list[GpuInfo]:
-    """The host's NVIDIA GPUs; an empty list when there is no NVIDIA driver or NVML library."""
+    """The host's NVIDIA GPUs; an empty list when there is no NVIDIA driver (neither NVML nor nvidia-smi)."""
+    return list(gpu_inventory().gpus)
+
+
+def _nvml_inventory() -> GpuInventory | None:
+    """None when the NVML library does not load."""
     try:
         pynvml.nvmlInit()
     except (pynvml.NVMLError, OSError):
-        return []
+        return None
     try:
-        return [_describe(index) for index in range(pynvml.nvmlDeviceGetCount())]
+        gpus = tuple(_describe(index) for index in range(pynvml.nvmlDeviceGetCount()))
+        return GpuInventory(gpus, _text(pynvml.nvmlSystemGetDriverVersion()), "nvml")
     except pynvml.NVMLError:
         # A driver that answers nvmlInit but fails per device (a GPU off the bus) offers nothing usable.
-        return []
+        return GpuInventory(source="nvml")
     finally:
         try:
             pynvml.nvmlShutdown()
@@ -59,6 +91,47 @@ def _describe(index: int) -> GpuInfo:
         memory_mib=int(memory.total) // MIB,
         uuid=_text(pynvml.nvmlDeviceGetUUID(handle)),
     )
+
+
+def smi_inventory(smi: str = "nvidia-smi") -> GpuInventory:
+    """The GPUs as `smi --query-gpu=...` lists them; none when it is missing or fails."""
+    program = shutil.which(smi)
+    if program is None:
+        return GpuInventory()
+    try:
+        answer = subprocess.run([program, *SMI_QUERY], capture_output=True, text=True, timeout=SMI_TIMEOUT_S,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return GpuInventory()
+    if answer.returncode != 0:
+        return GpuInventory()
+    return parse_smi(answer.stdout)
+
+
+def parse_smi(text: str) -> GpuInventory:
+    """The inventory in `nvidia-smi --query-gpu=index,uuid,name,memory.total,driver_version` CSV; bad rows skipped."""
+    gpus: list[GpuInfo] = []
+    driver: str | None = None
+    for line in text.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if len(fields) != 5 or not fields[0].isdigit():
+            continue
+        memory = re.match(r"(\d+)", fields[3])
+        gpus.append(GpuInfo(int(fields[0]), fields[2], int(memory.group(1)) if memory else 0, fields[1]))
+        driver = driver or fields[4]
+    return GpuInventory(tuple(gpus), driver, "nvidia-smi" if gpus else "none")
+
+
+def driver_problem(requested: str | None, host_version: str | None) -> str | None:
+    """Why the host's NVIDIA driver cannot serve a job's `nvidiaDriver` (R470, R535); None when it can."""
+    if requested is None or requested not in NVIDIA_DRIVERS or host_version is None:
+        return None
+    least, cuda = NVIDIA_DRIVERS[requested]
+    major = re.match(r"(\d+)", host_version)
+    if major is not None and int(major.group(1)) >= least:
+        return None
+    return (f"the job asks for nvidiaDriver {requested} (CUDA {cuda}), which needs an NVIDIA driver {least} or "
+            f"newer; this host's driver is {host_version}")
 
 
 def _text(value: object) -> str:

@@ -24,8 +24,9 @@ from typing import Any
 
 import docker
 
-from runner.build._applet_image import applet_image
+from runner.build._applet_image import AppletImage, applet_image
 from runner.build._bundle import file_digest, has_resources, write_resources_tar
+from runner.build._local_build import local_applet, refuse_unsupported
 from runner.build.bundles import AssetCatalog, asset_archives, bundle_image, resolve_bundles
 from runner.build.images import prepare_images
 from runner.config import current_settings
@@ -81,13 +82,15 @@ def applet_id_of(document: Any, code: bytes, resources_digest: str | None,
     return content_id("applet", canonical.encode("utf-8"))
 
 
-def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress: Progress,
+def build_applet(folder: Path, home: Path, client: docker.DockerClient | None, progress: Progress,
                  catalog: AssetCatalog | None = None) -> BuiltApplet:
     """Build the applet in `folder`: validate, resolve its bundles in `catalog`, store under `home`/applets,
-    and make its image."""
+    and make its image (with no Docker `client`, the local backend's: no image, see `_local_build`)."""
     folder = Path(folder)
     dxapp = load_dxapp(folder, legacy_release=current_settings(home).legacy_release)
     bundles = resolve_bundles(dxapp.raw.get("runSpec") or {}, dxapp.run_spec.release, catalog)
+    if client is None:
+        refuse_unsupported(dxapp, bool(bundles))
     code = dxapp.run_spec.code.encode("utf-8")
     scratch_root = home / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
@@ -106,10 +109,14 @@ def build_applet(folder: Path, home: Path, client: docker.DockerClient, progress
         stored = _store(staging, home / "applets" / applet_id)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    prepared = prepare_images(client, dxapp.run_spec.release, home, progress)
-    image = applet_image(client, prepared, dxapp.run_spec.exec_depends, home, progress)
-    if bundles:
-        image = bundle_image(client, image, bundles, home, progress)
+    image: AppletImage
+    if client is None:
+        image = local_applet(dxapp, home, applet_id, progress)
+    else:
+        prepared = prepare_images(client, dxapp.run_spec.release, home, progress)
+        image = applet_image(client, prepared, dxapp.run_spec.exec_depends, home, progress)
+        if bundles:
+            image = bundle_image(client, image, bundles, home, progress)
     resources = stored / RESOURCES_TAR
     return BuiltApplet(
         applet_id=applet_id,

@@ -92,10 +92,14 @@ def packed_paths(changes: Iterable[dict[str, Any]]) -> list[str]:
     return sorted(kept)
 
 
-def build_asset(folder: Path, home: Path, client: docker.DockerClient, progress: Progress) -> BuiltAsset:
+def build_asset(folder: Path, home: Path, client: docker.DockerClient | None, progress: Progress) -> BuiltAsset:
     """Build the asset in `folder` into a tar.gz under `home`/tmp; ImageBuildError names the step that failed."""
     folder = Path(folder)
     spec = load_dxasset(folder)
+    if client is None:
+        raise ImageBuildError("building an asset runs its Makefile in an image: the local backend builds no "
+                              "images; build the asset with the docker backend (import it with `runner asset "
+                              "import` here), or use the docker backend")
     notes = [str(w) for w in spec.warnings]
     if spec.instance_type:
         notes.append(f"instanceType {spec.instance_type} is recorded; the build uses this machine's resources")

@@ -95,8 +95,13 @@ class ImageStatus:
     packages: tuple[str, ...] = ()
 
 
-def stand_in_suite(client: docker.DockerClient, image_ref: str) -> str | None:
-    """The Debian suite an image was built from when it descends from a stand-in base, else None."""
+def stand_in_suite(client: docker.DockerClient | None, image_ref: str) -> str | None:
+    """The Debian suite an image was built from when it descends from a stand-in base, else None.
+
+    Without a Docker `client` (the local backend) there is no image, and no stand-in.
+    """
+    if client is None:
+        return None
     image = get_image(client, image_ref)
     labels = labels_of(image) if image is not None else {}
     return (labels.get(LABEL_SUITE) or "debian") if labels.get(LABEL_STANDIN) == "true" else None

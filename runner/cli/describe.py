@@ -111,7 +111,7 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
         ("ID", _text(job.get("id"))), ("Class", _text(job.get("class"))),
         ("Job name", _text(job.get("name"))),
         ("Executable name", _text(job.get("executableName"))),
-        ("Executable", _text(job.get("applet") or job.get("app"))),
+        ("Executable", _text(job.get("app") or job.get("applet"))),
         ("Project context", _text(job.get("project"))), ("Workspace", _text(job.get("workspace"))),
         ("Root execution", _text(job.get("rootExecution"))), ("Parent job", _text(job.get("parentJob"))),
         ("Origin job", _text(job.get("originJob"))), ("Function", _text(job.get("function"))),
@@ -129,6 +129,13 @@ def job_rows(job: Mapping[str, Any], tz: tzinfo | None = None) -> list[Row]:
         rows.append(("Image", f"{image['image']}" + (f" ({image['note']})" if image.get("note") else "")))
     if isinstance(image, Mapping) and image.get("releaseNote"):
         rows.append(("Release", str(image["releaseNote"])))
+    placed = job.get("runnerResources")
+    if isinstance(placed, Mapping) and placed.get("capped"):
+        rows.append(("Capped", str(placed.get("why"))))
+    https = job.get("httpsApp")
+    if isinstance(https, Mapping) and isinstance(https.get("dns"), Mapping) and https["dns"].get("url"):
+        state = "open while the job runs: runner open " + _text(job.get("id")) if https.get("enabled") else "closed"
+        rows.append(("HTTPS app", f"{https['dns']['url']} ({state})"))
     if job.get("failureReason") or job.get("failureMessage"):
         rows += [("Failure reason", _text(job.get("failureReason"))),
                  ("Failure message", _text(job.get("failureMessage")))]

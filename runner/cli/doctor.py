@@ -1,4 +1,5 @@
-"""`runner doctor`: what this host offers the runner (Docker, images, CPUs, memory, GPUs) and what to fix."""
+"""`runner doctor`: what this host offers the runner (Docker, images, CPUs, memory, GPUs), how it enforces the
+instance types' limits, and what to fix."""
 
 from __future__ import annotations
 
@@ -7,19 +8,25 @@ import os
 import textwrap
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from runner.backends.docker_host import connect, docker_host, engine_version
+from runner.backends.docker_limits import lxcfs_dir, storage_quota_supported
 from runner.backends.gpus import host_capacity, host_gpus
+from runner.backends.local import doctor_facts as local_backend_facts
 from runner.build.images import DEFAULT_RELEASE, ImageStatus, describe_images, runtime_image_tag
-from runner.config import runner_home
+from runner.config import current_settings, runner_home
 from runner.errors import EnvironmentProblem, RunnerError
+
+if TYPE_CHECKING:
+    import docker
 
 GIB = 1024**3
 MIN_FREE_DISK = 5 * GIB
 PREPARE_FIX = f"run `runner images prepare` (release {DEFAULT_RELEASE})"
+LXCFS_FIX = "apt-get install lxcfs, then run `lxcfs /var/lib/lxcfs` (it needs /dev/fuse)"
 
 
 @click.command()
@@ -36,7 +43,8 @@ def gather_facts() -> dict[str, Any]:
     """Everything doctor reports, as JSON-ready data; `problems` lists each problem with its fix."""
     problems: list[dict[str, str]] = []
     home = runner_home()
-    docker_facts, images = _docker_facts(problems)
+    limits: dict[str, Any] = {}
+    docker_facts, images = _docker_facts(problems, limits)
     capacity = host_capacity(home)
     if capacity.disk_free_bytes < MIN_FREE_DISK:
         problems.append(
@@ -51,12 +59,15 @@ def gather_facts() -> dict[str, Any]:
         "images": [asdict(status) for status in images],
         "host": asdict(capacity),
         "gpus": [asdict(gpu) for gpu in host_gpus()],
+        "limits": _limits_facts(limits, home),
+        "local_backend": local_backend_facts(),
         "runner_home": str(home),
         "problems": problems,
     }
 
 
-def _docker_facts(problems: list[dict[str, str]]) -> tuple[dict[str, Any], list[ImageStatus]]:
+def _docker_facts(problems: list[dict[str, str]],
+                  limits: dict[str, Any]) -> tuple[dict[str, Any], list[ImageStatus]]:
     facts: dict[str, Any] = {"reachable": False, "host": docker_host(), "version": None}
     try:
         client = connect()
@@ -66,6 +77,7 @@ def _docker_facts(problems: list[dict[str, str]]) -> tuple[dict[str, Any], list[
     try:
         facts.update(reachable=True, version=engine_version(client))
         images = describe_images(client)
+        limits.update(_docker_limits(client, images))
     except RunnerError as exc:
         problems.append(_problem(str(exc).split("\n  fix:")[0], getattr(exc, "fix", "") or PREPARE_FIX))
         return facts, []
@@ -77,6 +89,42 @@ def _docker_facts(problems: list[dict[str, str]]) -> tuple[dict[str, Any], list[
     elif default.up_to_date is False:
         problems.append(_problem(f"the runtime image {default.tag} is out of date", PREPARE_FIX))
     return facts, images
+
+
+def _docker_limits(client: docker.DockerClient, images: list[ImageStatus]) -> dict[str, Any]:
+    """How this Docker engine enforces disk and swap limits (a probe container for the storage quota)."""
+    info = client.info()
+    probe_image = next((s.tag for s in images if s.kind == "runtime" and s.present), None)
+    quota = storage_quota_supported(client, probe_image, str(runner_home())) if probe_image else None
+    root = str(info.get("DockerRootDir") or "")
+    layers_readable = bool(root) and os.access(root, os.R_OK | os.X_OK)
+    if quota:
+        disk = "storage quota (Docker's storage_opt size)"
+    elif quota is None:
+        disk = "unknown (no runtime image to probe the storage driver with)"
+    else:
+        how = "its layer folder" if layers_readable else "Docker's SizeRw (the layers cannot be read here)"
+        disk = (f"watchdog: the {info.get('Driver')} storage driver takes no size limit, so what a job writes (its "
+                f"writable layer, through {how}, and its work/ folder) is measured every few seconds")
+    return {"disk": disk, "storage_quota": quota, "cgroup_version": str(info.get("CgroupVersion") or ""),
+            "swappiness": str(info.get("CgroupVersion")) == "1"}
+
+
+def _limits_facts(docker_limits: dict[str, Any], home: Path) -> dict[str, Any]:
+    """The limits jobs get here: CPUs, memory (lxcfs or not), disk, and the policies for oversized types."""
+    settings = current_settings(home)
+    meminfo = lxcfs_dir()
+    return {
+        "cpus": "a cpuset of the job's cores and a CPU quota; nproc and os.cpu_count() report the cores",
+        "memory": "hard limit, no swap" + (" (swappiness 0)" if docker_limits.get("swappiness") else ""),
+        "meminfo": f"lxcfs at {meminfo}: /proc/meminfo in jobs shows their limit" if meminfo else
+                   f"lxcfs is not running: /proc/meminfo in jobs shows the host's memory ({LXCFS_FIX})",
+        "lxcfs": meminfo is not None,
+        "disk": docker_limits.get("disk", "unknown (no Docker engine)"),
+        "storage_quota": docker_limits.get("storage_quota"),
+        "instance_policy": settings.instance_policy,
+        "gpu_policy": settings.gpu_policy,
+    }
 
 
 def _check_home(home: Path, problems: list[dict[str, str]]) -> None:
@@ -113,6 +161,11 @@ def render(facts: dict[str, Any]) -> str:
     lines.append(f"  disk    {host['disk_free_bytes'] / GIB:.1f} GiB free under {host['disk_path']}")
     gpus = [f"{g['index']}: {g['name']}, {g['memory_mib']} MiB, {g['uuid']}" for g in facts["gpus"]]
     lines.append("  GPUs    " + ("; ".join(gpus) if gpus else "none (no NVIDIA GPU or driver found)"))
+    limits = facts["limits"]
+    lines.append("Limits")
+    lines += [f"  {key:<8}{limits[key]}" for key in ("cpus", "memory", "meminfo", "disk")]
+    lines.append(f"  policy  instance-policy {limits['instance_policy']}, gpu-policy {limits['gpu_policy']}")
+    lines += facts["local_backend"]["lines"]
     lines.append(f"RUNNER_HOME\n  {facts['runner_home']}")
     lines.append(f"Problems ({len(facts['problems'])})" if facts["problems"] else "Problems\n  none")
     for problem in facts["problems"]:

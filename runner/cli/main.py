@@ -51,6 +51,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from runner.cli import app as app_cli
     from runner.cli import (
         asset,
         build,
@@ -72,6 +73,7 @@ def _register() -> None:
     )
     from runner.cli import config as config_cli
     from runner.cli import fsck as fsck_cli
+    from runner.cli import open as open_cli
     from runner.cli import ssh as ssh_cli
 
     cli.add_command(build.build)
@@ -97,6 +99,8 @@ def _register() -> None:
     cli.add_command(fsck_cli.fsck)
     cli.add_command(tui.tui)
     cli.add_command(dev.dev)
+    cli.add_command(open_cli.open_app)
+    cli.add_command(app_cli.app)
 
 
 _register()

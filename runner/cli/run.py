@@ -1,4 +1,5 @@
-"""`runner run`: start an applet (an `applet-xxxx` ID, or a source folder built first) with inputs."""
+"""`runner run`: start an applet (an `applet-xxxx` ID, or a source folder built first) or an app
+(app-NAME[/VERSION or TAG], app-xxxx) with inputs."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
 
 
 @click.command()
-@click.argument("target", metavar="APPLET_OR_DIR")
+@click.argument("target", metavar="EXECUTABLE_OR_DIR")
 @click.option("-i", "--input", "pairs", multiple=True, metavar="NAME=VALUE",
               help="An input, as NAME=VALUE or NAME:CLASS=VALUE; repeat it for array inputs. VALUE may be "
                    "job-xxxx:field, and for a file input a local file (uploaded first).")
@@ -84,7 +85,8 @@ def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
 @click.pass_context
 def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: str | None, json_file: str | None,
         batch_tsv: Path | None, watch: bool, wait: bool, yes: bool, brief: bool, **flags: Any) -> None:
-    """Run APPLET_OR_DIR (an applet ID, or a source folder, built first) and print the job's ID.
+    """Run EXECUTABLE_OR_DIR (an applet ID, an app: app-NAME[/VERSION], or a source folder, built first) and
+    print the job's ID.
 
     With --wait, follow the job tree's logs (on stderr) until the job ends, then print its output as
     JSON and exit 0, or say why it failed and exit 1; with --brief --wait, as dx run --brief --wait,
@@ -101,10 +103,11 @@ def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: 
         read_batch_tsv(batch_tsv, None)
         if wait or watch:
             raise UsageError("--batch-tsv: not with --wait or --watch (follow each job with runner watch)")
-    source = None if is_id(target, "applet") else Path(target)
+    source = None if is_id(target, "applet") or is_app(target) else Path(target)
     if source is not None:
         if not source.is_dir():
-            raise UsageError(f"{target}: neither an applet ID (applet-xxxx) nor an applet source folder")
+            raise UsageError(f"{target}: neither an applet ID (applet-xxxx), an app (app-NAME[/VERSION], "
+                             "app-xxxx) nor an applet source folder")
         check_folder(source)
     with _client.connect() as client:
         applet = build_applet(client, source)["id"] if source is not None else target
@@ -124,6 +127,11 @@ def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: 
             return
         code = _wait(client, job, quiet=brief, output=not brief)
     ctx.exit(code)
+
+
+def is_app(target: str) -> bool:
+    """Whether `target` names an app (app-<id>, app-NAME, app-NAME/VERSION or TAG) rather than a folder."""
+    return target.startswith("app-") and target.count("/") <= 1 and not Path(target).is_dir()
 
 
 def _json_text(json_input: str | None, json_file: str | None) -> str | None:

@@ -3,7 +3,8 @@
 What is honoured: comments and blank lines, `\\` escapes, `!` negation (the last matching line wins),
 a trailing `/` for folders only, a `/` at the start or in the middle anchoring the pattern to the folder,
 `*`, `?`, `[...]` and `**` (a leading `**/`, a trailing `/**`, a middle `/**/`); a path inside an ignored
-folder stays ignored, as in git. Only the folder's own `.gitignore` is read, not those further down.
+folder stays ignored, as in git. `IgnoreTree` reads the `.gitignore` of every folder down to a path, as git does:
+a deeper file's patterns are relative to its own folder and take precedence over those above it.
 """
 
 from __future__ import annotations
@@ -45,13 +46,51 @@ class GitIgnore:
         return bool(parts) and self._decide("/".join(parts), is_folder=is_folder)
 
     def _decide(self, path: str, *, is_folder: bool) -> bool:
-        ignored = False
+        return bool(self.verdict(path, is_folder=is_folder))
+
+    def verdict(self, path: str, *, is_folder: bool) -> bool | None:
+        """What the last rule matching `path` itself says (True: ignored), None when no rule matches it."""
+        verdict: bool | None = None
         for rule in self.rules:
             if rule.folders_only and not is_folder:
                 continue
             if rule.regex.match(path):
-                ignored = not rule.negated
-        return ignored
+                verdict = not rule.negated
+        return verdict
+
+
+class IgnoreTree:
+    """The `.gitignore` files of a folder and of its subfolders, read when first needed and again when told."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._files: dict[str, GitIgnore] = {}
+
+    def forget(self, gitignore: str) -> None:
+        """A `.gitignore` (relative path) changed or went: read it again when next needed."""
+        parent = PurePosixPath(gitignore).parent.as_posix()
+        self._files.pop("" if parent == "." else parent, None)
+
+    def ignored(self, path: str, *, is_folder: bool = False) -> bool:
+        """Whether `path` (relative, `/`-separated) is ignored, itself or through a folder above it."""
+        parts = PurePosixPath(path).parts
+        for depth in range(1, len(parts)):
+            if self._decide(parts[:depth], is_folder=True):
+                return True
+        return bool(parts) and self._decide(parts, is_folder=is_folder)
+
+    def _decide(self, parts: tuple[str, ...], *, is_folder: bool) -> bool:
+        # The deepest .gitignore with a matching rule decides, each matching relative to its own folder.
+        for depth in range(len(parts) - 1, -1, -1):
+            verdict = self._file("/".join(parts[:depth])).verdict("/".join(parts[depth:]), is_folder=is_folder)
+            if verdict is not None:
+                return verdict
+        return False
+
+    def _file(self, folder: str) -> GitIgnore:
+        if folder not in self._files:
+            self._files[folder] = GitIgnore.read(self.folder / folder / ".gitignore")
+        return self._files[folder]
 
 
 def parse_line(line: str) -> Rule | None:

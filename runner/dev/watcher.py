@@ -1,9 +1,9 @@
 """Changes under an applet folder, debounced: one save, an editor's write-and-rename or a burst gives one set.
 
 watchfiles does the watching (inotify; with `poll` or WATCHFILES_FORCE_POLLING, `poller.py` looks instead)
-with its default ignores (`.git`, `__pycache__`, editor swap files, ...) plus the folder's `.gitignore`, read again when it
-changes. Its `step` is the quiet time: changes are gathered until none came for `quiet_ms`, so a burst of
-saves closer together than that is one set.
+with its default ignores (`.git`, `__pycache__`, editor swap files, ...) plus the `.gitignore` files of the folder
+and its subfolders, read again when they change. Its `step` is the quiet time: changes are gathered until none came
+for `quiet_ms`, so a burst of saves closer together than that is one set.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import watchfiles
 from watchfiles import Change, DefaultFilter
 
 from runner.dev import poller
-from runner.dev.ignore import GitIgnore
+from runner.dev.ignore import IgnoreTree
 
 QUIET_MS = 150
 # A stream of changes that never pauses is still reported this often.
@@ -29,12 +29,12 @@ WAKE_MS = 200
 
 
 class SourceFilter(DefaultFilter):
-    """watchfiles' default ignores, plus what the folder's `.gitignore` ignores."""
+    """watchfiles' default ignores, plus what the `.gitignore` files of the folder and its subfolders ignore."""
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
         self.folder = folder.resolve()
-        self.gitignore = GitIgnore.read(self.folder / ".gitignore")
+        self.gitignore = IgnoreTree(self.folder)
 
     def __call__(self, change: Change, path: str) -> bool:
         """Whether a change to `path` counts."""
@@ -43,9 +43,8 @@ class SourceFilter(DefaultFilter):
         relative = self.relative(path)
         if relative is None:
             return False
-        if relative == ".gitignore":
-            self.gitignore = GitIgnore.read(self.folder / ".gitignore")
-            return True
+        if relative.rpartition("/")[2] == ".gitignore":
+            self.gitignore.forget(relative)
         return not self.gitignore.ignored(relative, is_folder=os.path.isdir(path))
 
     def relative(self, path: str) -> str | None:

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from runner.engine.scheduler import Assignment
+
 if TYPE_CHECKING:
     from runner.backends.base import Backend, Found
     from runner.engine._container import Reachability
     from runner.engine._outcome import Outcome
     from runner.engine.logs import LogHub
-    from runner.engine.scheduler import Resources
+    from runner.engine.scheduler import Host, Resources
     from runner.spec.job_states import JobState
     from runner.store.db import Database
 
@@ -36,6 +38,9 @@ class RunningTry:
     # held: the launcher holds the failed job for debugging (no timeout then); timed_out: the engine's timer fired.
     held: bool = False
     timed_out: bool = False
+    # The CPUs and GPUs the scheduler gave the try, and the job's ancestors (parent first: who may lend to it).
+    assignment: Assignment = field(default_factory=Assignment)
+    ancestors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,7 @@ class EngineHost(Protocol):
     backend: Backend
     reach: Reachability
     capacity: Resources
+    host: Host
     restart: Restart
 
     def transition(self, job_id: str, state: JobState, changes: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -63,6 +63,8 @@ def _outcome(exit: ContainerExit, job_dir: Path, timeout_text: str, memory_bytes
     if exit.timed_out:
         return Outcome(failure_reason="JobTimeoutExceeded",
                        failure_message=f"The job ran longer than its timeout of {timeout_text} and was stopped")
+    if exit.resource_error:
+        return Outcome(failure_reason="AppInsufficientResourceError", failure_message=exit.resource_error)
     if exit.oom_killed or exit.exit_code == SIGKILL_EXIT:
         return Outcome(failure_reason="AppInsufficientResourceError",
                        failure_message=f"The job ran out of memory: it was killed at the memory limit of its "

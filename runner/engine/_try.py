@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from runner.backends.base import BackendError, ContainerExit, LogSink
+from runner.backends.gpus import driver_problem
 from runner.engine._container import container_spec, debug_on
 from runner.engine._host import EngineHost, RunningTry
 from runner.engine._outcome import Outcome, outcome_of, seconds_text
+from runner.engine.instance_policy import capped_note
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog
 from runner.store.job_record import record_of
@@ -38,14 +40,38 @@ async def new_try_outcome(engine: EngineHost, job: dict[str, Any], running: Runn
     except OSError as exc:
         return Outcome(failure_reason="ExecutionError",
                        failure_message=f"the engine could not prepare the job folder {job_dir}: {exc}")
+    problem = _driver_problem(engine, job)
+    if problem is not None:
+        return Outcome(failure_reason="ExecutionError", failure_message=problem)
     token = issue_job_token(engine.db, job["id"])
-    spec = container_spec(job, applet, token, job_dir, engine.reach, engine.capacity.gpus)
+    where = running.assignment
+    spec = container_spec(job, applet, token, job_dir, engine.reach, engine.capacity.gpus,
+                          cpu_ids=where.cpu_ids, gpu_ids=where.gpu_ids)
     timeout_s = job["timeout"] / 1000 if job.get("timeout") else None
     engine.say(job["id"], f"try {job.get('try', 0)} started: {spec.cpus:g} cores, "
                            f"{spec.memory_bytes / 2**30:.1f} GiB ({job['instanceType']}), "
-                           f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}")
+                           f"timeout {seconds_text(timeout_s) if timeout_s else 'none'}{_on(where.cpu_ids, where.gpu_ids)}")
+    if (note := capped_note(job)) is not None:
+        engine.say(job["id"], note)
     return await watched_outcome(engine, job, running, timeout_s, lambda timeout, on_log: engine.backend.run(
         spec, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine.release(running)))
+
+
+def _driver_problem(engine: EngineHost, job: dict[str, Any]) -> str | None:
+    """Why the host's NVIDIA driver is too old for the job's nvidiaDriver (only a GPU job on a GPU host asks)."""
+    if not record_of(job).resources.gpus or not engine.host.gpu_ids:
+        return None
+    requested = (job.get("systemRequirements") or {}).get(job.get("function", "main"), {}).get("nvidiaDriver")
+    return driver_problem(requested, engine.host.nvidia_driver)
+
+
+def _on(cpu_ids: tuple[int, ...], gpu_ids: tuple[int, ...]) -> str:
+    """`, on CPUs 0,1 and GPU 1`: where the scheduler put the try."""
+    if not cpu_ids:
+        return ""
+    cpus = f"CPU{'s' if len(cpu_ids) > 1 else ''} {','.join(map(str, cpu_ids))}"
+    gpus = f" and GPU{'s' if len(gpu_ids) > 1 else ''} {','.join(map(str, gpu_ids))}" if gpu_ids else ""
+    return f", on {cpus}{gpus}"
 
 
 async def watched_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry, timeout_s: float | None,

@@ -18,6 +18,7 @@ from typing import Any
 
 from runner import __version__
 from runner.backends.base import Backend, Found
+from runner.backends.gpu_usage import NvmlGpuReader
 from runner.config import current_settings
 from runner.engine import _tree
 from runner.engine._cloning import clone_outputs
@@ -29,10 +30,12 @@ from runner.engine._restart import restart_try
 from runner.engine._resume import resume_jobs, resumed_outcome
 from runner.engine._try import new_try_outcome
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
+from runner.engine.instance_policy import given_resources, host_limits
 from runner.engine.logs import JobLog, LogHub
 from runner.engine.reuse import find_reusable, reuse_key, reuse_wanted
-from runner.engine.scheduler import Candidate, Resources, jobs_to_start
+from runner.engine.scheduler import GIB, Assignment, Candidate, Host, Resources, plan
 from runner.engine.submit import RunRequest, SubjobRequest, create_master_job, create_subjob
+from runner.engine.usage import Sampled, UsageSampler
 from runner.spec.events import BackendDown, BackendUp, EngineStarted, EngineStopping
 from runner.spec.execution_policy import restarts_allowed
 from runner.spec.io_spec import stored_io_spec
@@ -55,12 +58,20 @@ class Engine:
     """Runs job trees: create jobs, advance their states, run and stop their containers."""
 
     def __init__(self, db: Database, backend: Backend, home: Path, reach: Reachability, capacity: Resources,
-                 hub: LogHub | None = None) -> None:
+                 hub: LogHub | None = None, host: Host | None = None) -> None:
         self.db, self.backend, self.home, self.reach, self.capacity = db, backend, home, reach, capacity
+        # The CPU IDs, GPU indices and driver the scheduler hands out (default: CPUs and GPUs 0..n-1).
+        self.host = host or Host.sized(capacity)
+        # Why each runnable job waits, as the last admit step saw it (describe's runnerWaiting); in memory only.
+        self.waiting: dict[str, str] = {}
+        self._passed: dict[str, int] = {}
+        self._parents: dict[str, str | None] = {}
         self.hub = hub or LogHub()
         self.events = EventFeed(db, home)
         self.hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
         self._pruner: asyncio.Task[None] | None = None
+        self.usage = UsageSampler(db, home, backend, self.sampled_tries, NvmlGpuReader())
+        self._sampler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
@@ -78,13 +89,15 @@ class Engine:
         self.restart = restart or Restart()
         record_if_possible(self.db, EngineStarted(seq=0, time=now_ms(), pid=os.getpid(), version=__version__))
         self._pruner = asyncio.create_task(prune_periodically(self.db, self.home))
+        self._sampler = self.usage.start(current_settings(self.home).usage_interval_s)
         await resume_jobs(self, self.restart)
         self._loop_task = asyncio.create_task(self._loop())
         self.wake()
 
     def follow_again(self, job: dict[str, Any], found: Found) -> None:
         """Watch the container a previous engine left for `job` as its running try (terminating: stop it)."""
-        running = RunningTry(job["id"], _request(job), held=job["state"] == S.DEBUG_HOLD.value)
+        running = RunningTry(job["id"], _request(job), held=job["state"] == S.DEBUG_HOLD.value,
+                             assignment=Assignment.of(record_of(job).assignment), ancestors=self._ancestors(job))
         if job["state"] == S.TERMINATING.value:
             running.stop.set()
         self._running[job["id"]] = running
@@ -101,11 +114,15 @@ class Engine:
         tasks = [r.task for r in self._running.values() if r.task is not None]
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        for task in (self._loop_task, self._pruner):
+        for task in (self._loop_task, self._pruner, self._sampler):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         self.events.close()
+
+    def sampled_tries(self) -> list[Sampled]:
+        """The tries whose containers run, for the usage sampler (a released one's process has ended)."""
+        return [Sampled(r.job_id, r, r.assignment.gpu_ids) for r in self._running.values() if not r.released]
 
     def _backend_health(self, answering: bool, detail: str) -> None:
         """The backend stopped or started answering: an engine.backend_down / engine.backend_up event."""
@@ -128,7 +145,8 @@ class Engine:
         # The reuse setting is read at each run, so that `runner config set reuse` needs no engine restart.
         default = current_settings(self.home).reuse if request.reuse is None else False
         reuse = reuse_wanted(applet, asked=request.reuse, ignore_reuse=request.ignore_reuse, default=default)
-        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker)
+        job = create_master_job(self.db, applet, dataclasses.replace(request, reuse=reuse), invoker,
+                                host=host_limits(self.scheduled_host().capacity, self.home))
         self.say(job["id"], f"created: {applet['name']} ({applet['id']}), instance type {job['instanceType']}")
         self._say_release_note(job)
         self.wake()
@@ -136,7 +154,8 @@ class Engine:
 
     def new_subjob(self, applet: Mapping[str, Any], parent: Mapping[str, Any], request: SubjobRequest) -> dict[str, Any]:
         """Create a subjob of `parent` running `request.function`."""
-        job = create_subjob(self.db, applet, parent, request)
+        limits = host_limits(self.scheduled_host().capacity, self.home)
+        job = create_subjob(self.db, applet, parent, request, host=limits)
         self.say(job["id"], f"created by {parent['id']}: entry point {request.function}, "
                               f"instance type {job['instanceType']}")
         self._say_release_note(job)
@@ -281,19 +300,47 @@ class Engine:
         return True
 
     def _admit(self) -> None:
+        """Start the runnable jobs that fit (`runner.engine.scheduler`); keep why the others wait."""
         runnable = [j for j in find_jobs(self.db, states=(S.RUNNABLE,), transitions=False) if j["id"] not in self._running]
         if not runnable:
+            self.waiting, self._passed = {}, {}
             return
         by_id = {j["id"]: j for j in runnable}
-        candidates = [Candidate(j["id"], _request(j), int(j.get("rank") or 0), int(j["created"])) for j in runnable]
-        running = [Candidate(r.job_id, r.request) for r in self._running.values() if not r.released]
-        for job_id in jobs_to_start(candidates, running, self.capacity):
-            self._start(by_id[job_id])
+        candidates = [Candidate(j["id"], _request(j), int(j.get("rank") or 0), int(j["created"]), self._ancestors(j),
+                                passed=self._passed.get(j["id"], 0)) for j in runnable]
+        running = [Candidate(r.job_id, r.request, ancestors=r.ancestors, assignment=r.assignment)
+                   for r in self._running.values() if not r.released]
+        step = plan(candidates, running, self.scheduled_host())
+        self.waiting, self._passed = dict(step.waiting), dict(step.passed)
+        for job_id, assignment in step.starts:
+            self._start(by_id[job_id], assignment, ancestors=self._ancestors(by_id[job_id]))
 
-    def _start(self, job: dict[str, Any]) -> None:
-        running = RunningTry(job["id"], _request(job))
+    def scheduled_host(self) -> Host:
+        """The host as the scheduler sees it now: the reserve and max_parallel are read afresh (no restart)."""
+        settings = current_settings(self.home)
+        reserve = Resources(settings.reserve_cores, int(settings.reserve_memory_gib * GIB))
+        return dataclasses.replace(self.host, reserve=reserve, max_parallel=settings.max_parallel)
+
+    def _ancestors(self, job: Mapping[str, Any]) -> tuple[str, ...]:
+        """The job's parent, its parent's parent... up to the root (cached: a job's parent never changes)."""
+        chain: list[str] = []
+        parent = job.get("parentJob")
+        while parent and parent not in chain:
+            chain.append(parent)
+            if parent not in self._parents:
+                self._parents[parent] = get_job(self.db, parent).get("parentJob")
+            parent = self._parents[parent]
+        return tuple(chain)
+
+    def _start(self, job: dict[str, Any], assignment: Assignment, ancestors: tuple[str, ...]) -> None:
+        running = RunningTry(job["id"], _request(job), assignment=assignment, ancestors=ancestors)
         self._running[job["id"]] = running
-        job = self.transition(job["id"], S.RUNNING, {"startedRunning": now_ms()})
+        job = self.transition(job["id"], S.RUNNING, {"startedRunning": now_ms(),
+                                                      **stored(assignment=assignment.document())})
+        if assignment.lender is not None:
+            self.say(job["id"], f"the host has no room for it now: it runs inside the reservation of its ancestor "
+                                 f"{assignment.lender}, which is still running (its cores are lent to the jobs it "
+                                 "may be waiting on)")
         running.task = asyncio.create_task(self._run_try(job["id"], running, new_try_outcome(self, job, running)))
 
     def release(self, running: RunningTry) -> None:
@@ -376,7 +423,8 @@ class Engine:
 
 
 def _request(job: Mapping[str, Any]) -> Resources:
-    resources = record_of(job).resources
+    # What the job was given of its instance type (capped to the host, GPUs ignored by the GPU policy).
+    resources = given_resources(job, record_of(job).resources)
     return Resources(resources.cores, resources.memory_bytes, resources.gpus)
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from runner.engine._cloning import clone_into
 from runner.engine._readiness import data_ids
+from runner.engine.instance_policy import HostLimits, fit_to_host
 from runner.errors import InvalidInput
 from runner.spec.dxapp import DEFAULT_REGION
 from runner.spec.execution_policy import effective_execution_policy
@@ -20,6 +21,7 @@ from runner.spec.ids import new_id
 from runner.spec.instance_types import lookup, unknown_type_message
 from runner.spec.system_requirements import effective_requirements, merge_tree
 from runner.spec.timeouts import effective_timeout, merge_timeout_policies
+from runner.store.apps import project_cache
 from runner.store.db import Database
 from runner.store.job_record import JobResources, record_of, stored
 from runner.store.jobs import insert_job
@@ -28,6 +30,8 @@ from runner.store.objects import create_container
 LAUNCHED_BY = "user-local"
 BILL_TO = "user-local"
 REGION = DEFAULT_REGION  # the projects' region: a job runs where its project is
+# A subjob of an app's job is a job of the app too.
+APP_FIELDS = ("app", "executableName", "resources", "projectCache")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,8 @@ class RunRequest:
     # Runner extensions: the entry point the master job starts at, and the job this run re-runs.
     entry_point: str = "main"
     rerun_of: str | None = None
+    # The app version this run is of (/app-xxxx/run); None for an applet's run.
+    app: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +93,11 @@ def _resources(instance_type: str) -> JobResources:
 
 def _placement(applet: Mapping[str, Any], function: str, *, merged_sr: Mapping[str, Any],
                master_run_sr: Mapping[str, Any] | None, job_new_sr: Mapping[str, Any] | None,
-               merged_timeouts: Mapping[str, Any]) -> dict[str, Any]:
-    """systemRequirements, instanceType, resources and timeout of one job of `applet` running `function`."""
+               merged_timeouts: Mapping[str, Any], host: HostLimits | None) -> dict[str, Any]:
+    """systemRequirements, instanceType, resources and timeout of one job of `applet` running `function`.
+
+    With `host`, the instance type is fitted to it (`runnerResources`), or the run refused by its policies.
+    """
     info = applet["_runner"]
     requirements = effective_requirements(
         applet["id"], function, merged_by_executable=merged_sr, master_run_requirements=master_run_sr,
@@ -96,11 +105,14 @@ def _placement(applet: Mapping[str, Any], function: str, *, merged_sr: Mapping[s
     )
     timeout = effective_timeout(applet["id"], function, merged_by_executable=merged_timeouts,
                                 run_spec_policy=info["timeoutPolicy"])
+    resources = _resources(requirements.instance_type)
     fields: dict[str, Any] = {
         "systemRequirements": {function: requirements.as_request()},
         "instanceType": requirements.instance_type,
-        **stored(resources=_resources(requirements.instance_type), timeout_source=timeout.source),
+        **stored(resources=resources, timeout_source=timeout.source),
     }
+    if host is not None:
+        fields["runnerResources"] = fit_to_host(requirements.instance_type, resources, host)
     if timeout.seconds is not None:
         fields["timeout"] = int(timeout.seconds * 1000)
     return fields
@@ -119,8 +131,11 @@ def _common(job_id: str, applet: Mapping[str, Any], function: str, name: str | N
 
 
 def create_master_job(db: Database, applet: Mapping[str, Any], request: RunRequest,
-                      invoker: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Store the master job of a run: a new root, or (from a job, not detached) a master in its tree."""
+                      invoker: Mapping[str, Any] | None = None, host: HostLimits | None = None) -> dict[str, Any]:
+    """Store the master job of a run: a new root, or (from a job, not detached) a master in its tree.
+
+    With `host`, an instance type that does not fit it is capped or refused (InvalidInput) by its policies.
+    """
     job_id = new_id("job")
     in_tree = invoker is not None and not request.detach
     own_sr = dict(request.system_requirements_by_executable or {})
@@ -129,8 +144,11 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
     merged_timeouts = merge_timeout_policies(
         [record_of(invoker).timeout_policy_by_executable if in_tree and invoker else None,
          request.timeout_policy_by_executable])
-    workspace = create_container(db, "container", f"workspace of {job_id}")
     entry = request.entry_point
+    # Placed before the workspace is made: a refused instance type leaves nothing behind.
+    placement = _placement(applet, entry, merged_sr=merged_sr, master_run_sr=request.system_requirements,
+                           job_new_sr=None, merged_timeouts=merged_timeouts, host=host)
+    workspace = create_container(db, "container", f"workspace of {job_id}")
     job = _common(job_id, applet, entry, request.name or _entry_name(applet, entry))
     job.update({
         "project": request.project, "folder": request.folder, "workspace": workspace,
@@ -157,11 +175,18 @@ def create_master_job(db: Database, applet: Mapping[str, Any], request: RunReque
         "allowSSH": list(request.allow_ssh), "costLimit": request.cost_limit,
         **({"rerunOf": request.rerun_of} if request.rerun_of else {}),
     })
-    job.update(_placement(applet, entry, merged_sr=merged_sr, master_run_sr=request.system_requirements,
-                          job_new_sr=None, merged_timeouts=merged_timeouts))
+    if request.app is not None:
+        job.update(_app_fields(db, request.app, request.project))
+    job.update(placement)
     # As on the platform, a master job finds its input objects in its own workspace.
     clone_into(db, data_ids(dict(request.original_input)), request.project, workspace)
     return insert_job(db, job)
+
+
+def _app_fields(db: Database, app: Mapping[str, Any], project: str) -> dict[str, Any]:
+    """What a job of an app shows: the app, its resources container and the app's cache in `project`."""
+    return {"app": app["id"], "executableName": app["name"], "resources": app["resources"],
+            "projectCache": project_cache(db, str(app["name"]), project)}
 
 
 def _entry_name(applet: Mapping[str, Any], entry: str) -> str | None:
@@ -179,8 +204,11 @@ def _output_destination(request: RunRequest, invoker: Mapping[str, Any] | None, 
 
 
 def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, Any],
-                  request: SubjobRequest) -> dict[str, Any]:
-    """Store a job made by /job/new from `parent`: same applet, workspace and project context."""
+                  request: SubjobRequest, host: HostLimits | None = None) -> dict[str, Any]:
+    """Store a job made by /job/new from `parent`: same applet, workspace and project context.
+
+    With `host`, an instance type that does not fit it is capped or refused (InvalidInput) by its policies.
+    """
     job_id = new_id("job")
     merged_sr = merge_tree([parent.get("mergedSystemRequirementsByExecutable"),
                             request.system_requirements_by_executable])
@@ -204,7 +232,8 @@ def create_subjob(db: Database, applet: Mapping[str, Any], parent: Mapping[str, 
                  master_run_requirements=inherited.master_run_requirements, master=False, reuse=inherited.reuse),
         "ignoreReuse": bool(parent.get("ignoreReuse")),
         "debug": dict(parent.get("debug") or {}),
+        **{key: parent[key] for key in APP_FIELDS if key in parent},
     })
     job.update(_placement(applet, request.function, merged_sr=merged_sr, master_run_sr=inherited.master_run_requirements,
-                          job_new_sr=request.system_requirements, merged_timeouts=merged_timeouts))
+                          job_new_sr=request.system_requirements, merged_timeouts=merged_timeouts, host=host))
     return insert_job(db, job)

@@ -26,6 +26,14 @@ failure reasons): when the job fails with one of them, the launcher announces a 
 Optionally RUNNER_API_SOCKET, the path of the engine's Unix socket in a folder mounted read-only (say at
 API_DIR): the launcher then serves the API on 127.0.0.1:DX_APISERVER_PORT inside the container, so that a
 job with no network at all (`--network none`, DX_APISERVER_HOST=127.0.0.1) still reaches the engine.
+
+Optionally RUNNER_HTTPS_PORTS, the job's httpsApp ports: the launcher serves each on a Unix socket in the job
+folder for the engine's HTTPS proxy (`_https.py`).
+
+Outside a container (the local backend: jobs as host processes) the paths above are parameters, read from
+the environment with the container paths as defaults: RUNNER_JOB_HOME (HOME), RUNNER_JOB_DIR,
+RUNNER_APPLET_DIR, RUNNER_INPUT_DIR, RUNNER_RESOURCES_ROOT (where resources.tar is unpacked, `/` in a
+container) and RUNNER_CGROUP_ROOT (the job's own cgroup, for its process limit).
 """
 
 from __future__ import annotations
@@ -54,6 +62,21 @@ ENV_DEBUG_ON = "RUNNER_DEBUG_ON"
 # "1": serve dxpy's log sockets at /opt/dnanexus/log (only inside a job container).
 ENV_LOG_SOCKETS = "RUNNER_LOG_SOCKETS"
 API_DIR = ROOT + "/api"
+# The path parameters of a launcher running outside a container (see the module docstring).
+ENV_HOME_DIR = "RUNNER_JOB_HOME"
+ENV_JOB_DIR = "RUNNER_JOB_DIR"
+ENV_APPLET_DIR = "RUNNER_APPLET_DIR"
+ENV_INPUT_DIR = "RUNNER_INPUT_DIR"
+ENV_RESOURCES_ROOT = "RUNNER_RESOURCES_ROOT"
+ENV_CGROUP_ROOT = "RUNNER_CGROUP_ROOT"
+# The httpsApp ports (`443,8080`): the launcher serves each to the engine's proxy on a socket in JOB_DIR.
+ENV_HTTPS_PORTS = "RUNNER_HTTPS_PORTS"
+
+
+def https_socket_name(port: int) -> str:
+    """The file name, in JOB_DIR, of the socket that carries the app's port `port` to the engine's proxy."""
+    return f"https-{port}.sock"
+
 
 # The exit status of the launcher when it could not run the job at all (error.json says why).
 LAUNCHER_FAILED = 1
@@ -69,10 +92,10 @@ def code_file(interpreter: str) -> str:
     return PYTHON_CODE if interpreter.startswith("python") else BASH_CODE
 
 
-def container_command() -> list[str]:
-    """The command of a job container: start the launcher mounted at LAUNCHER_DIR."""
+def container_command(python: str = "python3", root: str = ROOT) -> list[str]:
+    """The command of a job container: start the launcher found in `root`/launcher (LAUNCHER_DIR)."""
     program = (
-        f"import sys; sys.path.insert(0, {ROOT!r}); "
+        f"import sys; sys.path.insert(0, {root!r}); "
         "from launcher._main import main; sys.exit(main())"
     )
-    return ["python3", "-I", "-c", program]
+    return [python, "-I", "-c", program]

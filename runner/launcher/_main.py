@@ -12,9 +12,16 @@ from . import (
     APPLET_DIR,
     BASH_VARS,
     ENV_API_SOCKET,
+    ENV_APPLET_DIR,
+    ENV_CGROUP_ROOT,
     ENV_FUNCTION,
+    ENV_HOME_DIR,
+    ENV_HTTPS_PORTS,
+    ENV_INPUT_DIR,
     ENV_INTERPRETER,
+    ENV_JOB_DIR,
     ENV_LOG_SOCKETS,
+    ENV_RESOURCES_ROOT,
     ERROR,
     HOME_DIR,
     INPUT_DIR,
@@ -30,8 +37,9 @@ from ._dstat import start_resource_logger
 from ._dxlog import start_log_sockets
 from ._forward import start_forwarder
 from ._hold import hold_if_listed
+from ._https import parse_ports, serve_port
 from ._outcome import LineTail, atomic_write, collect, error_document
-from ._pids import limit_hit, refused_forks
+from ._pids import CGROUP_ROOT, limit_hit, refused_forks
 from .bundles import BundleError, load_planted, staged_for, unpack_entries
 
 INTERPRETERS = ("bash", "python3")
@@ -66,6 +74,21 @@ def _forward_api() -> None:
         raise LaunchError(f"cannot serve the API on 127.0.0.1:{port}: {exc}") from None
 
 
+def _serve_https(job_dir: str) -> None:
+    text = os.environ.get(ENV_HTTPS_PORTS)
+    if not text:
+        return
+    try:
+        ports = parse_ports(text)
+    except ValueError:
+        raise LaunchError(f"{ENV_HTTPS_PORTS} is {text!r}, not a list of ports") from None
+    for port in ports:
+        try:
+            serve_port(job_dir, port)
+        except OSError as exc:
+            raise LaunchError(f"cannot serve the HTTPS app's port {port} to the engine: {exc}") from None
+
+
 def _prepare_home(home: str, input_dir: str) -> None:
     os.makedirs(home, exist_ok=True)
     os.chdir(home)
@@ -81,16 +104,17 @@ def _prepare_home(home: str, input_dir: str) -> None:
     shutil.copyfile(source, os.path.join(home, JOB_INPUT))
 
 
-def _unpack_resources(applet_dir: str) -> None:
+def _unpack_resources(applet_dir: str, root: str = "/") -> None:
     bundle = os.path.join(applet_dir, RESOURCES_TAR)
     if not os.path.exists(bundle):
         return
+    os.makedirs(root, exist_ok=True)
     # GNU tar, as on the platform; --no-overwrite-dir keeps the modes of existing folders such as /tmp.
-    argv = ["tar", "-x", "-f", bundle, "-C", "/", "--no-overwrite-dir"]
+    argv = ["tar", "-x", "-f", bundle, "-C", root, "--no-overwrite-dir"]
     result = subprocess.run(argv, check=False, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if result.returncode != 0:
         output = result.stdout.decode("utf-8", errors="replace").strip()
-        raise LaunchError(f"unpacking resources.tar at / failed (tar exit {result.returncode}): {output}")
+        raise LaunchError(f"unpacking resources.tar at {root} failed (tar exit {result.returncode}): {output}")
 
 
 def _unpack_staged(function: str) -> None:
@@ -150,9 +174,17 @@ def _command(
     return bash_argv(wrapper_script(vars_path, code, os.path.join(home, "job_error.json")), function)
 
 
-def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_DIR,
-         input_dir: str = INPUT_DIR) -> int:
-    """Run the job the environment describes; the job's exit status (LAUNCHER_FAILED if it never ran)."""
+def main(home: str | None = None, job_dir: str | None = None, applet_dir: str | None = None,
+         input_dir: str | None = None) -> int:
+    """Run the job the environment describes; the job's exit status (LAUNCHER_FAILED if it never ran).
+
+    A path not given is read from the environment (RUNNER_JOB_HOME...), else it is the container's.
+    """
+    home = home or os.environ.get(ENV_HOME_DIR) or HOME_DIR
+    job_dir = job_dir or os.environ.get(ENV_JOB_DIR) or JOB_DIR
+    applet_dir = applet_dir or os.environ.get(ENV_APPLET_DIR) or APPLET_DIR
+    input_dir = input_dir or os.environ.get(ENV_INPUT_DIR) or INPUT_DIR
+    cgroup_root = os.environ.get(ENV_CGROUP_ROOT) or CGROUP_ROOT
     function = os.environ.get(ENV_FUNCTION) or "main"
     interpreter = os.environ.get(ENV_INTERPRETER) or "bash"
     env = _job_environment(home)
@@ -161,9 +193,10 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         if interpreter not in INTERPRETERS:
             raise LaunchError(f"unsupported interpreter {interpreter!r}; expected bash or python3")
         _forward_api()
+        _serve_https(job_dir)
         _prepare_home(home, input_dir)
         _unpack_staged(function)
-        _unpack_resources(applet_dir)
+        _unpack_resources(applet_dir, os.environ.get(ENV_RESOURCES_ROOT) or "/")
         argv = _command(interpreter, function, env, home, job_dir, applet_dir)
         if os.environ.get(ENV_LOG_SOCKETS) == "1":
             start_log_sockets()
@@ -174,8 +207,8 @@ def main(home: str = HOME_DIR, job_dir: str = JOB_DIR, applet_dir: str = APPLET_
         hold_if_listed(document)
         return LAUNCHER_FAILED
     start_resource_logger(env, home)
-    refused_before = refused_forks()
+    refused_before = refused_forks(cgroup_root)
     status = run_child(argv, env, home, tail)
-    error = collect(home, job_dir, status, list(tail.lines), pids=limit_hit(refused_before))
+    error = collect(home, job_dir, status, list(tail.lines), pids=limit_hit(refused_before, cgroup_root))
     hold_if_listed(error)
     return status

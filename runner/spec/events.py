@@ -91,11 +91,20 @@ class JobOutput(JobEvent):
 
 @dataclass(frozen=True, slots=True)
 class JobUsage(JobEvent):
-    """A sample of a running try's resource use (defined; the engine does not sample usage yet)."""
+    """A sample of a running try's resource use (runner/engine/usage.py says when one is sent).
+
+    `cpu_percent` is of one core, as `top` shows it (150 = one and a half cores busy), over the interval
+    since the previous reading. `memory_bytes` is the memory in use now, reclaimable page cache left out;
+    `memory_peak_bytes` the kernel's high-water mark of the try's memory (None when it keeps none). `gpus`
+    holds one `{"index", "util_percent", "memory_bytes", "memory_total_bytes"}` per GPU the try was given.
+    """
 
     kind: ClassVar[str] = "job.usage"
     cpu_percent: float
     memory_bytes: int
+    memory_peak_bytes: int | None = None
+    gpus: list[dict[str, Any]] = field(default_factory=list)
+    try_: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,19 +207,26 @@ def git_depend_problem(item: Mapping[str, Any]) -> str:
             "at / in every job")
 
 
-def read_exec_depends(raw: Any, path: str, checker: Checker, *, network: bool) -> tuple[ExecDepend, ...]:
-    """Read execDepends; managers other than apt need network access, as on the platform."""
+def _entries(raw: Any, path: str, checker: Checker, example: str,
+             of: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The mappings of the array `raw` at `path`, each with its path; anything else recorded as a problem."""
     if raw is None:
-        return ()
+        return
     if not isinstance(raw, list):
-        checker.wrong_type(path, "an array of packages", raw)
-        return ()
-    depends = []
+        checker.wrong_type(path, f"an array {of}".rstrip(), raw)
+        return
     for index, item in enumerate(raw):
         item_path = join(path, index)
-        if not isinstance(item, Mapping):
-            checker.wrong_type(item_path, 'a mapping such as {"name": "samtools"}', item)
-            continue
+        if isinstance(item, Mapping):
+            yield item_path, item
+        else:
+            checker.wrong_type(item_path, example, item)
+
+
+def read_exec_depends(raw: Any, path: str, checker: Checker, *, network: bool) -> tuple[ExecDepend, ...]:
+    """Read execDepends; managers other than apt need network access, as on the platform."""
+    depends = []
+    for item_path, item in _entries(raw, path, checker, 'a mapping such as {"name": "samtools"}', "of packages"):
         name = checker.string(item, "name", item_path, required=True)
         manager = checker.one_of(item, "package_manager", item_path, PACKAGE_MANAGERS) or "apt"
         version = checker.string(item, "version", item_path)
@@ -237,23 +244,15 @@ def read_exec_depends(raw: Any, path: str, checker: Checker, *, network: bool) -
 
 def read_bundled_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping[str, Any], ...]:
     """Read bundledDepends: each `{name, id: <file link>, stages?}`."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        checker.wrong_type(path, "an array", raw)
-        return ()
-    for index, item in enumerate(raw):
-        item_path = join(path, index)
-        if not isinstance(item, Mapping):
-            checker.wrong_type(item_path, 'a mapping such as {"name": "x.tar.gz", "id": {"$dnanexus_link": "file-..."}}', item)
-            continue
+    example = 'a mapping such as {"name": "x.tar.gz", "id": {"$dnanexus_link": "file-..."}}'
+    for item_path, item in _entries(raw, path, checker, example):
         checker.string(item, "name", item_path, required=True)
         checker.string_list(item, "stages", item_path)
         file_id = data_link_id(item.get("id"))
         if file_id is None or not file_id.startswith("file-"):
             checker.problem(join(item_path, "id"), f'expected a file link {{"$dnanexus_link": "file-..."}}, '
                             f"got {show(item.get('id'))}")
-    return tuple(raw)
+    return tuple(raw) if isinstance(raw, list) else ()
 
 
 def read_asset_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping[str, Any], ...]:
@@ -261,17 +260,8 @@ def read_asset_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping[s
 
     They resolve at build, against the engine's AssetBundle records (runner.build.bundles).
     """
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        checker.wrong_type(path, "an array", raw)
-        return ()
-    for index, item in enumerate(raw):
-        item_path = join(path, index)
-        if not isinstance(item, Mapping):
-            checker.wrong_type(item_path, 'a mapping such as {"id": "record-..."} or {"name": ..., "version": ...}',
-                               item)
-            continue
+    example = 'a mapping such as {"id": "record-..."} or {"name": ..., "version": ...}'
+    for item_path, item in _entries(raw, path, checker, example):
         checker.string_list(item, "stages", item_path)
         if "id" in item:
             record_id = checker.string(item, "id", item_path)
@@ -282,7 +272,7 @@ def read_asset_depends(raw: Any, path: str, checker: Checker) -> tuple[Mapping[s
             checker.string(item, key, item_path)
         if not isinstance(item.get("name"), str) or not isinstance(item.get("version"), str):
             checker.problem(item_path, 'must give "id" (record-...), or "name" and "version" (strings)')
-    return tuple(raw)
+    return tuple(raw) if isinstance(raw, list) else ()
 
 
 def read_run_spec(raw: Any, path: str, checker: Checker, *, network: bool,

@@ -89,6 +89,18 @@ MIGRATIONS: tuple[str, ...] = (
         added INTEGER NOT NULL, doc TEXT NOT NULL
     );
     """,
+    # Apps (runner.store.apps): one row per version; a tag names one version of a name; a project cache is
+    # attached to (app name, project) and kept between runs.
+    """
+    CREATE TABLE apps (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL, created INTEGER NOT NULL,
+        modified INTEGER NOT NULL, doc TEXT NOT NULL, UNIQUE (name, version)
+    );
+    CREATE TABLE app_tags (name TEXT NOT NULL, tag TEXT NOT NULL, app TEXT NOT NULL, PRIMARY KEY (name, tag));
+    CREATE TABLE app_caches (
+        name TEXT NOT NULL, project TEXT NOT NULL, container TEXT NOT NULL, PRIMARY KEY (name, project)
+    );
+    """,
 )
 
 

@@ -24,6 +24,7 @@ KEYS = {
     "master_run_requirements": "_masterRunSR",
     "tries": "_tries",
     "transitions_before": "_transitionsBefore",
+    "assignment": "_assignment",
 }
 
 
@@ -57,7 +58,8 @@ class JobRecord:
     the job wrote it, references unresolved; `output_destination`: where a master's outputs are cloned;
     `timeout_source`: which level set the timeout; `timeout_policy_by_executable` and `master_run_requirements`:
     what the tree passes down to subjobs; `tries`: the describes of earlier tries; `transitions_before`: how many
-    state transitions belong to them.
+    state transitions belong to them; `assignment`: the CPUs and GPUs the scheduler gave the running try
+    (`runner.engine.scheduler.Assignment`'s stored form), so that a restarted engine gives them back.
     """
 
     resources: JobResources = JobResources()
@@ -71,6 +73,7 @@ class JobRecord:
     master_run_requirements: Mapping[str, Any] | None = None
     tries: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     transitions_before: int = 0
+    assignment: Mapping[str, Any] | None = None
 
 
 def record_of(job: Mapping[str, Any]) -> JobRecord:
@@ -87,6 +90,7 @@ def record_of(job: Mapping[str, Any]) -> JobRecord:
         master_run_requirements=job.get(KEYS["master_run_requirements"]),
         tries=tuple(job.get(KEYS["tries"]) or ()),
         transitions_before=int(job.get(KEYS["transitions_before"]) or 0),
+        assignment=job.get(KEYS["assignment"]) or None,
     )
 
 

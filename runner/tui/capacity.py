@@ -26,7 +26,11 @@ class Capacity:
 
     @classmethod
     def of_answer(cls, answer: Mapping[str, Any]) -> Capacity:
-        """The host as `/runner/host` answers: {cpus, memoryBytes, gpus}; ValueError naming a bad field."""
+        """What jobs may take as `/runner/host` answers: its `available` part (the host less the desktop's
+        reserve) when it has one, else {cpus, memoryBytes, gpus}; ValueError naming a bad field."""
+        available = answer.get("available")
+        if isinstance(available, Mapping):
+            answer = available
         return cls(_number(answer, "cpus"), int(_number(answer, "memoryBytes")), int(_number(answer, "gpus")))
 
     @classmethod

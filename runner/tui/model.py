@@ -33,6 +33,8 @@ ENDED_STATES = frozenset({"done", "failed", "terminated"})
 TIMEOUT_REASON = "JobTimeoutExceeded"
 LOG_LINES_KEPT = 2000
 USAGE_SAMPLES_KEPT = 600
+# The states in which a job's container runs, so its latest usage sample still says what it uses now.
+SAMPLED_STATES = frozenset({"running", "debug_hold"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +49,27 @@ class LogLine:
 
 @dataclass(frozen=True, slots=True)
 class UsageSample:
-    """One job.usage sample: when, CPU % and memory in bytes."""
+    """One job.usage sample: when, CPU %, memory in bytes (now, and the kernel's peak), and the job's GPUs.
+
+    `gpu_percent` is the mean utilisation of the job's GPUs and `gpu_memory_bytes` their memory used in all
+    (both None for a job without GPUs).
+    """
 
     time: int
     cpu_percent: float
     memory_bytes: int
+    memory_peak_bytes: int | None = None
+    gpu_percent: float | None = None
+    gpu_memory_bytes: int | None = None
+
+    @classmethod
+    def of(cls, event: JobUsage) -> UsageSample:
+        """The sample a job.usage event carries."""
+        gpus = [g for g in event.gpus if isinstance(g, dict)] if isinstance(event.gpus, list) else []
+        utils = [float(g["util_percent"]) for g in gpus if isinstance(g.get("util_percent"), (int, float))]
+        used = [int(g["memory_bytes"]) for g in gpus if isinstance(g.get("memory_bytes"), int)]
+        return cls(event.time, event.cpu_percent, event.memory_bytes, event.memory_peak_bytes,
+                   sum(utils) / len(utils) if utils else None, sum(used) if used else None)
 
 
 def log_lines(event: LogLines) -> list[LogLine]:
@@ -180,6 +198,8 @@ class JobsModel:
             return Change()
         if isinstance(event, JobStateChanged):
             _state(job, event)
+            if job.state not in SAMPLED_STATES:  # the row's figures are of a container that no longer runs
+                job.cpu_percent = job.memory_bytes = None
         elif isinstance(event, JobUpdated):
             if isinstance(event.changes.get("dependsOn"), list):
                 job.depends_on = tuple(str(d) for d in event.changes["dependsOn"])
@@ -187,7 +207,7 @@ class JobsModel:
             job.output = dict(event.output)
         elif isinstance(event, JobUsage):
             job.cpu_percent, job.memory_bytes = event.cpu_percent, event.memory_bytes
-            job.usage.append(UsageSample(event.time, event.cpu_percent, event.memory_bytes))
+            job.usage.append(UsageSample.of(event))
         elif isinstance(event, LogLines):
             job.log.extend(log_lines(event))
             return Change(logs=frozenset({job.id}))

@@ -92,7 +92,19 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/system/whoami"): Row(Access.ANY, LIVE),
     ("POST", "/user-local/describe"): Row(Access.ANY, LIVE),
     ("POST", "/system/greet"): Row(Access.PUBLIC, EVERYONE, body=lambda w: {"client": "dxclient", "version": "v0"}),
-    ("POST", "/app/new"): Row(Access.ANY, LIVE, body=lambda w: {"name": "an_app", "version": "0.0.1"}),
+    # Apps: making and changing them is the developer's (the user's); reading and running them, anyone's. The
+    # path names app-xxxx, an app of no version here: an admitted caller is answered ResourceNotFound.
+    ("POST", "/app/new"): Row(Access.USER, USER, body=lambda w: {"name": "an_app", "version": "0.0.1"}),
+    **{("POST", f"/app-xxxx/{m}"): Row(Access.USER, USER, body=lambda w: {"tags": ["t"]}) for m in (
+        "update", "addTags", "removeTags", "publish", "delete", "addCategories", "removeCategories",
+        "addDevelopers", "removeDevelopers", "addAuthorizedUsers", "removeAuthorizedUsers", "install",
+        "uninstall")},
+    **{("POST", f"/app-xxxx/{m}"): Row(Access.ANY, LIVE) for m in (
+        "describe", "get", "listCategories", "listDevelopers", "listAuthorizedUsers")},
+    ("POST", "/app-xxxx/run"): Row(Access.ANY, LIVE, body=lambda w: {"input": {}, "project": w.P}),
+    ("POST", "/app-xxxx/validateBatch"): Row(Access.ANY, LIVE, body=lambda w: {"batchInput": {}}),
+    ("POST", "/app-xxxx/isCompatible"): Row(Access.ANY, LIVE, body=lambda w: {"otherVersion": "app-other"}),
+    ("POST", "/system/findApps"): Row(Access.ANY, LIVE, body=lambda w: {"name": "an_app"}),
     ("POST", "/applet-xxxx/listProjects"): Row(Access.ANY, READS_P, "applet"),
     ("POST", "/applet-xxxx/describe"): Row(Access.ANY, READS_P, "applet"),
     ("POST", "/applet-xxxx/get"): Row(Access.ANY, READS_P, "applet"),
@@ -124,6 +136,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/runner/importAsset"): Row(Access.USER, USER,
                                          body=lambda w: {"archive": "/nonexistent", "name": "a", "version": "1"}),
     ("POST", "/runner/host"): Row(Access.USER, USER),
+    ("POST", "/runner/httpsLogin"): Row(Access.USER, USER, body=lambda w: {"job": w.job_a}),
     ("POST", "/runner/shutdown"): Row(Access.USER, USER),
     ("POST", "/runner/fsck"): Row(Access.USER, USER, body=lambda w: {"repair": False}),
     ("POST", "/runner/shell"): Row(Access.USER, USER, body=lambda w: {"job": w.job_a}),

@@ -247,11 +247,3 @@ async def test_a_download_url_is_given_again_while_it_is_valid(env: Env) -> None
     assert short["url"] != first["url"] and short["expires"] < first["expires"]
     status, data, _ = await env.get(first["url"])
     assert (status, data) == (200, b"foo\n")
-
-
-@pytest.mark.asyncio
-async def test_app_new_answers_in_the_documented_error_shape(env: Env) -> None:
-    status, answer = await env.call("/app/new", {"name": "an_app", "version": "0.0.1"})
-    assert status == 422
-    assert answer["error"]["type"] == "InvalidState" and "applet" in answer["error"]["message"]
-    assert isinstance(answer["error"]["details"], dict)

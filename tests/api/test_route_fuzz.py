@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runner.api.routes import all_routes
+from tests.api._apps_env import add_app
 from tests.api._full_env import Served, build_world, serve_in_thread
 from tests.api.test_authorization import ROWS
 
@@ -43,7 +44,7 @@ FUZZ = settings(max_examples=250, deadline=None, derandomize=True,
 POST_ROUTES = sorted(r.path for r in all_routes().table() if r.method == "POST")
 # The object each class's routes name (`/{class}-xxxx/...`), by World id name.
 TARGETS = {"file": ("file_w", "file_p"), "record": ("record_w", "record_p"), "project": ("P",),
-           "container": ("WA",), "applet": ("applet",), "job": ("job_a", "job_a1")}
+           "container": ("WA",), "applet": ("applet",), "job": ("job_a", "job_a1"), "app": ("app",)}
 FIELDS = sorted({
     "project", "name", "folder", "tags", "types", "properties", "details", "hidden", "input", "fields",
     "defaultFields", "describe", "objects", "folders", "destination", "recurse", "force", "parents", "index",
@@ -53,7 +54,9 @@ FIELDS = sorted({
     "timeoutPolicyByExecutable", "executionPolicy", "debug", "costLimit", "reuse", "ignoreReuse",
     "delayWorkspaceDestruction", "job", "audience", "subject_claims", "nonce", "only", "includeHidden",
     "modified", "created", "link", "classDescribeOptions", "io", "includeSubjobs", "executable", "originJob",
-    "media", "close", "tag", "type", "runSpec", "inputSpec", "outputSpec", "access", "dxapi", "repair"})
+    "media", "close", "tag", "type", "runSpec", "inputSpec", "outputSpec", "access", "dxapi", "repair",
+    "version", "applet", "regionalOptions", "resources", "initializeFrom", "otherVersion", "makeDefault",
+    "categories", "developers", "authorizedUsers", "published", "allVersions", "billTo"})
 
 any_text = st.text(st.characters(exclude_categories=()), max_size=40)  # lone surrogates included
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | any_text
@@ -86,8 +89,10 @@ def raw_bodies(draw: st.DrawFn) -> bytes:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """One world for the module, served on a real port."""
-    yield from serve_in_thread(build_world(tmp_path_factory.mktemp("fuzz") / "home"))
+    """One world for the module (and an app version in it), served on a real port."""
+    world = build_world(tmp_path_factory.mktemp("fuzz") / "home")
+    world.ids["app"] = add_app(world)
+    yield from serve_in_thread(world)
 
 
 def _path(served: Served, route: str, pick: int) -> str:

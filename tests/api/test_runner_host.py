@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from runner.config import write_setting
 from runner.store.objects import create_object
 from tests.api._full_env import Api, applet_doc
 from tests.conftest import SAMPLE_APPS
@@ -37,7 +38,20 @@ def hold(api: Api, applet_id: str, name: str) -> None:
 async def test_the_host_is_the_capacity_jobs_are_fitted_into(api: Api) -> None:
     status, answer = await api.post("/runner/host", {}, "user")
     assert status == 200
-    assert answer == {"cpus": 2, "memoryBytes": 8 << 30, "gpus": 0}
+    assert answer == {"cpus": 2, "memoryBytes": 8 << 30, "gpus": 0, "cpuIds": [0, 1], "gpuIds": [],
+                      "nvidiaDriver": None, "reserve": {"cpus": 0, "memoryBytes": 1 << 30},
+                      "available": {"cpus": 2, "memoryBytes": 7 << 30, "gpus": 0}, "maxParallel": 0}
+
+
+async def test_the_host_says_the_reserve_and_max_parallel_set_now(api: Api) -> None:
+    write_setting("max-parallel", "3", api.world.home)
+    write_setting("reserve-cores", "0.5", api.world.home)
+    write_setting("reserve-memory-gib", "2", api.world.home)
+    status, answer = await api.post("/runner/host", {}, "user")
+    assert status == 200
+    assert answer["maxParallel"] == 3
+    assert answer["reserve"] == {"cpus": 0.5, "memoryBytes": 2 << 30}
+    assert answer["available"] == {"cpus": 1.5, "memoryBytes": 6 << 30, "gpus": 0}
 
 
 async def test_a_folder_gets_the_same_id_until_its_content_changes(api: Api, tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +58,11 @@ async def test_memory_limit_ends_in_oom_killed(backend: DockerBackend, image: st
 
 
 async def test_timeout_stops_the_container(backend: DockerBackend, image: str) -> None:
-    started = time.monotonic()
     result, _ = await run(backend, job_spec(image, "sleep", "60"), timeout_s=1)
     assert result.timed_out and not result.stopped_by_runner and not result.oom_killed
-    assert time.monotonic() - started < 10
+    # Stopped, not run out: the container's own clock shows it ended before its `sleep 60` could.
+    assert result.exit_code != 0 and result.started_at is not None and result.finished_at is not None
+    assert result.finished_at - result.started_at < 60
 
 
 async def test_stop_event_kills_a_job_ignoring_sigterm_after_the_grace(backend: DockerBackend, image: str) -> None:
@@ -71,10 +71,9 @@ async def test_stop_event_kills_a_job_ignoring_sigterm_after_the_grace(backend: 
     stop = asyncio.Event()
     task = asyncio.create_task(run(backend, spec, stop=stop))
     await until_running(backend, spec.job_id)
-    started = time.monotonic()
     stop.set()
     result, lines = await task
-    assert time.monotonic() - started < 10
+    # The loop never ends by itself: the TERM was caught (printed), so only the kill after the grace ended it.
     assert result.stopped_by_runner and not result.timed_out and result.exit_code == 137
     assert "got TERM" in lines["stdout"]
     assert await backend.find_containers(backend.home, job_id=spec.job_id) == []

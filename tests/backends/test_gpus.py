@@ -12,7 +12,7 @@ import pynvml
 import pytest
 
 from runner.backends import gpus
-from runner.backends.gpus import GpuInfo, host_capacity, host_gpus
+from runner.backends.gpus import GpuInfo, driver_problem, gpu_inventory, host_capacity, host_gpus
 
 
 def _driver_gpus() -> int:
@@ -34,12 +34,56 @@ def test_gpus_are_described_when_present() -> None:
     assert [gpu.index for gpu in found] == list(range(len(found)))
 
 
-def test_missing_library_means_no_gpus(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail() -> None:
         raise pynvml.NVMLError(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
 
     monkeypatch.setattr(pynvml, "nvmlInit", fail)
+
+
+def _fake_smi(folder: Path, body: str) -> None:
+    """An `nvidia-smi` on PATH that answers the inventory query with `body`."""
+    script = folder / "nvidia-smi"
+    script.write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+    script.chmod(0o755)
+
+
+def test_missing_library_and_no_nvidia_smi_means_no_gpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _no_nvml(monkeypatch)
+    monkeypatch.setenv("PATH", str(tmp_path))
     assert host_gpus() == []
+    assert gpu_inventory().source == "none"
+
+
+def test_without_nvml_the_gpus_are_read_from_nvidia_smi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _no_nvml(monkeypatch)
+    _fake_smi(tmp_path, """[ "$1 $2" = "--query-gpu=index,uuid,name,memory.total,driver_version --format=csv,noheader" ] \\
+  || exit 9
+echo '0, GPU-aa11, NVIDIA H200, 143771 MiB, 470.82.01'
+echo '1, GPU-bb22, NVIDIA H200, 143771 MiB, 470.82.01'""")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    inventory = gpu_inventory()
+    assert inventory.source == "nvidia-smi"
+    assert inventory.driver_version == "470.82.01"
+    assert inventory.gpus == (GpuInfo(0, "NVIDIA H200", 143771, "GPU-aa11"), GpuInfo(1, "NVIDIA H200", 143771, "GPU-bb22"))
+
+
+def test_a_failing_nvidia_smi_means_no_gpus(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _no_nvml(monkeypatch)
+    _fake_smi(tmp_path, "echo 'NVIDIA-SMI has failed because it could not communicate with the driver'; exit 9")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert gpu_inventory().gpus == ()
+
+
+def test_the_requested_nvidia_driver_is_checked_against_the_hosts() -> None:
+    assert driver_problem("R535", "535.104.05") is None
+    assert driver_problem("R470", "535.104.05") is None
+    assert driver_problem("R535", None) is None
+    assert driver_problem(None, "470.82.01") is None
+    assert driver_problem("R535", "470.82.01") == (
+        "the job asks for nvidiaDriver R535 (CUDA 12.2), which needs an NVIDIA driver 535 or newer; this host's "
+        "driver is 470.82.01")
+    assert "NVIDIA driver 470 or newer" in str(driver_problem("R470", "460.32.03"))
 
 
 def test_devices_are_read_through_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,6 +96,7 @@ def test_devices_are_read_through_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
         "nvmlDeviceGetName": lambda handle: b"Old Bytes GPU" if handle == 0 else "NVIDIA H100 80GB HBM3",
         "nvmlDeviceGetMemoryInfo": lambda handle: SimpleNamespace(total=(handle + 1) * 1024**3),
         "nvmlDeviceGetUUID": lambda handle: f"GPU-{handle}",
+        "nvmlSystemGetDriverVersion": lambda: b"535.104.05",
     }
     for name, function in fake.items():
         monkeypatch.setattr(pynvml, name, function)
@@ -60,6 +105,8 @@ def test_devices_are_read_through_nvml(monkeypatch: pytest.MonkeyPatch) -> None:
         GpuInfo(index=1, name="NVIDIA H100 80GB HBM3", memory_mib=2048, uuid="GPU-1"),
     ]
     assert calls == ["init", "shutdown"]
+    assert gpu_inventory().driver_version == "535.104.05"
+    assert gpu_inventory().source == "nvml"
 
 
 def test_a_failing_device_gives_no_gpus_and_still_shuts_nvml_down(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,16 +9,26 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli.main import cli
-from runner.config import load_settings
+from runner.config import Settings, load_settings, setting_keys
 
 
 @pytest.fixture(autouse=True)
 def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RUNNER_REUSE", raising=False)
-    monkeypatch.delenv("RUNNER_OPEN_FILE_TTL_HOURS", raising=False)
-    monkeypatch.delenv("RUNNER_EVENTS_MAX_COUNT", raising=False)
-    monkeypatch.delenv("RUNNER_EVENTS_MAX_AGE_DAYS", raising=False)
-    monkeypatch.delenv("RUNNER_LEGACY_RELEASE", raising=False)
+    for key in setting_keys():
+        monkeypatch.delenv(f"RUNNER_{key.upper()}", raising=False)
+
+
+def test_max_parallel_is_a_whole_number_and_0_means_no_limit(runner_home: Path) -> None:
+    result = CliRunner().invoke(cli, ["config", "set", "max-parallel", "4"])
+    assert result.exit_code == 0, result.output
+    assert tomllib.loads((runner_home / "config.toml").read_text()) == {"max_parallel": 4}
+    assert CliRunner().invoke(cli, ["config", "set", "max-parallel", "0"]).exit_code == 0
+    assert CliRunner().invoke(cli, ["config", "get", "max-parallel"]).output == "0\n"
+    refused = CliRunner().invoke(cli, ["config", "set", "max-parallel", "2.5"])
+    assert refused.exit_code != 0
+    assert "max_parallel must be a whole number 0 or more (0: off), not '2.5'" in refused.output
+    refused = CliRunner().invoke(cli, ["config", "set", "reserve-memory-gib", "lots"])
+    assert "reserve_memory_gib must be a number 0 or more (0: off), not 'lots'" in refused.output
 
 
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
@@ -28,9 +38,15 @@ def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     assert tomllib.loads((runner_home / "config.toml").read_text()) == {"reuse": True}
     assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "true\n"
     listed = CliRunner().invoke(cli, ["config", "list"]).output
-    assert listed == (f"reuse = true  ({runner_home / 'config.toml'})\nopen_file_ttl_hours = 24.0  (default)\n"
-                      "events_max_count = 200000  (default)\nevents_max_age_days = 7.0  (default)\n"
-                      "legacy_release = refuse  (default)\n")
+    first, *others = listed.splitlines()
+    assert first == f"reuse = true  ({runner_home / 'config.toml'})"
+    defaults = Settings()
+    assert others == [f"{key} = {_shown(getattr(defaults, key))}  (default)" for key in setting_keys()[1:]]
+    assert "open_file_ttl_hours = 24.0  (default)" in others and "instance_policy = cap  (default)" in others
+
+
+def _shown(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,7 +59,7 @@ def test_the_environment_overrides_the_file(runner_home: Path, monkeypatch: pyte
 
 @pytest.mark.parametrize("args", [["set", "nope", "true"], ["set", "reuse", "maybe"], ["get", "nope"],
                                   ["set", "open_file_ttl_hours", "soon"],
-                                  ["set", "open_file_ttl_hours", "0"]])
+                                  ["set", "open_file_ttl_hours", "0"], ["set", "backend", "podman"]])
 def test_an_unknown_key_or_bad_value_exits_3(runner_home: Path, args: list[str]) -> None:
     result = CliRunner().invoke(cli, ["config", *args])
     assert result.exit_code == 3

@@ -6,7 +6,6 @@ import asyncio
 import json
 import socket
 import threading
-import time
 
 import pytest
 from aiohttp import web
@@ -175,9 +174,8 @@ def test_stream_logs_hands_over_each_record_as_it_arrives(server: CannedServer) 
 
     with client_of(server) as client:
         stream = client.stream_logs("job-1")
-        start = time.monotonic()
+        # A buffering client would see nothing until the server gave up waiting (waited == [False]).
         assert next(stream) == RECORDS[0]
-        assert time.monotonic() - start < 4
         released.set()
         assert list(stream) == [RECORDS[2]]
     assert waited == [True]

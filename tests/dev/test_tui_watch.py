@@ -46,3 +46,35 @@ async def test_w_watches_the_selected_applet_re_runs_it_on_a_save_and_w_again_st
         await until(pilot, "the panel's usual subtitle", lambda: panel.border_subtitle == "✓ built ✗ invalid")
         await until(pilot, "the watch loop stopped", lambda: loop.finished)
         assert loop.stopping.is_set() and not screen.watch_mode.loops  # type: ignore[attr-defined]
+
+
+ECHO_SCRIPT = """main() {
+    dx-jobutil-add-output version "$word" --class=string
+}
+"""
+
+
+async def test_w_runs_with_the_input_of_the_applets_newest_run(tmp_path: Path, engine: EngineClient) -> None:
+    folder = write_applet(tmp_path / "apps" / "echoing", ECHO_SCRIPT, name="tui_echoing",
+                          inputSpec=[{"name": "word", "class": "string"}])
+    built = engine.call("/runner/build", {"folder": str(folder)}, timeout_s=None)
+    first = engine.call(f"/{built['id']}/run", {"project": engine.project, "input": {"word": "given-before"}})["id"]
+    app = make_app(engine, paths=[tmp_path / "apps"])
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        await until(pilot, "the earlier run in the tree", lambda: first in app.model.jobs)
+        panel = screen.query_one("#applets", AppletsPanel)
+        panel.focus()
+        panel.highlighted = 0
+        await pilot.press("w")
+
+        def watched_run() -> str | None:
+            later = [j for j in app.model.jobs.values() if j.parent is None and j.name == "tui_echoing"
+                     and j.id != first and j.state == "done"]
+            return later[0].id if later else None
+
+        await until(pilot, "the watch run done", lambda: watched_run() is not None)
+        job = watched_run()
+        assert engine.call(f"/{job}/describe", {})["output"] == {"version": "given-before"}
+        await pilot.press("w")
+        await until(pilot, "the panel's usual subtitle", lambda: panel.border_subtitle == "✓ built ✗ invalid")

@@ -73,3 +73,15 @@ def test_a_changed_gitignore_is_read_again(watcher: tuple[Path, Watcher]) -> Non
     (folder / "src" / "code.sh").write_text("now ignored")
     (folder / "dxapp.json").write_text("{}")
     assert watching.next() == {"dxapp.json"}
+
+
+def test_a_gitignore_in_a_subfolder_counts_for_that_folder(watcher: tuple[Path, Watcher]) -> None:
+    folder, watching = watcher
+    (folder / "src" / ".gitignore").write_text("scratch/\n*.tmp\n")
+    assert watching.next() == {"src/.gitignore"}
+    (folder / "src" / "notes.tmp").write_text("ignored by src/.gitignore")
+    (folder / "src" / "scratch").mkdir()
+    (folder / "src" / "scratch" / "x.sh").write_text("ignored by src/.gitignore")
+    (folder / "other.tmp").write_text("not ignored: src/.gitignore does not reach up here")
+    assert watching.next() == {"other.tmp"}
+    assert watching.sets.empty()

@@ -19,7 +19,7 @@ from runner.backends.base import ContainerSpec
 from runner.backends.fake import FakeBackend, FakeJob
 from runner.engine._container import Reachability
 from runner.engine.driver import Engine
-from runner.engine.scheduler import Resources
+from runner.engine.scheduler import Host, Resources
 from runner.engine.submit import RunRequest, SubjobRequest
 from runner.spec.ids import new_id
 from runner.spec.job_states import JobState
@@ -28,7 +28,8 @@ from runner.store.jobs import get_job
 from runner.store.objects import create_container, create_object
 
 Script = Callable[[ContainerSpec], FakeJob]
-GIVE_UP_S = 10.0
+# A guard against a hang on a loaded machine, not a measure.
+GIVE_UP_S = 60.0
 
 
 def function_of(spec: ContainerSpec) -> str:
@@ -130,19 +131,21 @@ async def make(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> AsyncIterato
     """`await make(output_spec=..., cores=...)`: a started engine, closed after the test."""
     engines: list[Engine] = []
 
-    async def build(output_spec: list[dict[str, Any]] | None = None, cores: float = 2) -> Harness:
+    async def build(output_spec: list[dict[str, Any]] | None = None, cores: float = 2, host: Host | None = None,
+                    instance_type: str = "mem1_ssd1_v2_x2") -> Harness:
         db = Database(tmp_path / "runner.db")
         project = create_container(db, "project", "p")
         doc = {"outputSpec": output_spec, "inputSpec": None, "access": {}, "title": "", "_runner": {
             "folder": str(tmp_path), "image": "img", "interpreter": "bash",
-            "systemRequirements": {"*": {"instanceType": "mem1_ssd1_v2_x2"}}, "timeoutPolicy": {},
+            "systemRequirements": {"*": {"instanceType": instance_type}}, "timeoutPolicy": {},
             "executionPolicy": {}}}
         applet = create_object(db, "applet", project, name="demo", state="closed", doc=doc,
                                object_id=new_id("applet"))
         harness: Harness
         backend = FakeBackend(lambda spec: harness.script(spec))
         engine = Engine(db, backend, tmp_path, Reachability(port=1, socket_dir=tmp_path),
-                        Resources(cores=cores, memory_bytes=64 << 30, gpus=0))
+                        Resources(cores=cores, memory_bytes=64 << 30, gpus=0) if host is None else host.resources,
+                        host=host)
         harness = Harness(db, tmp_path, project, applet, backend, engine)
         engines.append(engine)
         await engine.start()

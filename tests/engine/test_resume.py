@@ -26,11 +26,12 @@ from runner.engine._resume import Restart
 from runner.engine.driver import Engine
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog, read_entries
-from runner.engine.scheduler import Resources
+from runner.engine.scheduler import Assignment, Resources
 from runner.engine.submit import RunRequest, create_master_job
 from runner.spec.ids import new_id
 from runner.spec.job_states import JobState
 from runner.store.db import Database, now_ms
+from runner.store.job_record import stored
 from runner.store.jobs import get_job, transition, update_job
 from runner.store.objects import create_container, create_object
 from runner.store.tokens import issue_job_token, lookup_token
@@ -236,3 +237,15 @@ async def test_a_networked_job_failing_after_the_port_moved_says_why(crashed: Cr
     assert job["failureMessage"] == ("ConnectionError: cannot reach 10.0.0.1:1 (this job was told the engine is at "
                                      "port 1, which another program had taken when the engine restarted; the engine "
                                      "now listens on port 2)")
+
+
+async def test_a_resumed_job_gets_its_cpus_back(crashed: Crashed) -> None:
+    resumed = crashed.left(fake=lambda spec: FakeJob(duration_s=None))
+    update_job(crashed.db, resumed, stored(assignment=Assignment((0, 1)).document()))
+    engine = await crashed.restart(cores=4)
+    newer = engine.run(crashed.applet, RunRequest(input={}, original_input={}, project=crashed.project))["id"]
+    await crashed.until(newer, "done", "failed")  # the fake's default container leaves no output: failed
+    started = next(text for stream, text in crashed.log(newer) if text.startswith("try 0 started"))
+    assert started.endswith(", on CPUs 2,3"), "CPUs 0 and 1 are still the resumed job's"
+    crashed.backend.finish(resumed)
+    await crashed.until(resumed, "done", "failed")

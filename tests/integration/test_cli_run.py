@@ -22,6 +22,8 @@ from tests.integration.helpers import (
 )
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
 
 PROBE = "cli_run_probe"
 

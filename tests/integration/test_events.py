@@ -24,6 +24,8 @@ from runner.spec import events as ev
 from tests.integration.helpers import SAMPLE_APPS, engine_of_its_own, wait_terminal
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
 
 
 @pytest.fixture

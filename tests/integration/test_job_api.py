@@ -23,6 +23,13 @@ from tests.integration.helpers import (
 )
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
+# They look at containers, images or Docker's isolation (tests/integration/test_local_backend.py has the
+# local backend's own).
+DOCKER_ONLY = (
+    "test_describe_names_the_image_and_whether_it_is_a_stand_in",
+)
 
 MISSING_JOB = "job-" + "0" * 24
 DESCRIBE_FIELDS = (

@@ -19,6 +19,8 @@ from runner.spec import events as ev
 from tests.integration.helpers import SAMPLE_APPS, run_sample, runner_cli, tree_jobs, wait_terminal
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
 
 SCATTER = "scatter_gather_python"
 

@@ -15,6 +15,13 @@ from runner.client.api import EngineClient
 from tests.integration.helpers import run_sample, run_test_applet, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
+# They look at containers, images or Docker's isolation (tests/integration/test_local_backend.py has the
+# local backend's own).
+DOCKER_ONLY = (
+    "test_a_job_failing_with_a_listed_reason_is_held_until_terminated",
+)
 
 
 def _done(engine: EngineClient, job_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,8 @@ from tests.integration.helpers import (
 )
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
 
 
 def assert_done(job: dict[str, Any]) -> None:
@@ -74,7 +77,7 @@ def test_scatter_gather_bash_with_default_words(engine: Any) -> None:
     assert sorted(job["output"]["shouted"] for job in shouts) == ["ALPHA!", "BETA!", "GAMMA!"]
 
 
-def test_file_pipeline(engine: Any) -> None:
+def test_file_pipeline(engine: Any, engine_home: Path) -> None:
     contents = {"reads.txt": "a\nb\nc\n", "a.txt": "x\n", "b.txt": "y\nz\n"}
     links = {name: upload_text(engine, name, text) for name, text in contents.items()}
     root, jobs = run_to_end(engine, "file_pipeline",
@@ -84,7 +87,10 @@ def test_file_pipeline(engine: Any) -> None:
     output = root["output"]
     assert set(output) == {"report", "copies", "total_lines"}
     assert output["total_lines"] == 6
-    assert download_text(engine, output["report"]) == (
+    # The local backend's HOME is the job's folder on the host; the container's is /home/dnanexus.
+    report = download_text(engine, output["report"]).replace(f"{engine_home}/jobs/{root['id']}/home",
+                                                              "/home/dnanexus")
+    assert report == (
         "3 /home/dnanexus/in/reads/reads.txt\n"
         "1 /home/dnanexus/in/extras/0/a.txt\n"
         "2 /home/dnanexus/in/extras/1/b.txt\n"

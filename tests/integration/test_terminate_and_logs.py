@@ -26,6 +26,15 @@ from tests.integration.helpers import (
 )
 
 pytestmark = pytest.mark.docker
+# Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
+BACKENDS = ("docker", "local")
+# They look at containers, images or Docker's isolation (tests/integration/test_local_backend.py has the
+# local backend's own).
+DOCKER_ONLY = (
+    "test_terminate_stops_the_whole_tree",
+    "test_job_sandbox",
+    "test_a_job_with_network_access_reaches_the_api_at_the_gateway",
+)
 
 CAP_SYS_ADMIN_BIT = 21
 

@@ -140,3 +140,9 @@ def test_a_console_browser_is_not_started_in_the_tui_s_terminal(browsers: None) 
     assert not open_in_browser("https://job-xxxx.dnanexus.cloud"), "a text browser would take the terminal"
     webbrowser._tryorder = []  # type: ignore[attr-defined]  # a machine without any browser
     assert not open_in_browser("https://job-xxxx.dnanexus.cloud")
+
+
+def test_the_room_is_the_hosts_less_the_reserve() -> None:
+    answer = {"cpus": 4, "memoryBytes": 16 * GiB, "gpus": 0,
+              "available": {"cpus": 3, "memoryBytes": 15 * GiB, "gpus": 0}}
+    assert Capacity.of_answer(answer) == Capacity(3, 15 * GiB, 0)

@@ -10,8 +10,10 @@
 
 A job's levels, as the reference gives them: CONTRIBUTE in its workspace, VIEW in its project context (or
 the level its applet's `access.project` asks for, when higher), `access.allProjects` in every project, and
-nothing elsewhere. It reads where it has VIEW, writes where it has CONTRIBUTE, and acts (describe, tag,
-terminate, update, logs) only on jobs that share its workspace or whose parent does. The user does anything.
+nothing elsewhere. A job of an app has no access to its project context unless the app's `access.project`
+asks for it; it has VIEW in the app's resources container and CONTRIBUTE in its project cache. It reads where
+it has VIEW, writes where it has CONTRIBUTE, and acts (describe, tag, terminate, update, logs) only on jobs that
+share its workspace or whose parent does. The user does anything.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.engine.references import references_in
 from runner.errors import InvalidAuthentication, PermissionDenied, ResourceNotFound
+from runner.store.apps import AppNotFound, get_app
 from runner.store.jobs import JobNotFound, get_job
 from runner.store.objects import ObjectNotFound, get_executable
 from runner.store.tokens import lookup_token
@@ -57,8 +60,10 @@ class Caller:
     job_id: str | None = None
     workspace: str | None = None
     project: str | None = None
-    project_level: str = "VIEW"
+    project_level: str | None = "VIEW"
     all_projects_level: str | None = None
+    resources: str | None = None
+    project_cache: str | None = None
 
     @property
     def is_job(self) -> bool:
@@ -72,8 +77,12 @@ class Caller:
         levels = []
         if container_id == self.workspace:
             levels.append("CONTRIBUTE")
-        if container_id == self.project:
+        if container_id == self.project and self.project_level:
             levels.append(self.project_level)
+        if container_id == self.resources:
+            levels.append("VIEW")
+        if container_id == self.project_cache:
+            levels.append("CONTRIBUTE")
         if container_id.startswith("project-") and self.all_projects_level:
             levels.append(self.all_projects_level)
         return max(levels, key=_rank) if levels else None
@@ -89,8 +98,15 @@ class Caller:
     def require_read(self, container_id: str) -> None:
         """Raise PermissionDenied unless the caller may read `container_id`."""
         if not self.may_read(container_id):
-            raise PermissionDenied(f"{self.job_id} may not read {container_id}: a job reads only its workspace "
-                                   f"{self.workspace} and its project context {self.project}")
+            raise PermissionDenied(f"{self.job_id} may not read {container_id}: {self._reads()}")
+
+    def _reads(self) -> str:
+        if self.resources is None:
+            return f"a job reads only its workspace {self.workspace} and its project context {self.project}"
+        project = f", the project context {self.project}" if self.project_level else ""
+        return (f"a job of an app reads only its workspace {self.workspace}{project}, its resources container "
+                f"{self.resources} and its project cache {self.project_cache} (an app reads its project context "
+                "only when its access.project asks for it)")
 
     def require_write(self, container_id: str) -> None:
         """Raise PermissionDenied unless the caller has CONTRIBUTE access to `container_id`."""
@@ -143,11 +159,28 @@ def caller_of(db: Database, token: str | None) -> Caller:
         job = get_job(db, info.job_id)
     except JobNotFound:
         raise InvalidAuthentication("the token's job no longer exists") from None
+    if job.get("app"):
+        return _app_job(db, job)
     access = _applet_access(db, job.get("applet"))
     asked, everywhere = access.get("project"), access.get("allProjects")
     return Caller(kind="job", job_id=job["id"], workspace=job.get("workspace"), project=job.get("project"),
                   project_level=str(asked) if _rank(asked) > _rank("VIEW") else "VIEW",
                   all_projects_level=str(everywhere) if _rank(everywhere) else None)
+
+
+def _app_job(db: Database, job: Mapping[str, Any]) -> Caller:
+    """A job of an app: its project context only as far as the app's access.project asks (the reference:
+    "apps by default do not have VIEW access to data in the project they were launched from")."""
+    try:
+        access = get_app(db, str(job["app"])).get("access")
+    except AppNotFound:
+        access = None
+    asked = access.get("project") if isinstance(access, Mapping) else None
+    everywhere = access.get("allProjects") if isinstance(access, Mapping) else None
+    return Caller(kind="job", job_id=job["id"], workspace=job.get("workspace"), project=job.get("project"),
+                  project_level=str(asked) if _rank(asked) else None,
+                  all_projects_level=str(everywhere) if _rank(everywhere) else None,
+                  resources=job.get("resources"), project_cache=job.get("projectCache"))
 
 
 def require_access(caller: Caller, access: Access, route: str, object_id: str | None) -> None:

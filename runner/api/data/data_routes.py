@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from runner.api.core.routing import Routes
-from runner.api.data import containers, files, identity, projects, records, system, unsupported
+from runner.api.data import containers, files, identity, projects, records, system
 
 data_routes = Routes().merge(files.routes, containers.routes, records.routes, system.routes,
-                             projects.routes, identity.routes, unsupported.routes)
+                             projects.routes, identity.routes)

@@ -265,7 +265,8 @@ def _check_closed(db: Database, value: Any) -> None:
             raise InvalidState(f"Some specified input is not in the closed state: {object_id} is {state}")
 
 
-def _run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, Any] | None) -> RunRequest:
+def run_request(call: Call, applet: Mapping[str, Any], invoker: Mapping[str, Any] | None) -> RunRequest:
+    """The checked RunRequest of a run of `applet` (`/applet-x/run`, and `/app-x/run` for an app's applet)."""
     body = call.body
     given = body.get("input")
     if not isinstance(given, Mapping):
@@ -368,7 +369,7 @@ async def run(call: Call) -> dict[str, Any]:
 
     async def create() -> str:
         invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
-        request = _run_request(call, applet, invoker)
+        request = run_request(call, applet, invoker)
         priority = priority_arg(call.body)
         if invoker is None:
             call.caller.require_write(request.project)

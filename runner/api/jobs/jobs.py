@@ -11,8 +11,12 @@ from runner.api.core.access import require_references
 from runner.api.core.fields import select, wanted_fields
 from runner.api.core.routing import Access, Call, Routes, once_per_nonce
 from runner.api.jobs.identity import IdentityKeys, identity_token
+from runner.engine.job_files import job_folder
 from runner.engine.submit import SubjobRequest
+from runner.engine.usage_record import usage_summary
 from runner.errors import InvalidInput, InvalidState, NotFound, PermissionDenied, ResourceNotFound
+from runner.https.describe import https_app_view
+from runner.https.proxy import PROXY_KEY, HttpsProxy, https_app_of
 from runner.spec.job_states import JobState
 from runner.spec.run_input import link_problem
 from runner.spec.run_options import RANK_RANGE, rank_in_range
@@ -33,8 +37,8 @@ DEFAULT_FIELDS = (
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
     "runSystemRequirements", "runSystemRequirementsByExecutable", "mergedSystemRequirementsByExecutable",
     "isFree", "totalPrice", "currency", "costLimit", "region", "singleContext", "ignoreReuse", "treeTurnaroundTime",
-    "runnerImage",
-    "outputReusedFrom", "rerunOf",
+    "runnerImage", "runnerResources", "runnerUsage", "runnerWaiting",
+    "outputReusedFrom", "rerunOf", "httpsApp",
 )
 EXTRA_FIELDS = ("headJobOnDemand", "instanceTypeTransitions", "allowSSH", "debug", "sshHostKey")
 FAILURE_FIELDS = ("failureReason", "failureMessage", "failureFrom")
@@ -86,8 +90,27 @@ def describe_job(job: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, A
 
 @routes.on("job", "describe", Access.ANY)
 async def describe(call: Call) -> dict[str, Any]:
-    """/job-xxxx/describe."""
-    return describe_job(_job(call, check.try_number(call.body)), call.body)
+    """/job-xxxx/describe (with `runnerUsage`, the summary of the try's usage samples, once it has some, and
+    for a runnable job `runnerWaiting`: why the scheduler has not started it yet)."""
+    job = _job(call, check.try_number(call.body))
+    summary = usage_summary(job_folder(call.services.home, job["id"]), int(job.get("try") or 0))
+    if summary:
+        job = {**job, "runnerUsage": summary}
+    waiting = call.services.engine.waiting.get(job["id"])
+    if waiting and job.get("state") == "runnable":
+        job = {**job, "runnerWaiting": waiting}
+    return describe_job(with_https_app(call, job), call.body)
+
+
+def with_https_app(call: Call, job: dict[str, Any]) -> dict[str, Any]:
+    """`job` with describe's `httpsApp` when its applet has one and the engine serves the proxy."""
+    proxy = call.services.extras.get(PROXY_KEY)
+    if not isinstance(proxy, HttpsProxy):
+        return job
+    https_app = https_app_of(call.db, job)
+    if https_app is None:
+        return job
+    return {**job, "httpsApp": https_app_view(job, https_app, proxy.url)}
 
 
 @routes.on("job", "addTags", Access.ANY)

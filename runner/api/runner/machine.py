@@ -62,7 +62,22 @@ async def source_id(call: Call) -> dict[str, Any]:
 
 @routes.static("runner", "host", Access.USER)
 async def host(call: Call) -> dict[str, Any]:
-    """The capacity jobs are fitted into: CPU cores, memory and GPUs (the user only)."""
-    capacity = call.services.engine.capacity
-    cores = int(capacity.cores) if float(capacity.cores).is_integer() else capacity.cores
-    return {"cpus": cores, "memoryBytes": capacity.memory_bytes, "gpus": capacity.gpus}
+    """The capacity jobs are fitted into: CPU cores, memory and GPUs, the desktop's reserve, max_parallel.
+
+    `cpus`, `memoryBytes` and `gpus` are the whole host (as before); `available` is what jobs may take (the host
+    less the reserve); `cpuIds` and `gpuIds` are what the scheduler hands out. The user only.
+    """
+    engine = call.services.engine
+    capacity = engine.capacity
+    scheduled = await asyncio.to_thread(engine.scheduled_host)
+    usable = scheduled.capacity
+    return {"cpus": _number(capacity.cores), "memoryBytes": capacity.memory_bytes, "gpus": capacity.gpus,
+            "cpuIds": list(scheduled.cpu_ids), "gpuIds": list(scheduled.gpu_ids),
+            "nvidiaDriver": scheduled.nvidia_driver,
+            "reserve": {"cpus": _number(scheduled.reserve.cores), "memoryBytes": scheduled.reserve.memory_bytes},
+            "available": {"cpus": _number(usable.cores), "memoryBytes": usable.memory_bytes, "gpus": usable.gpus},
+            "maxParallel": scheduled.max_parallel}
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value

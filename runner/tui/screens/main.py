@@ -26,12 +26,12 @@ from runner.spec.events import (
 )
 from runner.tui.applets import AppletSource
 from runner.tui.feed import EventFeed
-from runner.tui.https_app import NO_APP, https_app_url, open_in_browser
+from runner.tui.https_app import NO_APP, app_login_url, open_in_browser
 from runner.tui.model import FAILURE_STATES, JobsModel, JobView
 from runner.tui.screens._engine import EngineScreen
 from runner.tui.screens.dialogs import Confirm, Help
 from runner.tui.screens.run_form import open_form
-from runner.tui.watch_mode import WatchMode, highlighted_source
+from runner.tui.watch_mode import WatchMode, highlighted_source, newest_run
 from runner.tui.widgets.applets import AppletsPanel
 from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
@@ -286,11 +286,11 @@ class MainScreen(EngineScreen):
 
     @work(thread=True, group="browser")
     def open_app(self, job: str) -> None:
-        """Describe the job for its httpsApp URL, open it with webbrowser and say it (to copy where none opens)."""
+        """Mint a login link to the job's HTTPS app, open it with webbrowser and say it (to copy where none opens)."""
         if self.client is None:
             return
         try:
-            url = https_app_url(self.client.call(f"/{job}/describe", {"fields": {"httpsApp": True}}))
+            url = app_login_url(self.client, job)
         except RunnerError as exc:
             self.app.call_from_thread(self.notify, f"describe {job}: {exc}", severity="error")
             return
@@ -311,4 +311,5 @@ class MainScreen(EngineScreen):
 
     def action_watch(self) -> None:
         """Watch mode for the applet under the applets panel's cursor: on, and off again."""
-        self.watch_mode.toggle(highlighted_source(self, self.sources))
+        source = highlighted_source(self, self.sources)
+        self.watch_mode.toggle(source, newest_run(self.model, source) if source is not None else None)

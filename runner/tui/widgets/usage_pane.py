@@ -1,4 +1,4 @@
-"""The Usage tab: the selected job's CPU and memory over time, as sparklines of its job.usage samples."""
+"""The Usage tab: the selected job's CPU, memory and (for a GPU job) GPU use over time, as sparklines."""
 
 from __future__ import annotations
 
@@ -7,25 +7,37 @@ from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
 from runner.tui._look import duration
-from runner.tui.model import JobView
+from runner.tui.model import JobView, UsageSample
 
 NO_SAMPLES = "no usage samples yet: the engine samples running jobs"
+GPU_PARTS = ("#gpu-words", "#gpu-spark", "#gpu-memory-words", "#gpu-memory-spark")
 
 
 def usage_words(job: JobView) -> tuple[str, str]:
-    """The CPU line and the memory line over the sparklines: now, peak, how many samples over how long."""
+    """The CPU line and the memory line over the sparklines: now, peak, how many samples over how long.
+
+    The memory peak is the kernel's high-water mark where the samples carry it (it sees between samples).
+    """
     samples = job.usage
     span = duration(samples[-1].time - samples[0].time)
     cpu = [s.cpu_percent for s in samples]
-    memory = [s.memory_bytes for s in samples]
     over = f"{len(samples)} sample{'s' * (len(samples) != 1)} over {span}"
-    mib = [m / 2**20 for m in memory]
+    mib = [s.memory_bytes / 2**20 for s in samples]
+    peak = max(max(s.memory_bytes, s.memory_peak_bytes or 0) for s in samples) / 2**20
     return (f"CPU {cpu[-1]:.0f}% now, peak {max(cpu):.0f}%, low {min(cpu):.0f}%  ({over})",
-            f"Memory {mib[-1]:.0f} MiB now, peak {max(mib):.0f} MiB, low {min(mib):.0f} MiB")
+            f"Memory {mib[-1]:.0f} MiB now, peak {peak:.0f} MiB, low {min(mib):.0f} MiB")
+
+
+def gpu_words(samples: list[UsageSample]) -> tuple[str, str]:
+    """The GPU utilisation line and the GPU memory line (of samples that have GPU readings)."""
+    util = [s.gpu_percent or 0.0 for s in samples]
+    mib = [(s.gpu_memory_bytes or 0) / 2**20 for s in samples]
+    return (f"GPU {util[-1]:.0f}% now, peak {max(util):.0f}%, low {min(util):.0f}%",
+            f"GPU memory {mib[-1]:.0f} MiB now, peak {max(mib):.0f} MiB")
 
 
 class UsagePane(Vertical):
-    """Two sparklines, CPU % and memory, or why there are none."""
+    """Sparklines of CPU % and memory (and GPU % and GPU memory for a GPU job), or why there are none."""
 
     def compose(self) -> ComposeResult:
         """The words and the sparklines."""
@@ -34,13 +46,20 @@ class UsagePane(Vertical):
         yield Sparkline([], id="cpu-spark")
         yield Static("", id="memory-words")
         yield Sparkline([], id="memory-spark")
+        yield Static("", id="gpu-words")
+        yield Sparkline([], id="gpu-spark")
+        yield Static("", id="gpu-memory-words")
+        yield Sparkline([], id="gpu-memory-spark")
 
     def show(self, job: JobView | None) -> None:
         """The samples of `job` (all it keeps: a bounded history)."""
         has = job is not None and bool(job.usage)
+        gpu_samples = [s for s in job.usage if s.gpu_percent is not None] if job is not None else []
         self.query_one("#usage-empty", Static).display = not has
         for part in ("#cpu-words", "#cpu-spark", "#memory-words", "#memory-spark"):
             self.query_one(part).display = has
+        for part in GPU_PARTS:
+            self.query_one(part).display = has and bool(gpu_samples)
         if job is None or not job.usage:
             self.query_one("#usage-empty", Static).update(NO_SAMPLES if job is not None else "Select a job.")
             return
@@ -49,3 +68,10 @@ class UsagePane(Vertical):
         self.query_one("#memory-words", Static).update(memory)
         self.query_one("#cpu-spark", Sparkline).data = [s.cpu_percent for s in job.usage]
         self.query_one("#memory-spark", Sparkline).data = [float(s.memory_bytes) for s in job.usage]
+        if gpu_samples:
+            util, used = gpu_words(gpu_samples)
+            self.query_one("#gpu-words", Static).update(util)
+            self.query_one("#gpu-memory-words", Static).update(used)
+            self.query_one("#gpu-spark", Sparkline).data = [s.gpu_percent or 0.0 for s in gpu_samples]
+            self.query_one("#gpu-memory-spark", Sparkline).data = [float(s.gpu_memory_bytes or 0)
+                                                                    for s in gpu_samples]

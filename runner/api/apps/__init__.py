@@ -1,0 +1,1 @@
+"""The apps family: versioned apps made from applets, their identifiers, lifecycle and runs."""
