@@ -91,6 +91,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("POST", "/system/findProjects"): Row(Access.ANY, LIVE),
     ("POST", "/system/whoami"): Row(Access.ANY, LIVE),
     ("POST", "/user-local/describe"): Row(Access.ANY, LIVE),
+    ("POST", "/system/findGlobalWorkflows"): Row(Access.ANY, LIVE),
     ("POST", "/system/greet"): Row(Access.PUBLIC, EVERYONE, body=lambda w: {"client": "dxclient", "version": "v0"}),
     # Apps: making and changing them is the developer's (the user's); reading and running them, anyone's. The
     # path names app-xxxx, an app of no version here: an admitted caller is answered ResourceNotFound.

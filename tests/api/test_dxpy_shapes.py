@@ -164,6 +164,12 @@ async def test_project_tags_and_properties(env: Env) -> None:
 
 
 @pytest.mark.asyncio
+async def test_global_workflows_are_none(env: Env) -> None:
+    assert await env.ok("/system/findGlobalWorkflows", {"name": "anything"}) == {"results": [], "next": None}
+    assert await env.ok("/system/findGlobalWorkflows", token=env.job_token) == {"results": [], "next": None}
+
+
+@pytest.mark.asyncio
 async def test_the_user_describes_itself_billing_to_itself(env: Env) -> None:
     described = await env.ok("/user-local/describe")
     assert (described["id"], described["class"], described["billTo"]) == ("user-local", "user", "user-local")
