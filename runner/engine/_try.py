@@ -30,6 +30,10 @@ Watch = Callable[[float | None, LogSink], Awaitable[ContainerExit]]
 async def new_try_outcome(engine: EngineHost, job: dict[str, Any], running: RunningTry) -> Outcome:
     """Prepare the job folder, create the try's container and watch it to its end."""
     applet = get_executable(engine.db, job["applet"])
+    # An applet /applet/new accepted with execDepends that could not be installed: its jobs fail at install.
+    install_problem = (applet.get("_runner") or {}).get("installProblem")
+    if install_problem:
+        return Outcome(failure_reason="AppError", failure_message=str(install_problem))
     job_dir = job_folder(engine.home, job["id"])
     try:
         prepare_try(job_dir, job.get("input") or {})

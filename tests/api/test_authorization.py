@@ -85,8 +85,13 @@ ROWS: dict[tuple[str, str], Row] = {
     # terminateJobs, so the user's row answers InvalidState and the world stays whole.
     ("POST", "/project-xxxx/update"): Row(Access.ANY, USER, "P", lambda w: {"description": "d"}),
     ("POST", "/project-xxxx/destroy"): Row(Access.ANY, USER, "Q"),
+    ("POST", "/project-xxxx/addTags"): Row(Access.ANY, USER, "P", lambda w: {"tags": ["t"]}),
+    ("POST", "/project-xxxx/removeTags"): Row(Access.ANY, USER, "P", lambda w: {"tags": ["t"]}),
+    ("POST", "/project-xxxx/setProperties"): Row(Access.ANY, USER, "P", lambda w: {"properties": {"k": "v"}}),
     ("POST", "/system/findProjects"): Row(Access.ANY, LIVE),
     ("POST", "/system/whoami"): Row(Access.ANY, LIVE),
+    ("POST", "/user-local/describe"): Row(Access.ANY, LIVE),
+    ("POST", "/system/findGlobalWorkflows"): Row(Access.ANY, LIVE),
     ("POST", "/system/greet"): Row(Access.PUBLIC, EVERYONE, body=lambda w: {"client": "dxclient", "version": "v0"}),
     # Apps: making and changing them is the developer's (the user's); reading and running them, anyone's. The
     # path names app-xxxx, an app of no version here: an admitted caller is answered ResourceNotFound.

@@ -119,6 +119,66 @@ async def test_whoami_and_greet(env: Env) -> None:
 
 
 @pytest.mark.asyncio
+async def test_rename_folder_to_a_new_path_as_dx_mv_sends_it(env: Env) -> None:
+    await env.ok(f"/{env.project}/newFolder", {"folder": "/a/inner", "parents": True})
+    await env.ok(f"/{env.project}/newFolder", {"folder": "/b"})
+    await env.ok(f"/{env.project}/renameFolder", {"folder": "/a", "newpath": "/a2"})
+    await env.ok(f"/{env.project}/renameFolder", {"folder": "/a2/inner", "newpath": "/b/moved"})
+    listed = await env.ok(f"/{env.project}/listFolder", {"folder": "/", "only": "folders"})
+    assert sorted(listed["folders"]) == ["/a2", "/b"]
+    assert (await env.ok(f"/{env.project}/listFolder", {"folder": "/b"}))["folders"] == ["/b/moved"]
+    assert await env.fails(f"/{env.project}/renameFolder", {"folder": "/", "newpath": "/c"}) == (422, "InvalidInput")
+
+
+@pytest.mark.asyncio
+async def test_folder_errors_in_the_platform_wording(env: Env) -> None:
+    await env.upload([b"c"], folder="/baz")
+    body = {"folders": ["/baz"], "project": env.other_project, "destination": "/"}
+    await env.ok(f"/{env.project}/clone", body)
+    status, answer = await env.call(f"/{env.project}/clone", body)
+    assert (status, answer["error"]["type"]) == (422, "InvalidState")
+    assert answer["error"]["message"].startswith("If cloned, a folder would conflict with an existing folder: /baz")
+    status, answer = await env.call(f"/{env.project}/listFolder", {"folder": "/nope"})
+    assert (status, answer["error"]["type"]) == (404, "ResourceNotFound")
+    assert answer["error"]["message"] == f'Folder "/nope" does not exist in project "{env.project}"'
+
+
+@pytest.mark.asyncio
+async def test_project_tags_and_properties(env: Env) -> None:
+    await env.ok(f"/{env.project}/addTags", {"tags": ["Ψ", "b", "Ψ"]})
+    await env.ok(f"/{env.project}/removeTags", {"tags": ["b", "never"]})
+    await env.ok(f"/{env.project}/setProperties", {"properties": {"Ψ": "world", "gone": "x"}})
+    await env.ok(f"/{env.project}/setProperties", {"properties": {"gone": None}})
+    described = await env.ok(f"/{env.project}/describe")
+    assert (described["tags"], described["properties"]) == (["Ψ"], {"Ψ": "world"})
+    found = await env.ok("/system/findProjects", {"tags": "Ψ", "properties": {"Ψ": "world"}})
+    assert [r["id"] for r in found["results"]] == [env.project]
+    await env.ok(f"/{env.project}/update", {"containsPHI": True})
+    with_phi = await env.ok("/system/findProjects", {"containsPHI": True})
+    without = await env.ok("/system/findProjects", {"containsPHI": False})
+    assert [r["id"] for r in with_phi["results"]] == [env.project]
+    assert env.project not in [r["id"] for r in without["results"]] and without["results"]
+    assert await env.fails("/system/findProjects", {"containsPHI": "yes"}) == (422, "InvalidInput")
+    assert await env.fails(f"/{env.project}/setProperties", {}) == (422, "InvalidInput")
+    assert await env.fails(f"/{env.project}/addTags", {"tags": "Ψ"}) == (422, "InvalidInput")
+
+
+@pytest.mark.asyncio
+async def test_global_workflows_are_none(env: Env) -> None:
+    assert await env.ok("/system/findGlobalWorkflows", {"name": "anything"}) == {"results": [], "next": None}
+    assert await env.ok("/system/findGlobalWorkflows", token=env.job_token) == {"results": [], "next": None}
+
+
+@pytest.mark.asyncio
+async def test_the_user_describes_itself_billing_to_itself(env: Env) -> None:
+    described = await env.ok("/user-local/describe")
+    assert (described["id"], described["class"], described["billTo"]) == ("user-local", "user", "user-local")
+    assert described["permittedRegions"] == ["aws:us-east-1"]  # where dx get may put what it unbuilds
+    assert await env.ok("/user-local/describe", token=env.job_token) == described
+    assert await env.fails("/user-else/describe") == (404, "ResourceNotFound")
+
+
+@pytest.mark.asyncio
 async def test_list_projects_of_a_cloned_record(env: Env) -> None:
     record = (await env.ok("/record/new", {"project": env.project, "close": True}))["id"]
     await env.ok(f"/{env.project}/clone", {"objects": [record], "project": env.other_project})

@@ -3,6 +3,7 @@ listFolder, clone, move, renameFolder, removeFolder, removeObjects}."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -20,6 +21,7 @@ from runner.store.objects import (
     FolderConflict,
     clone_objects,
     find_objects,
+    folder_exists,
     get_container,
     list_folder,
     list_folders,
@@ -121,7 +123,11 @@ async def list_folder_route(call: Call) -> dict[str, Any]:
     only = call.body.get("only", "all")
     if only not in ("folders", "objects", "all"):
         raise InvalidInput("only must be one of 'folders', 'objects' or 'all'")
-    folders, objects = list_folder(call.db, container_id, folder_arg(call.body))
+    folder = folder_arg(call.body)
+    if not folder_exists(call.db, container_id, folder):
+        # The platform's wording, which dx shows as it is.
+        raise ResourceNotFound(f'Folder "{folder}" does not exist in project "{container_id}"')
+    folders, objects = list_folder(call.db, container_id, folder)
     if not check.optional_bool(call.body, "includeHidden"):
         objects = [o for o in objects if not o.get("hidden")]
     option = call.body.get("describe", False)
@@ -162,8 +168,14 @@ async def clone(call: Call) -> dict[str, Any]:
     not_closed = sorted(o["id"] for o in chosen if o["state"] != "closed")
     if not_closed:
         raise InvalidState(f"only closed objects can be cloned; these are not: {', '.join(not_closed)}")
+    target = folder_arg(call.body, "destination")
+    taken = [f for f in folders
+             if f != "/" and folder_exists(call.db, destination, posixpath.join(target, posixpath.basename(f)))]
+    if taken:
+        raise InvalidState(f"If cloned, a folder would conflict with an existing folder: "
+                           f"{posixpath.join(target, posixpath.basename(taken[0]))} is already in {destination}")
     with _folder_conflicts():
-        exists = clone_objects(call.db, ids, source, destination, folder_arg(call.body, "destination"),
+        exists = clone_objects(call.db, ids, source, destination, target,
                                parents=check.optional_bool(call.body, "parents"), folders=folders)
     return {"id": source, "project": destination, "exists": exists}
 
@@ -182,9 +194,12 @@ async def move(call: Call) -> dict[str, Any]:
 
 @routes.on(CLASSES, "renameFolder", Access.ANY)
 async def rename_folder_route(call: Call) -> dict[str, Any]:
-    """/{project,container}-xxxx/renameFolder {folder, name}."""
+    """/{project,container}-xxxx/renameFolder {folder, name} (or {folder, newpath}, as `dx mv` sends it: the
+    folder's new full path, maybe under another parent)."""
     container_id = _writable(call)
     folder = folder_arg(call.body, default=None)
+    if "newpath" in call.body and "name" not in call.body:
+        return _move_folder_to(call, container_id, folder)
     name = check.optional_str(call.body, "name")
     if not name or "/" in name or name in (".", ".."):
         raise InvalidInput(f"{name!r} is not a folder name: it must be non-empty and have no '/'")
@@ -192,6 +207,21 @@ async def rename_folder_route(call: Call) -> dict[str, Any]:
         raise InvalidInput("the root folder cannot be renamed")
     with _folder_conflicts():
         rename_folder(call.db, container_id, folder, name)
+    return {"id": container_id}
+
+
+def _move_folder_to(call: Call, container_id: str, folder: str) -> dict[str, Any]:
+    """renameFolder's `newpath`: the folder moved under the new path's parent, then given its last name."""
+    newpath = folder_arg(call.body, "newpath", default=None)
+    if folder == "/" or newpath == "/":
+        raise InvalidInput("the root folder cannot be renamed", {"field": "newpath"})
+    parent, _, name = newpath.rpartition("/")
+    with _folder_conflicts():
+        if (parent or "/") != (folder.rpartition("/")[0] or "/"):
+            move_folders(call.db, container_id, [folder], parent or "/")
+            folder = f"{parent}/{folder.rpartition('/')[2]}"
+        if folder != newpath:
+            rename_folder(call.db, container_id, folder, name)
     return {"id": container_id}
 
 

@@ -1,4 +1,4 @@
-"""/system/whoami and /system/greet: who the caller acts for, and what a client is told when it starts.
+"""/system/whoami, /user-local/describe and /system/greet: who the caller acts for, and what a client is told.
 
 There is one user here, `user-local`: a job's token acts for the user who launched the job, as on the platform.
 """
@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from runner.api.core.routing import Access, Call, Routes
+from runner.api.data.containers import PROJECT_REGION
 from runner.api.data.objects import LOCAL_USER
 from runner.api.server import json_response
 
@@ -20,6 +21,15 @@ routes = Routes()
 async def whoami(call: Call) -> dict[str, Any]:
     """/system/whoami: the user the token acts for (a job acts for the user who launched it)."""
     return {"id": LOCAL_USER}
+
+
+# `user-local` is not an ID of 24 characters: its routes are those of a class of that name.
+@routes.static(LOCAL_USER, "describe", Access.ANY)
+async def describe_user(call: Call) -> dict[str, Any]:
+    """/user-local/describe: the one user, who bills to itself (no org here)."""
+    handle = LOCAL_USER.removeprefix("user-")
+    return {"id": LOCAL_USER, "class": "user", "handle": handle, "first": handle, "middle": "", "last": "",
+            "fullName": handle, "email": "", "billTo": LOCAL_USER, "permittedRegions": [PROJECT_REGION]}
 
 
 # A raw route: the dispatcher of DNAnexus routes always wants a token, and dxpy greets without one.

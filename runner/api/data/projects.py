@@ -1,4 +1,5 @@
-"""/project/new, /project-xxxx/{update, destroy}, /system/findProjects, and /{class}-xxxx/listProjects.
+"""/project/new, /project-xxxx/{update, destroy, addTags, removeTags, setProperties}, /system/findProjects, and
+/{class}-xxxx/listProjects.
 
 The engine's default project (where runs without a project go) cannot be destroyed: the engine would
 have nowhere to put them. Destroying a project in which jobs still run is refused unless `terminateJobs`
@@ -103,6 +104,40 @@ async def update(call: Call) -> dict[str, Any]:
     return {"id": project["id"]}
 
 
+@routes.on("project", "addTags", Access.ANY)
+async def add_tags(call: Call) -> dict[str, Any]:
+    """/project-xxxx/addTags {tags} (CONTRIBUTE, as on the platform)."""
+    project = _project(call)
+    _require_level(call, project["id"], "CONTRIBUTE", "tagging a project")
+    added = check.string_list(call.body, "tags", required=True)
+    update_container(call.db, project["id"], changes={"tags": list(dict.fromkeys([*project.get("tags", []),
+                                                                                   *added]))})
+    return {"id": project["id"]}
+
+
+@routes.on("project", "removeTags", Access.ANY)
+async def remove_tags(call: Call) -> dict[str, Any]:
+    """/project-xxxx/removeTags {tags} (CONTRIBUTE)."""
+    project = _project(call)
+    _require_level(call, project["id"], "CONTRIBUTE", "untagging a project")
+    gone = set(check.string_list(call.body, "tags", required=True))
+    update_container(call.db, project["id"], changes={"tags": [t for t in project.get("tags", []) if t not in gone]})
+    return {"id": project["id"]}
+
+
+@routes.on("project", "setProperties", Access.ANY)
+async def set_properties(call: Call) -> dict[str, Any]:
+    """/project-xxxx/setProperties {properties} (CONTRIBUTE): a null value removes the property."""
+    project = _project(call)
+    _require_level(call, project["id"], "CONTRIBUTE", "setting a project's properties")
+    if "properties" not in call.body:
+        raise InvalidInput("the key 'properties' is missing", {"field": "properties", "expected": "a JSON object"})
+    merged = {**project.get("properties", {}), **check.properties(call.body, allow_null=True)}
+    update_container(call.db, project["id"], changes={"properties": {k: v for k, v in merged.items()
+                                                                     if v is not None}})
+    return {"id": project["id"]}
+
+
 @routes.on("project", "destroy", Access.ANY)
 async def destroy(call: Call) -> dict[str, Any]:
     """/project-xxxx/destroy {terminateJobs?}: the project and what is only in it; its running jobs refuse it."""
@@ -132,12 +167,17 @@ def _project_test(call: Call, body: Mapping[str, Any]) -> Callable[[dict[str, An
     bill_to = [bill_to] if isinstance(bill_to, str) else bill_to
     if bill_to is not None and not isinstance(bill_to, list):
         raise InvalidInput("billTo must be a user or org ID, or an array of them")
+    phi = body.get("containsPHI")
+    if phi is not None and not isinstance(phi, bool):
+        raise InvalidInput("Expected key 'containsPHI' of input to be a boolean",
+                           {"field": "containsPHI", "expected": "a boolean"})
 
     def test(project: dict[str, Any]) -> bool:
         held = call.caller.level(project["id"])
         return (held is not None and LEVELS.index(held) >= LEVELS.index(level)
                 and (names is None or names(project["name"])) and (ids is None or project["id"] in ids)
                 and (bill_to is None or LOCAL_USER in bill_to)
+                and (phi is None or bool(project.get("containsPHI")) == phi)
                 and ("tags" not in body or matches_set(set(project.get("tags") or []), body["tags"]))
                 and ("properties" not in body or matches_properties(project.get("properties") or {},
                                                                     body["properties"]))
@@ -149,8 +189,8 @@ def _project_test(call: Call, body: Mapping[str, Any]) -> Callable[[dict[str, An
 
 @routes.static("system", "findProjects", Access.ANY)
 async def find_projects(call: Call) -> dict[str, Any]:
-    """/system/findProjects {name?, id?, level?, tags?, properties?, billTo?, created?, modified?, describe?,
-    limit?, starting?}: `{results: [{id, level, permissionSources, public, describe?}], next}`."""
+    """/system/findProjects {name?, id?, level?, tags?, properties?, billTo?, containsPHI?, created?, modified?,
+    describe?, limit?, starting?}: `{results: [{id, level, permissionSources, public, describe?}], next}`."""
     body = call.body
     test = _project_test(call, body)
     found = [p for p in list_projects(call.db) if test(p)]

@@ -1,4 +1,5 @@
-"""/system/resolveDataObjects, /system/findDataObjects and /system/describeDataObjects.
+"""/system/resolveDataObjects, /system/findDataObjects and /system/describeDataObjects (and
+/system/findGlobalWorkflows, which finds none: there are no global workflows here).
 
 Data objects of any class are found here; each is described by its class's registered describer. An
 object cloned into several containers is found once per container, and a job finds only what is in
@@ -202,3 +203,10 @@ async def describe_data_objects(call: Call) -> dict[str, Any]:
     """/system/describeDataObjects {objects: [id | {id, project?, describe?}], classDescribeOptions?}."""
     class_options = check.optional_mapping(call.body, "classDescribeOptions") or {}
     return {"results": [_describe_entry(call, item, class_options) for item in _mapping_list(call.body, "objects")]}
+
+
+@routes.static("system", "findGlobalWorkflows", Access.ANY)
+async def find_global_workflows(call: Call) -> dict[str, Any]:
+    """/system/findGlobalWorkflows: none, ever (the engine has no global workflows); `dx describe NAME` and
+    `dx find globalworkflows` search them, and must hear "no matches" rather than a missing route."""
+    return {"results": [], "next": None}

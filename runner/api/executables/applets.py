@@ -17,13 +17,14 @@ from runner.api.data.describers import register
 from runner.api.data.metadata import METADATA_ROUTES
 from runner.api.data.objects import container_arg, folder_arg, readable_object
 from runner.api.executables.asset_catalog import StoreCatalog
-from runner.api.executables.new_applet import NewApplet, new_applet_request
-from runner.api.executables.run_extensions import entry_point_arg, rerun_of_arg
+from runner.api.executables.new_applet import InstallProblem, NewApplet, new_applet_request
+from runner.api.executables.run_extensions import entry_point_arg, priority_arg, rerun_of_arg
 from runner.api.jobs.jobs import check_dependencies
 from runner.build.applet import BuiltApplet, build_applet
 from runner.build.images import stand_in_suite
 from runner.engine.submit import RunRequest
 from runner.errors import (
+    ImageBuildError,
     InvalidInput,
     InvalidState,
     PermissionDenied,
@@ -41,7 +42,7 @@ from runner.spec.run_options import DEBUG_ON_CHOICES, RANK_RANGE, rank_in_range
 from runner.spec.timeouts import parse_timeouts_by_executable
 from runner.store.db import Database, now_ms
 from runner.store.events import record_if_possible
-from runner.store.jobs import get_job
+from runner.store.jobs import get_job, update_job
 from runner.store.kept import is_kept, runs_in_tree
 from runner.store.objects import (
     ObjectNotFound,
@@ -150,6 +151,9 @@ async def build_folder(call: Call, folder: Path, project: str, name: str | None 
     except RunnerError as exc:
         record_if_possible(call.db, AppletFailed(seq=0, time=now_ms(), folder=str(folder), message=str(exc),
                                                  changed_files=changed))
+        if isinstance(exc, SpecError) and new is not None and isinstance(exc.__cause__, ImageBuildError):
+            # Installing an execDepends failed (not its spec): /applet/new accepts the applet, as the platform.
+            raise InstallProblem("; ".join(str(p) for p in exc.problems), exc) from exc
         if isinstance(exc, SpecError):
             problems = [str(p) for p in exc.problems]
             # /applet/new's folder is our scratch copy: name the request, not a path the caller never saw.
@@ -183,6 +187,11 @@ def describe_applet(call: Call, applet: Mapping[str, Any], body: Mapping[str, An
     if "fields" not in body:
         names |= {key for key in DESCRIBE_EXTRA if body.get(key) is True}
     view = {k: v for k, v in applet.items() if not k.startswith("_")}
+    # An applet made without an inputSpec (or outputSpec) has none in its describe, as on the platform: dx run
+    # then takes any input rather than iterating over a null spec.
+    for spec in ("inputSpec", "outputSpec"):
+        if view.get(spec) is None:
+            view.pop(spec, None)
     if not call.caller.is_job:
         view["sourceFolder"] = (applet.get("_runner") or {}).get("sourceFolder")
     return select(view, names)
@@ -218,7 +227,14 @@ async def new_applet(call: Call) -> dict[str, Any]:
         scratch = Path(tempfile.mkdtemp(prefix="applet-new-", dir=call.services.home))
         try:
             new.write_folder(scratch)
-            _, applet = await build_folder(call, scratch, project, new.name, new=new)
+            try:
+                _, applet = await build_folder(call, scratch, project, new.name, new=new)
+            except InstallProblem as problem:
+                lazy = new.without_exec_depends(f"the applet's execDepends could not be installed: {problem}")
+                shutil.rmtree(scratch)
+                scratch.mkdir()
+                lazy.write_folder(scratch)
+                _, applet = await build_folder(call, scratch, project, lazy.name, new=lazy)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return str(applet["id"])
@@ -354,11 +370,17 @@ async def run(call: Call) -> dict[str, Any]:
     async def create() -> str:
         invoker = get_job(call.db, call.caller.job_id) if call.caller.is_job and call.caller.job_id else None
         request = run_request(call, applet, invoker)
+        priority = priority_arg(call.body)
         if invoker is None:
             call.caller.require_write(request.project)
         elif request.detach:
             _require_detach(call, request.project)
-        return str(call.services.engine.run(applet, request, invoker)["id"])
+        head_on_demand = check.optional_bool(call.body, "headJobOnDemand")
+        job_id = str(call.services.engine.run(applet, request, invoker)["id"])
+        # Recorded for describe: the engine schedules by rank, with no spot or on-demand instances.
+        shown = {"headJobOnDemand": head_on_demand, **({"priority": priority} if priority is not None else {})}
+        update_job(call.db, job_id, shown)
+        return job_id
 
     return await once_per_nonce(call, create)
 

@@ -6,20 +6,24 @@ spec is written as a source folder (the code as `src/code.sh|py`, referenced by 
 built exactly as `runner build` builds a folder, execDepends image included. As on the platform, every call
 makes a new applet object: `dx build -f` creates the new one and then removes the old one by ID, which must
 not be the same object even when nothing changed.
+
+An execDepends that cannot be installed does not refuse the request: as the platform does, the applet is
+accepted (built without its execDepends) and each of its jobs fails at start with an AppError naming the
+package (`_runner.installProblem`). `runner build`, the user's own command, still refuses at build.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from runner.api.core import checks as check
 from runner.api.data.objects import folder_arg
 from runner.build.applet import code_file_name
-from runner.errors import InvalidInput
+from runner.errors import InvalidInput, RunnerError
 from runner.spec.ids import new_id
 from runner.spec.links import data_link_id
 from runner.store.db import Database
@@ -44,6 +48,15 @@ class NewApplet:
     properties: dict[str, str]
     hidden: bool
     bundled_files: tuple[str, ...]
+    # Why the execDepends could not be installed (then built without them), None when they were.
+    install_problem: str | None = None
+    exec_depends: Any = None  # the execDepends asked for, which describe shows even when not installed
+
+    def without_exec_depends(self, problem: str) -> NewApplet:
+        """The request built without its execDepends, its jobs to fail with `problem`."""
+        run_spec = {key: value for key, value in self.spec["runSpec"].items() if key != "execDepends"}
+        return replace(self, spec={**self.spec, "runSpec": run_spec}, install_problem=problem,
+                       exec_depends=self.spec["runSpec"].get("execDepends"))
 
     def write_folder(self, folder: Path) -> None:
         """Write the request into `folder` as a source folder: dxapp.json and the code its runSpec.file names."""
@@ -58,6 +71,9 @@ class NewApplet:
         applet_id = new_id("applet")
         doc = {**document, "tags": list(self.tags), "types": list(self.types), "properties": dict(self.properties),
                "hidden": self.hidden}
+        if self.install_problem is not None:
+            doc["runSpec"] = {**doc["runSpec"], "execDepends": self.exec_depends}
+            doc["_runner"] = {**doc["_runner"], "installProblem": self.install_problem}
         return create_object(db, "applet", project, name=self.name or applet_id, folder=self.folder,
                              state="closed", parents=self.parents, doc=doc, object_id=applet_id)
 
@@ -97,3 +113,12 @@ def _bundled_files(run_spec: Mapping[str, Any]) -> tuple[str, ...]:
         return ()
     found = (data_link_id(item.get("id")) for item in bundled if isinstance(item, Mapping))
     return tuple(dict.fromkeys(file_id for file_id in found if file_id is not None))
+
+
+class InstallProblem(Exception):
+    """The execDepends of an /applet/new request could not be installed (the message names the package)."""
+
+    def __init__(self, message: str, cause: RunnerError) -> None:
+        super().__init__(message)
+        self.message = message
+        self.cause = cause

@@ -1,5 +1,6 @@
 """The runner's extensions of a run request: `rerunOf` (the job a run re-runs) and `entryPoint` (where its
-root job starts), used by `runner rerun` and watch mode; the platform has neither."""
+root job starts), used by `runner rerun` and watch mode; the platform has neither. And the platform's
+`priority`, which the engine records for describe only (it schedules by rank)."""
 
 from __future__ import annotations
 
@@ -50,3 +51,15 @@ def rerun_of_arg(call: Call) -> str | None:
         raise PermissionDenied(f"rerunOf: {call.caller.job_id} may not describe {job_id}: a job re-runs only "
                                "jobs that share its workspace or whose parent does")
     return str(job_id)
+
+
+PRIORITIES = ("low", "normal", "high")
+
+
+def priority_arg(body: Mapping[str, Any]) -> str | None:
+    """The run's `priority` ("low", "normal" or "high"), None when not given."""
+    priority = body.get("priority")
+    if priority is not None and priority not in PRIORITIES:
+        raise InvalidInput(f"Expected key 'priority' of input to be one of {', '.join(PRIORITIES)}",
+                           {"field": "priority", "expected": " or ".join(PRIORITIES)})
+    return priority if isinstance(priority, str) else None

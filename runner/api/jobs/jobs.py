@@ -31,7 +31,7 @@ DEFAULT_FIELDS = (
     "id", "try", "class", "name", "executableName", "created", "tryCreated", "modified", "startedRunning",
     "stoppedRunning", "billTo", "project", "folder", "rootExecution", "parentJob", "parentJobTry", "originJob",
     "detachedFrom", "detachedFromTry", "parentAnalysis", "analysis", "stage", "state", "stateTransitions",
-    "workspace", "launchedBy", "function", "tags", "properties", "finalPriority", "rank", "details",
+    "workspace", "launchedBy", "function", "tags", "properties", "priority", "finalPriority", "rank", "details",
     "systemRequirements", "executionPolicy", "timeout", "instanceType", "networkAccess",
     "delayWorkspaceDestruction", "dependsOn", "failureReason", "failureMessage", "failureFrom", "failureCounts",
     "runInput", "originalInput", "input", "output", "applet", "app", "resources", "projectCache",
