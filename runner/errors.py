@@ -15,11 +15,15 @@
     ├── NotFound                     the store has no such thing; the API server answers ResourceNotFound
     │   ├── ObjectNotFound           (store.objects) no such container or data object (or not in it)
     │   ├── FolderNotFound           (store.objects) no such folder
-    │   └── JobNotFound              (store.jobs) no job has that ID
+    │   ├── JobNotFound              (store.jobs) no job has that ID
+    │   └── AppNotFound              (store.apps) no app by that ID, name and version or tag
     ├── FolderConflict               (store.objects) the folder exists, is not empty, or is the root
     ├── FileStateError               (store.files) the file's state does not allow it (closed, open)
     ├── JobFileError                 (engine.job_files) a document a job left in work/ cannot be used
     ├── BackendError                 (backends.base) a container could not be made, run or removed
+    ├── InstallProblem               (api.executables.new_applet) an /applet/new's execDepends cannot install
+    ├── BadRequest                   (https._wire) not an HTTP/1.x request the HTTPS proxy can pass on
+    ├── Unreachable                  (https.upstream) an HTTPS app cannot be reached now (the 502 page says why)
     └── ApiError                     an API call failed; `dx_type` is the DNAnexus error type name
         ├── InvalidInput             422: the request's input is wrong (details: field, reason, expected)
         ├── InvalidType              422: an object of the wrong class was given

@@ -12,8 +12,9 @@ from runner import errors
 from runner.errors import RunnerError
 
 # The launcher runs inside job containers on the standard library alone, so it cannot derive from RunnerError.
+# The client's small HTTP transport fails with OSErrors only, so a broken answer reads as a broken connection.
 OUTSIDE_BY_DESIGN = {"runner.launcher._hold._Stopped", "runner.launcher._main.LaunchError",
-                     "runner.launcher.bundles.BundleError"}
+                     "runner.launcher.bundles.BundleError", "runner.client._http.ProtocolError"}
 # runner/config.py belongs to another change in flight; its SettingError joins the tree with it.
 OUTSIDE_FOR_NOW: set[str] = set()
 DRAWN_LINE = re.compile(r"^(?P<indent>[ │├└─]*?)(?:[├└]── )?(?P<name>[A-Z][A-Za-z]+)\s")

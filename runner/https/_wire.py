@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from runner.errors import RunnerError
+
 MAX_HEAD = 64 * 1024
 MAX_LINE = 8 * 1024
 CHUNK = 64 * 1024
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "upgrade", "proxy-authorization"})
 
 
-class BadRequest(Exception):
+class BadRequest(RunnerError):
     """The client sent something that is not an HTTP/1.x request the proxy can pass on."""
 
 

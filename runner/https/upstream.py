@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.engine.job_files import job_folder, work_folder
+from runner.errors import RunnerError
 from runner.launcher import https_socket_name
 
 HANDSHAKE_LIMIT = 512
@@ -21,7 +22,7 @@ READY = b"ok\n"
 
 
 @dataclass(frozen=True, slots=True)
-class Unreachable(Exception):
+class Unreachable(RunnerError):
     """The app cannot be reached now; `reason` says why (the 502 page quotes it)."""
 
     reason: str

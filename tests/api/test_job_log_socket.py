@@ -78,7 +78,7 @@ async def log_env(tmp_path: Path) -> AsyncIterator[LogEnv]:
     _run(db, child)
     hub = LogHub()
     hub.recorder = lambda job_id, entry: record_log_entry(db, job_id, entry)
-    engine = SimpleNamespace(hub=hub, events=EventFeed(db, home))
+    engine = SimpleNamespace(hub=hub, events=EventFeed(db, home), waiting={})
     services = Services(db=db, home=home, engine=engine, default_project=project)  # type: ignore[arg-type]
     async with TestClient(TestServer(make_app(services, jobs.routes.merge(job_log_socket.routes)))) as client:
         env = LogEnv(client, db, home, root, child, issue_user_token(db), hub)

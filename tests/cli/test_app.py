@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from runner.client.api import EngineClient
-from tests.integration.conftest import engine, engine_home
+from tests.integration.conftest import docker_engine, docker_engine_home, engine, engine_home
 from tests.integration.helpers import TEST_APPLETS, runner_cli
 
-__all__ = ["engine", "engine_home"]
+__all__ = ["docker_engine", "docker_engine_home", "engine", "engine_home"]
 
 
 def applet_folder(tmp_path: Path, name: str, inputs: list[Any] | None, outputs: list[Any] | None) -> Path:

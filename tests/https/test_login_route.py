@@ -39,7 +39,7 @@ class Api:
 @pytest_asyncio.fixture
 async def api(env: ProxyEnv) -> AsyncIterator[Api]:
     """The API (job and login routes) of `env`'s store, its proxy in the services."""
-    services = Services(db=env.db, home=env.home, engine=SimpleNamespace(),  # type: ignore[arg-type]
+    services = Services(db=env.db, home=env.home, engine=SimpleNamespace(waiting={}),  # type: ignore[arg-type]
                         default_project=env.project, extras={PROXY_KEY: env.proxy})
     app = make_app(services, jobs.routes.merge(https_login.routes))
     async with TestClient(TestServer(app)) as client:

@@ -27,7 +27,7 @@ def test_a_name_not_found_exits_3_listing_the_applets_before_any_engine(tmp_path
     done = runner("tui", str(SAMPLE_APPS), "--run", "hello_bsh", home=home)
     assert done.returncode == 3, done.stderr
     assert "--run hello_bsh: no applet of that name under" in done.stderr
-    assert "applets found: failing_subjob, file_pipeline, hello_bash, hello_python" in done.stderr
+    assert "applets found: failing_subjob, file_pipeline, gpu_check, hello_bash, hello_python" in done.stderr
     assert "Traceback" not in done.stderr
     assert not home.exists(), "no engine was started"
 

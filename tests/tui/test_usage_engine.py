@@ -31,7 +31,8 @@ def sampled(engine: EngineClient, job: str, give_up_s: float = 120) -> None:
 
 
 async def test_the_usage_tab_draws_the_samples_the_engine_emitted(engine: EngineClient) -> None:
-    job = run_test_applet(engine, "usage_burn", {"cpu_seconds": 7, "mib": 200})
+    # Idle, then a whole core: a change the sampler reports, so there are at least two samples to draw.
+    job = run_test_applet(engine, "usage_burn", {"cpu_seconds": 7, "mib": 200, "rest_seconds": 5})
     sampled(engine, job)
     app = make_app(engine)
     async with app.run_test(size=SIZE) as pilot:

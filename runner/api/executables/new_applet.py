@@ -115,7 +115,7 @@ def _bundled_files(run_spec: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(file_id for file_id in found if file_id is not None))
 
 
-class InstallProblem(Exception):
+class InstallProblem(RunnerError):
     """The execDepends of an /applet/new request could not be installed (the message names the package)."""
 
     def __init__(self, message: str, cause: RunnerError) -> None:

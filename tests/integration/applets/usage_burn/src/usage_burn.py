@@ -4,8 +4,9 @@ import dxpy
 
 
 @dxpy.entry_point("main")
-def main(cpu_seconds, mib):
+def main(cpu_seconds, mib, rest_seconds=0):
     block = bytearray(b"\x01") * (mib << 20)  # written, so every page is resident
+    time.sleep(rest_seconds)  # idle first: a sampler sees the CPU go from 0 to a whole core
     wall, cpu = time.monotonic(), time.process_time()
     while time.process_time() - cpu < cpu_seconds:
         sum(range(10000))
