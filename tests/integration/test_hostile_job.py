@@ -30,7 +30,7 @@ pytestmark = pytest.mark.docker
 Snapshot = dict[str, tuple[Any, ...]]
 # What the engine itself changes in its state folder while jobs run (besides the jobs' own folders).
 ENGINE_CHANGES = ("runner.db", "runner.db-wal", "runner.db-shm", "runner.db-journal", "engine.log",
-                  "engine.json", "engine.lock", "engine.port", "engine.alive", "api",
+                  "engine.json", "engine.lock", "engine.port", "https.port", "engine.alive", "api",
                   "cpu-online")  # the CPU list files mounted read-only over jobs' /sys/devices/system/cpu/online
 REFUSED = "the {} the job left cannot be used: "
 LINK = "it is a symbolic link (the engine follows no link in the job folder)"
