@@ -19,6 +19,7 @@ from runner.engine._outcome import Outcome, outcome_of, seconds_text
 from runner.engine.instance_policy import capped_note
 from runner.engine.job_files import job_folder, prepare_try
 from runner.engine.logs import JobLog
+from runner.spec.system_requirements import requested
 from runner.store.job_record import record_of
 from runner.store.objects import get_executable
 from runner.store.tokens import issue_job_token
@@ -61,8 +62,8 @@ def _driver_problem(engine: EngineHost, job: dict[str, Any]) -> str | None:
     """Why the host's NVIDIA driver is too old for the job's nvidiaDriver (only a GPU job on a GPU host asks)."""
     if not record_of(job).resources.gpus or not engine.host.gpu_ids:
         return None
-    requested = (job.get("systemRequirements") or {}).get(job.get("function", "main"), {}).get("nvidiaDriver")
-    return driver_problem(requested, engine.host.nvidia_driver)
+    driver = requested(job.get("systemRequirements"), job.get("function", "main"), "nvidiaDriver")
+    return driver_problem(driver, engine.host.nvidia_driver)
 
 
 def _on(cpu_ids: tuple[int, ...], gpu_ids: tuple[int, ...]) -> str:

@@ -19,7 +19,7 @@ from runner.spec.dxapp import DEFAULT_REGION
 from runner.spec.execution_policy import effective_execution_policy
 from runner.spec.ids import new_id
 from runner.spec.instance_types import lookup, unknown_type_message
-from runner.spec.system_requirements import effective_requirements, merge_tree
+from runner.spec.system_requirements import described_requirements, effective_requirements, merge_tree
 from runner.spec.timeouts import effective_timeout, merge_timeout_policies
 from runner.store.apps import project_cache
 from runner.store.db import Database
@@ -99,15 +99,14 @@ def _placement(applet: Mapping[str, Any], function: str, *, merged_sr: Mapping[s
     With `host`, the instance type is fitted to it (`runnerResources`), or the run refused by its policies.
     """
     info = applet["_runner"]
-    requirements = effective_requirements(
-        applet["id"], function, merged_by_executable=merged_sr, master_run_requirements=master_run_sr,
-        job_new_requirements=job_new_sr, run_spec_requirements=info["systemRequirements"],
-    )
+    levels: dict[str, Any] = {"merged_by_executable": merged_sr, "master_run_requirements": master_run_sr,
+                              "job_new_requirements": job_new_sr, "run_spec_requirements": info["systemRequirements"]}
+    requirements = effective_requirements(applet["id"], function, **levels)
     timeout = effective_timeout(applet["id"], function, merged_by_executable=merged_timeouts,
                                 run_spec_policy=info["timeoutPolicy"])
     resources = _resources(requirements.instance_type)
     fields: dict[str, Any] = {
-        "systemRequirements": {function: requirements.as_request()},
+        "systemRequirements": described_requirements(applet["id"], function, **levels),
         "instanceType": requirements.instance_type,
         **stored(resources=resources, timeout_source=timeout.source),
     }

@@ -130,6 +130,35 @@ def effective_requirements(
     )
 
 
+def described_requirements(
+    executable: str,
+    entry_point: str,
+    *,
+    merged_by_executable: ByExecutable | None = None,
+    master_run_requirements: ByEntryPoint | None = None,
+    job_new_requirements: ByEntryPoint | None = None,
+    run_spec_requirements: ByEntryPoint | None = None,
+) -> dict[str, dict[str, Any]]:
+    """A job's describe `systemRequirements`, as the platform shows it: keyed like the requests (`*` kept).
+
+    Each entry-point key any level names gets what resolves for it through the five levels; the job's own entry
+    point alone when no level names any (the default instance type).
+    """
+    by_executable = merged_by_executable or {}
+    levels = [by_executable.get(executable), by_executable.get(WILDCARD), master_run_requirements,
+              job_new_requirements, run_spec_requirements]
+    keys = list(dict.fromkeys(key for level in levels if isinstance(level, Mapping) for key in level))
+    return {key: effective_requirements(
+        executable, key, merged_by_executable=merged_by_executable, master_run_requirements=master_run_requirements,
+        job_new_requirements=job_new_requirements, run_spec_requirements=run_spec_requirements).as_request()
+        for key in keys or [entry_point]}
+
+
+def requested(requirements: ByEntryPoint | None, entry_point: str, resource: str) -> Any:
+    """What `requirements` (a describe's `systemRequirements`) asks of `resource` for `entry_point` (or `*`)."""
+    return _lookup_by_entry_point(requirements, entry_point, resource)
+
+
 def _from_selector(requirements: ByEntryPoint | None, entry_point: str) -> str | None:
     """Locally, an instanceTypeSelector runs on the first of its allowed types."""
     selector = _lookup_by_entry_point(requirements, entry_point, "instanceTypeSelector")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.spec.system_requirements import effective_requirements, merge_tree
+from runner.spec.system_requirements import described_requirements, effective_requirements, merge_tree
 
 X2, X4, X8, X16 = "mem2_ssd1_v2_x2", "mem2_ssd1_v2_x4", "mem2_ssd1_v2_x8", "mem1_ssd1_v2_x16"
 
@@ -105,3 +105,17 @@ def test_detached_tree_ignores_its_creators_settings() -> None:
     detached = {"applet-1": {"*": {"instanceType": X16}}}
     assert instance([creator, detached], "applet-1", "main") == X2
     assert instance([detached], "applet-1", "main") == X16
+
+
+# describe's systemRequirements as dxpy's own tests read it from the platform (test_dxclient.py's dx run --clone
+# tests, test_dxpy.py's job metadata test): keyed like the requests, "*" kept, each key resolved.
+def test_described_requirements_are_keyed_like_the_requests() -> None:
+    applet = "applet-xxxx"
+    assert described_requirements(applet, "main", master_run_requirements={"*": {"instanceType": "mem2_hdd2_x2"}},
+                                  merged_by_executable={applet: {"*": {"instanceType": "mem1_ssd1_v2_x2"}}}) == {
+        "*": {"instanceType": "mem1_ssd1_v2_x2"}}
+    assert described_requirements(applet, "main", master_run_requirements={"some_ep": {"instanceType": "mem2_hdd2_x1"}}
+                                  ) == {"some_ep": {"instanceType": "mem2_hdd2_x1"}}
+    assert described_requirements(applet, "main", master_run_requirements={"*": {"nvidiaDriver": "R470"}},
+                                  run_spec_requirements={"*": {"nvidiaDriver": "R535"}})["*"]["nvidiaDriver"] == "R470"
+    assert described_requirements(applet, "main") == {"main": {"instanceType": "mem2_ssd1_v2_x2"}}

@@ -65,7 +65,7 @@ def test_every_flag_shows_in_the_describe(engine: EngineClient, engine_home: Pat
     assert described["name"] == "flagged" and described["folder"] == "/cli/out"
     assert described["project"] == engine.project
     assert described["instanceType"] == "mem2_ssd1_v2_x2"
-    assert described["systemRequirements"] == {"main": {"instanceType": "mem2_ssd1_v2_x2"}}
+    assert described["systemRequirements"] == {"*": {"instanceType": "mem2_ssd1_v2_x2"}}, "as the platform: keyed like the request"
     assert described["tags"] == ["t1", "t2"] and described["properties"] == {"k": "v", "owner": "me"}
     assert described["details"] == {"why": "test"}
     assert described["delayWorkspaceDestruction"] is True and described["rank"] == 5
@@ -79,7 +79,9 @@ def test_instance_types_per_entry_point_and_by_executable(engine: EngineClient, 
     applet = build_test_applet(engine, PROBE)
     (job,) = started(runner_cli(engine_home, "run", applet, "-i", "n=1", "--instance-type",
                                 '{"main": "mem2_ssd1_v2_x2"}', "--brief"))
-    assert describe(engine, job)["systemRequirements"] == {"main": {"instanceType": "mem2_ssd1_v2_x2"}}
+    # Resolved for each entry-point key a level names: the run's `main`, and the applet's own `*` (its runSpec's).
+    assert describe(engine, job)["systemRequirements"] == {"main": {"instanceType": "mem2_ssd1_v2_x2"},
+                                                           "*": {"instanceType": "mem1_ssd1_v2_x2"}}
     by_executable = json.dumps({applet: {"*": "mem1_ssd1_v2_x2"}})
     (job2,) = started(runner_cli(engine_home, "run", applet, "-i", "n=1", "--instance-type", "mem2_ssd1_v2_x2",
                                  "--instance-type-by-executable", by_executable, "--brief"))
