@@ -44,7 +44,11 @@ def gather_facts() -> dict[str, Any]:
     problems: list[dict[str, str]] = []
     home = runner_home()
     limits: dict[str, Any] = {}
-    docker_facts, images = _docker_facts(problems, limits)
+    docker_problems: list[dict[str, str]] = []
+    docker_facts, images = _docker_facts(docker_problems, limits)
+    # Jobs of the local backend need no Docker: what Docker lacks is said, but is not a problem of this host.
+    if current_settings(home).backend != "local":
+        problems += docker_problems
     capacity = host_capacity(home)
     if capacity.disk_free_bytes < MIN_FREE_DISK:
         problems.append(

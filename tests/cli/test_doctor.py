@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -35,6 +36,16 @@ def test_unreachable_docker_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(facts["gpus"], list)
     [problem] = [p for p in facts["problems"] if "Docker" in p["problem"]]
     assert "scripts/ensure-docker" in problem["fix"]
+
+
+def test_with_the_local_backend_docker_missing_is_said_but_is_no_problem(monkeypatch: pytest.MonkeyPatch,
+                                                                         tmp_path: Path) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+    monkeypatch.setenv("RUNNER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("RUNNER_BACKEND", "local")
+    facts = json.loads(CliRunner().invoke(doctor, ["--json"]).stdout)
+    assert facts["docker"]["reachable"] is False
+    assert not [p for p in facts["problems"] if "Docker" in p["problem"]]
 
 
 @pytest.mark.docker
