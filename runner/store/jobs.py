@@ -183,19 +183,24 @@ class JobHead:
         return _row_to_job(self.row, [])
 
 
+def _rows_in_states(db: Database, columns: str, states: tuple[JobState, ...],
+                    ids: Iterable[str] | None) -> list[Any]:
+    """`columns` (and `rid`, the rowid) of the jobs in `states`, among `ids` when given, oldest first."""
+    sql = f"SELECT rowid AS rid, {columns} FROM jobs WHERE state IN ({', '.join('?' for _ in states)})"
+    params = tuple(s.value for s in states)
+    if ids is None:
+        return list(db.query(f"{sql} ORDER BY created, rowid", params))
+    wanted, rows = list(dict.fromkeys(ids)), []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start:start + _IN_CHUNK]
+        rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
+    rows.sort(key=lambda row: (row["created"], row["rid"]))
+    return rows
+
+
 def job_heads(db: Database, states: tuple[JobState, ...], ids: Iterable[str] | None = None) -> list[JobHead]:
     """The jobs in `states` (among `ids` when given), oldest first, their documents left undecoded."""
-    where = f"state IN ({', '.join('?' for _ in states)})"
-    params = tuple(s.value for s in states)
-    sql = f"SELECT rowid AS rid, *, json_extract(doc, '$.dependsOn') AS depends FROM jobs WHERE {where}"
-    if ids is None:
-        rows = db.query(f"{sql} ORDER BY created, rowid", params)
-    else:
-        wanted, rows = list(dict.fromkeys(ids)), []
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start:start + _IN_CHUNK]
-            rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
-        rows.sort(key=lambda row: (row["created"], row["rid"]))
+    rows = _rows_in_states(db, "*, json_extract(doc, '$.dependsOn') AS depends", states, ids)
     heads = []
     for row in rows:
         depends = json.loads(row["depends"]) if isinstance(row["depends"], str) else None
@@ -230,18 +235,9 @@ def admission_view(db: Database, states: tuple[JobState, ...], ids: Iterable[str
     """The jobs in `states` (among `ids` when given), oldest first, as admission reads them: `id`, `state`,
     `created`, `rank`, `parentJob`, `runnerResources` and the engine's resources record, without decoding the
     documents."""
-    sql = (f"SELECT rowid AS rid, id, state, created, json_extract(doc, '$.rank') AS rank, json_extract(doc, "
-           f"'$.parentJob') AS parent, json_extract(doc, '$.runnerResources') AS placed, json_extract(doc, "
-           f"'$.{RESOURCES_KEY}') AS resources FROM jobs WHERE state IN ({', '.join('?' for _ in states)})")
-    params = tuple(s.value for s in states)
-    if ids is None:
-        rows = db.query(f"{sql} ORDER BY created, rowid", params)
-    else:
-        wanted, rows = list(dict.fromkeys(ids)), []
-        for start in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[start:start + _IN_CHUNK]
-            rows += db.query(f"{sql} AND id IN ({', '.join('?' for _ in chunk)})", params + tuple(chunk))
-        rows.sort(key=lambda row: (row["created"], row["rid"]))
+    columns = (f"id, state, created, json_extract(doc, '$.rank') AS rank, json_extract(doc, '$.parentJob') AS parent, "
+               f"json_extract(doc, '$.runnerResources') AS placed, json_extract(doc, '$.{RESOURCES_KEY}') AS resources")
+    rows = _rows_in_states(db, columns, states, ids)
     return [{"id": row["id"], "state": row["state"], "created": row["created"], "rank": row["rank"],
              "parentJob": row["parent"], "_order": (row["created"], row["rid"]),
              "runnerResources": json.loads(row["placed"]) if isinstance(row["placed"], str) else None,
