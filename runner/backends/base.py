@@ -182,7 +182,7 @@ class Backend(abc.ABC):
             self._removal_tasks = tasks
         return tasks
 
-    def _remove_later(self, handle: str) -> None:
+    def _remove_later(self, handle: str, job_id: str | None) -> None:
         async def remove() -> None:
             try:
                 await self._remove(handle)
@@ -193,6 +193,23 @@ class Backend(abc.ABC):
         tasks = self._background_removals()
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+        if job_id is not None:
+            removing = self._removing_of_job()
+            removing[job_id] = task
+            task.add_done_callback(lambda done: removing.pop(job_id, None) if removing.get(job_id) is done else None)
+
+    def _removing_of_job(self) -> dict[str, asyncio.Task[None]]:
+        removing: dict[str, asyncio.Task[None]] | None = getattr(self, "_job_removals", None)
+        if removing is None:
+            removing = {}
+            self._job_removals = removing
+        return removing
+
+    async def _removed_before(self, job_id: str) -> None:
+        """Wait for the background removal of `job_id`'s previous container: a new try's takes its name."""
+        task = self._removing_of_job().pop(job_id, None)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
 
     def report_health(self, answering: bool, detail: str = "") -> None:
         """Tell `on_health`, once per change, that the backend stopped or started answering (any thread)."""
@@ -220,8 +237,10 @@ class Backend(abc.ABC):
         """
         if stop_event.is_set():
             return ContainerExit(None, False, True, False, None, None)
+        await self._removed_before(spec.job_id)
         created = await self._create(spec)
-        return await self._supervised(created, timeout_s, on_log, stop_event, on_exit, start=True, already=NO_LINES)
+        return await self._supervised(created, timeout_s, on_log, stop_event, on_exit, start=True, already=NO_LINES,
+                                      job_id=spec.job_id)
 
     @final
     async def resume(
@@ -233,15 +252,17 @@ class Backend(abc.ABC):
         stop_event: asyncio.Event,
         on_exit: ExitHook | None = None,
         already: Mapping[str, int] = NO_LINES,
+        job_id: str | None = None,
     ) -> ContainerExit:
         """Carry on with a container a previous engine started (or only created), as `run()` would have.
 
         `already[stream]` lines of each stream are in the job's log already: they are not delivered again.
-        An exited container is collected at once; the container is always removed after.
+        An exited container is collected at once; the container is always removed after (a next try of
+        `job_id` waits for that removal).
         """
         created = Created(found.handle)
         return await self._supervised(created, timeout_s, on_log, stop_event, on_exit,
-                                      start=found.state == "created", already=already)
+                                      start=found.state == "created", already=already, job_id=job_id)
 
     async def find_job(self, job_id: str) -> Found | None:
         """The container of `job_id` that a previous engine left; None when there is none.
@@ -276,7 +297,7 @@ class Backend(abc.ABC):
 
     async def _supervised(
         self, created: Created, timeout_s: float | None, on_log: LogSink, stop_event: asyncio.Event,
-        on_exit: ExitHook | None, *, start: bool, already: Mapping[str, int],
+        on_exit: ExitHook | None, *, start: bool, already: Mapping[str, int], job_id: str | None,
     ) -> ContainerExit:
         try:
             result = await self._supervise(created, timeout_s, on_log, stop_event, on_exit, start, already)
@@ -288,7 +309,7 @@ class Backend(abc.ABC):
                 log.warning("%s", exc)
             raise
         if self.remove_in_background:
-            self._remove_later(created.handle)
+            self._remove_later(created.handle, job_id)
         else:
             # Shielded: a cancelled run() must still not leave its container behind.
             await asyncio.shield(self._remove(created.handle))

@@ -85,7 +85,7 @@ async def resumed_outcome(engine: EngineHost, job: dict[str, Any], running: Runn
                            + (f", {seconds_text(left_s)} of its timeout left" if left_s is not None else ""))
     outcome = await watched_outcome(engine, job, running, left_s, lambda timeout, on_log: engine.backend.resume(
         found, timeout_s=timeout, on_log=on_log, stop_event=running.stop, on_exit=lambda: engine.release(running),
-        already=already))
+        already=already, job_id=job["id"]))
     moved = engine.restart.port_moved_from
     if moved is not None and job.get("networkAccess") and outcome.failure_reason is not None:
         outcome = dataclasses.replace(outcome, failure_message=(
