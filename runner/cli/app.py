@@ -111,9 +111,7 @@ def tag() -> None:
 @click.argument("tags", metavar="TAG...", nargs=-1, required=True)
 def tag_add(target: str, tags: tuple[str, ...]) -> None:
     """Tag APP's version with each TAG (a tag another version had moves to this one)."""
-    target = _app_arg(target)
-    with _client.connect() as client:
-        _call(client, f"/{target}/addTags", {"tags": list(tags)})
+    _change_tags(target, "addTags", tags)
 
 
 @tag.command("remove")
@@ -121,9 +119,13 @@ def tag_add(target: str, tags: tuple[str, ...]) -> None:
 @click.argument("tags", metavar="TAG...", nargs=-1, required=True)
 def tag_remove(target: str, tags: tuple[str, ...]) -> None:
     """Remove each TAG from whichever version of APP's name has it ("default" cannot be removed)."""
+    _change_tags(target, "removeTags", tags)
+
+
+def _change_tags(target: str, method: str, tags: tuple[str, ...]) -> None:
     target = _app_arg(target)
     with _client.connect() as client:
-        _call(client, f"/{target}/removeTags", {"tags": list(tags)})
+        _call(client, f"/{target}/{method}", {"tags": list(tags)})
 
 
 @app.command("delete")
