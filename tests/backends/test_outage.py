@@ -19,7 +19,9 @@ import pytest
 import requests
 
 from runner.backends._outage import STOPPED_ANSWERING, failure, unreachable
-from runner.backends.base import LABEL_HOME
+from runner.backends.base import LABEL_HOME, BackendError
+from runner.backends.docker import DockerBackend, container_name
+from tests.backends.test_docker_backend import job_spec, run
 
 API_VERSION = "1.41"  # named, so that a client asks nothing of the socket until it is used
 CONFLICT = 'Conflict. The container name "/runner-job-x" is already in use by container "0123abcd".'
@@ -181,3 +183,23 @@ def test_the_engines_own_name_conflict_is_an_answer(client: docker.DockerClient,
     assert not unreachable(exc)
     message = str(failure("creating the container of job-x", exc))
     assert message.startswith("creating the container of job-x failed: Conflict.") and name in message
+
+
+@pytest.mark.docker
+@pytest.mark.asyncio
+async def test_a_job_whose_name_another_home_holds_fails_on_the_conflict_and_docker_stays_answering(
+        backend: DockerBackend, client: docker.DockerClient, image: str, tmp_path: Path) -> None:
+    health: list[tuple[bool, str]] = []
+    backend.on_health = lambda answering, detail: health.append((answering, detail))
+    spec = job_spec(image, "true")
+    other = client.api.create_container(image, ["true"], name=container_name(spec.job_id),
+                                        labels={LABEL_HOME: str(tmp_path / "another-home")})
+    try:
+        with pytest.raises(BackendError) as failed:
+            await run(backend, spec)
+        assert client.api.inspect_container(other["Id"])["Id"] == other["Id"]  # not ours: left alone
+    finally:
+        client.api.remove_container(other["Id"], force=True)
+    assert str(failed.value).startswith(f"creating the container of {spec.job_id} failed: Conflict.")
+    assert STOPPED_ANSWERING not in str(failed.value)
+    assert health == []
