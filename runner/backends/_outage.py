@@ -8,6 +8,7 @@ fails because of them says so. Containers that could not be removed then are rem
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from collections.abc import Callable
 import docker
 import docker.errors
 import requests
+import urllib3.exceptions
 
 from runner.backends.base import BackendError
 
@@ -42,13 +44,28 @@ def reason(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
-_NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError, OSError)
+# No answer: the connection refused, reset, aborted or closed mid-answer, or the answer late. (Every requests
+# exception is an OSError, an HTTPError among them, and so is Docker's APIError: OSError alone names too much.)
+_NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+              urllib3.exceptions.ProtocolError, urllib3.exceptions.TimeoutError, ConnectionError, TimeoutError)
+# A raw socket that was closed under the call.
+_CLOSED_SOCKET = (errno.EBADF, errno.ENOTCONN)
 
 
 def unreachable(exc: BaseException) -> bool:
-    """Whether `exc` means the engine did not answer at all (refused, reset, closed, timed out)."""
-    return isinstance(exc, _NO_ANSWER) or (
-        isinstance(exc, docker.errors.DockerException) and "fetching server API version" in str(exc))
+    """Whether `exc` means the engine did not answer at all (refused, reset, closed, timed out).
+
+    An answer of any HTTP status (a 409 conflict, a 500) means that Docker answers.
+    """
+    if isinstance(exc, docker.errors.APIError) or getattr(exc, "response", None) is not None:
+        return False
+    if isinstance(exc, _NO_ANSWER):
+        return True
+    if isinstance(exc, docker.errors.DockerException) and "fetching server API version" in str(exc):
+        # The SDK raises this in the handler of what went wrong: that says whether it was an answer.
+        cause = exc.__cause__ or exc.__context__
+        return cause is None or unreachable(cause)
+    return type(exc) is OSError and exc.errno in _CLOSED_SOCKET
 
 
 def failure(what: str, exc: BaseException) -> BackendError:

@@ -26,8 +26,6 @@ from runner.spec.run_options import (
     rank_in_range,
 )
 
-# The name runner/cli/run.py imports (its import moves to runner.spec.run_options with the next change there).
-
 PROJECT_PATTERN = re.compile(r"^(?:project|container)-[0-9A-Za-z]{24}$")
 INSTANCE_TYPE_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]+$")
 

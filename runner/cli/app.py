@@ -14,6 +14,7 @@ from runner.cli.build import build_applet, check_folder
 from runner.cli.describe import format_rows, format_spec, format_time
 from runner.client.api import EngineClient
 from runner.errors import ApiError, InvalidInput, UsageError
+from runner.spec.app_identifiers import parse_identifier
 
 REGION = "aws:us-east-1"
 # What /app/new answers for a version that exists (dx build --app recognises it the same way).
@@ -21,10 +22,8 @@ TAKEN = "Specified name and version conflict with an existing alias"
 
 
 def _app_arg(text: str) -> str:
-    """An app identifier as the command line takes it: app-<id>, app-NAME, app-NAME/VERSION or app-NAME/TAG."""
-    head = text.split("/", 1)[0]
-    if not text.startswith("app-") or head == "app-" or text.count("/") > 1 or text.endswith("/"):
-        raise UsageError(f"{text!r} is not an app: expected app-<id>, app-NAME, app-NAME/VERSION or app-NAME/TAG")
+    """An app identifier, refused (InvalidInput: exit 3) before any engine starts as the engine would refuse it."""
+    parse_identifier(text)
     return text
 
 
@@ -111,9 +110,7 @@ def tag() -> None:
 @click.argument("tags", metavar="TAG...", nargs=-1, required=True)
 def tag_add(target: str, tags: tuple[str, ...]) -> None:
     """Tag APP's version with each TAG (a tag another version had moves to this one)."""
-    target = _app_arg(target)
-    with _client.connect() as client:
-        _call(client, f"/{target}/addTags", {"tags": list(tags)})
+    _change_tags(target, "addTags", tags)
 
 
 @tag.command("remove")
@@ -121,9 +118,13 @@ def tag_add(target: str, tags: tuple[str, ...]) -> None:
 @click.argument("tags", metavar="TAG...", nargs=-1, required=True)
 def tag_remove(target: str, tags: tuple[str, ...]) -> None:
     """Remove each TAG from whichever version of APP's name has it ("default" cannot be removed)."""
+    _change_tags(target, "removeTags", tags)
+
+
+def _change_tags(target: str, method: str, tags: tuple[str, ...]) -> None:
     target = _app_arg(target)
     with _client.connect() as client:
-        _call(client, f"/{target}/removeTags", {"tags": list(tags)})
+        _call(client, f"/{target}/{method}", {"tags": list(tags)})
 
 
 @app.command("delete")

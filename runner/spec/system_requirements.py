@@ -12,9 +12,10 @@ Each resource key (`instanceType`, `fpgaDriver`, `nvidiaDriver`, `clusterSpec`) 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from runner.spec._merge import WILDCARD, merge_upstream_wins
 
@@ -25,6 +26,22 @@ ByExecutable = Mapping[str, Mapping[str, Mapping[str, Any]]]
 """Executable ID (or "*") -> entry point (or "*") -> requested resources."""
 ByEntryPoint = Mapping[str, Mapping[str, Any]]
 """Entry point (or "*") -> requested resources: the form of `systemRequirements`."""
+
+
+class RequirementLevels(TypedDict, total=False):
+    """The four levels that request resources (the fifth is the default), as keyword arguments."""
+
+    merged_by_executable: ByExecutable | None
+    master_run_requirements: ByEntryPoint | None
+    job_new_requirements: ByEntryPoint | None
+    run_spec_requirements: ByEntryPoint | None
+
+
+def _by_entry_point(levels: RequirementLevels) -> list[tuple[str, ByEntryPoint | None]]:
+    """The levels keyed by entry point, in their order, each with the source `sources` names it by."""
+    return [("run systemRequirements", levels.get("master_run_requirements")),
+            ("job/new systemRequirements", levels.get("job_new_requirements")),
+            ("runSpec.systemRequirements", levels.get("run_spec_requirements"))]
 
 
 def _project(by_executable: ByExecutable, resource: str) -> dict[str, dict[str, Any]]:
@@ -96,32 +113,26 @@ class EffectiveRequirements:
 
 
 def effective_requirements(
-    executable: str,
-    entry_point: str,
-    *,
-    merged_by_executable: ByExecutable | None = None,
-    master_run_requirements: ByEntryPoint | None = None,
-    job_new_requirements: ByEntryPoint | None = None,
-    run_spec_requirements: ByEntryPoint | None = None,
-    default_instance_type: str = DEFAULT_INSTANCE_TYPE,
+    executable: str, entry_point: str, *, default_instance_type: str = DEFAULT_INSTANCE_TYPE,
+    **levels: Unpack[RequirementLevels],
 ) -> EffectiveRequirements:
     """Resolve each resource key through the five levels; the first level that sets it wins."""
-    levels: list[tuple[str, Any]] = [
-        ("systemRequirementsByExecutable", lambda r: _lookup_by_executable(merged_by_executable or {}, executable, entry_point, r)),
-        ("run systemRequirements", lambda r: _lookup_by_entry_point(master_run_requirements, entry_point, r)),
-        ("job/new systemRequirements", lambda r: _lookup_by_entry_point(job_new_requirements, entry_point, r)),
-        ("runSpec.systemRequirements", lambda r: _lookup_by_entry_point(run_spec_requirements, entry_point, r)),
+    by_executable = levels.get("merged_by_executable") or {}
+    lookups: list[tuple[str, Any]] = [
+        ("systemRequirementsByExecutable", lambda r: _lookup_by_executable(by_executable, executable, entry_point, r)),
+        *((source, functools.partial(_lookup_by_entry_point, level, entry_point))
+          for source, level in _by_entry_point(levels)),
     ]
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for resource in RESOURCE_KEYS:
-        for source, lookup in levels:
+        for source, lookup in lookups:
             value = lookup(resource)
             if value is not None:
                 values[resource], sources[resource] = value, source
                 break
     if "instanceType" not in values:
-        selected = _from_selector(run_spec_requirements, entry_point)
+        selected = _from_selector(levels.get("run_spec_requirements"), entry_point)
         values["instanceType"] = selected or default_instance_type
         sources["instanceType"] = "runSpec instanceTypeSelector" if selected else "default"
     return EffectiveRequirements(
@@ -131,27 +142,18 @@ def effective_requirements(
 
 
 def described_requirements(
-    executable: str,
-    entry_point: str,
-    *,
-    merged_by_executable: ByExecutable | None = None,
-    master_run_requirements: ByEntryPoint | None = None,
-    job_new_requirements: ByEntryPoint | None = None,
-    run_spec_requirements: ByEntryPoint | None = None,
+    executable: str, entry_point: str, **levels: Unpack[RequirementLevels],
 ) -> dict[str, dict[str, Any]]:
     """A job's describe `systemRequirements`, as the platform shows it: keyed like the requests (`*` kept).
 
     Each entry-point key any level names gets what resolves for it through the five levels; the job's own entry
     point alone when no level names any (the default instance type).
     """
-    by_executable = merged_by_executable or {}
-    levels = [by_executable.get(executable), by_executable.get(WILDCARD), master_run_requirements,
-              job_new_requirements, run_spec_requirements]
-    keys = list(dict.fromkeys(key for level in levels if isinstance(level, Mapping) for key in level))
-    return {key: effective_requirements(
-        executable, key, merged_by_executable=merged_by_executable, master_run_requirements=master_run_requirements,
-        job_new_requirements=job_new_requirements, run_spec_requirements=run_spec_requirements).as_request()
-        for key in keys or [entry_point]}
+    by_executable = levels.get("merged_by_executable") or {}
+    named = [by_executable.get(executable), by_executable.get(WILDCARD),
+             *(level for _, level in _by_entry_point(levels))]
+    keys = list(dict.fromkeys(key for level in named if isinstance(level, Mapping) for key in level))
+    return {key: effective_requirements(executable, key, **levels).as_request() for key in keys or [entry_point]}
 
 
 def requested(requirements: ByEntryPoint | None, entry_point: str, resource: str) -> Any:

@@ -48,7 +48,21 @@ def test_build_refuses_an_applet_without_both_specs_before_any_engine(tmp_path: 
 def test_a_bad_app_identifier_exits_3_naming_the_forms(tmp_path: Path, args: tuple[str, ...]) -> None:
     result = runner_cli(tmp_path / "home", "app", *args)
     assert result.returncode == 3, result.stderr
-    assert "expected app-<id>, app-NAME, app-NAME/VERSION or app-NAME/TAG" in result.stderr
+    assert "expected app-<hash id>, app-<name>, app-<name>/<version> or app-<name>/<tag>" in result.stderr
+    assert not (tmp_path / "home" / "engine.json").exists()
+
+
+@pytest.mark.parametrize("args,says", [
+    (("describe", "app-B7Z2QZ00GqgvQbfB6J7Q0003/1.0"), "an app given by its hash ID cannot name a version or tag"),
+    (("tag", "remove", "app-B7Z2QZ00GqgvQbfB6J7Q0003/beta", "t"), "use app-<name>/<version> or the ID alone"),
+    (("delete", "app-no spaces/1.0"), "'app-no spaces/1.0': an app name must match /^[a-zA-Z0-9._-]+$/"),
+])
+def test_an_identifier_the_engine_would_refuse_exits_3_before_any_engine(tmp_path: Path, args: tuple[str, ...],
+                                                                         says: str) -> None:
+    result = runner_cli(tmp_path / "home", "app", *args)
+    assert result.returncode == 3, result.stderr
+    assert says in result.stderr and "field 'app'" in result.stderr
+    assert not (tmp_path / "home" / "engine.json").exists()
 
 
 def _ok(engine_home: Path, *args: str) -> str:

@@ -25,26 +25,25 @@ def _same_kind(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return old.get("class") == new.get("class") and old.get("type") == new.get("type")
 
 
+def _changed(kind: str, new_spec: Any, old_spec: Any) -> list[str]:
+    """What breaks in one spec (`kind`: input or output): a parameter of the old removed, renamed or retyped."""
+    found: list[str] = []
+    new_params = _by_name(new_spec)
+    for name, old in _by_name(old_spec).items():
+        param = new_params.get(name)
+        if param is None:
+            found.append(f"{kind} {name!r} was removed or renamed")
+        elif not _same_kind(old, param):
+            found.append(f"{kind} {name!r} changed its class or type")
+        elif kind == "input" and not _required(old) and _required(param):
+            found.append(f"input {name!r} was optional and is required")
+    return found
+
+
 def incompatibilities(new: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
     """What stops `new` (an app's describe) from replacing `other`; empty when it can."""
-    found: list[str] = []
-    new_in, old_in = _by_name(new.get("inputSpec")), _by_name(other.get("inputSpec"))
-    for name, old in old_in.items():
-        param = new_in.get(name)
-        if param is None:
-            found.append(f"input {name!r} was removed or renamed")
-        elif not _same_kind(old, param):
-            found.append(f"input {name!r} changed its class or type")
-        elif not _required(old) and _required(param):
-            found.append(f"input {name!r} was optional and is required")
-    for name, param in new_in.items():
-        if name not in old_in and _required(param):
-            found.append(f"input {name!r} was added as a required input")
-    new_out, old_out = _by_name(new.get("outputSpec")), _by_name(other.get("outputSpec"))
-    for name, old in old_out.items():
-        param = new_out.get(name)
-        if param is None:
-            found.append(f"output {name!r} was removed or renamed")
-        elif not _same_kind(old, param):
-            found.append(f"output {name!r} changed its class or type")
-    return found
+    found = _changed("input", new.get("inputSpec"), other.get("inputSpec"))
+    old_in = _by_name(other.get("inputSpec"))
+    found += [f"input {name!r} was added as a required input"
+              for name, param in _by_name(new.get("inputSpec")).items() if name not in old_in and _required(param)]
+    return found + _changed("output", new.get("outputSpec"), other.get("outputSpec"))
