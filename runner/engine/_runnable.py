@@ -4,11 +4,14 @@ Admission (`Engine._admit`) looks at every runnable job on every wake-up; readin
 each time made a wake-up cost more the bigger the tree. This keeps them in memory and reads again only the
 jobs the events since the last wake-up name (created, moved, changed): a job that became runnable is added,
 one that left is dropped, one whose rank changed is read again. A full read on the first wake-up, every
-FULL_EVERY, and after events were pruned unread, as `_settled` does.
+FULL_EVERY, and after events were pruned unread, as `_settled` does. What admission derives from a job's
+record (its resource request) is derived once, when the job is read, under `_derived`; the order is sorted
+again only when the set changed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runner.engine._settled import FULL_EVERY, pruned_unread
@@ -23,8 +26,10 @@ RUNNABLE = (JobState.RUNNABLE,)
 class RunnableJobs:
     """The runnable jobs (`admission_view`'s form), oldest first."""
 
-    def __init__(self) -> None:
+    def __init__(self, derive: Callable[[Mapping[str, Any]], Any] = lambda job: None) -> None:
         self._jobs: dict[str, dict[str, Any]] = {}
+        self._order: list[dict[str, Any]] | None = None
+        self._derive = derive
         self._seq: int | None = None
         self._reads = 0
 
@@ -33,12 +38,20 @@ class RunnableJobs:
         self._reads += 1
         upto = last_seq(db)  # read first: what changes while we read is read again next time
         if self._seq is None or self._reads % FULL_EVERY == 0 or pruned_unread(db, self._seq):
-            self._jobs = {job["id"]: job for job in admission_view(db, RUNNABLE)}
+            self._jobs = {job["id"]: self._derived(job) for job in admission_view(db, RUNNABLE)}
+            self._order = None
         else:
             changed = changed_jobs(db, self._seq, upto)
             if changed:
                 for job_id in changed:
                     self._jobs.pop(job_id, None)
-                self._jobs.update((job["id"], job) for job in admission_view(db, RUNNABLE, changed))
+                self._jobs.update((job["id"], self._derived(job)) for job in admission_view(db, RUNNABLE, changed))
+                self._order = None
         self._seq = upto
-        return sorted(self._jobs.values(), key=lambda job: job["_order"])
+        if self._order is None:
+            self._order = sorted(self._jobs.values(), key=lambda job: job["_order"])
+        return list(self._order)
+
+    def _derived(self, job: dict[str, Any]) -> dict[str, Any]:
+        job["_derived"] = self._derive(job)
+        return job
