@@ -111,7 +111,7 @@ async def test_a_child_that_restarts_is_waited_for_and_its_second_try_output_is_
     h = await make(cores=WIDTH * 2)
     children: list[str] = []
     fan_in(h, children, width=10)
-    play, tries = h.script, {}
+    play, tries = h.script, dict[str, int]()
 
     def script(spec: ContainerSpec) -> FakeJob:
         if function_of(spec) != "main" and spec.job_id == children[3]:
