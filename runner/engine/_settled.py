@@ -95,7 +95,8 @@ class SettledJobs:
         for dep in head.depends_on:
             self._waiters.setdefault(dep, set()).add(job_id)
             if id_class(dep) not in ("job", "analysis"):
-                self._objects[dep] = known.get(dep)
+                # Kept if tracked: the state seen then, so that a change since counts for the earlier waiters.
+                self._objects.setdefault(dep, known.get(dep))
         self._pending.discard(job_id)
 
     def _suspects(self, db: Database, changed: set[str]) -> tuple[set[str], set[str]]:
