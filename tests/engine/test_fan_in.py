@@ -66,7 +66,8 @@ async def test_a_parent_waiting_on_fifty_children_gets_each_ones_output_once_the
     waiting = h.describe(root)
     assert waiting["state"] == "waiting_on_output" and waiting["output"] is None
     assert children[0] in waiting["dependsOn"]
-    # The parent's describe is not rewritten at each child's end (one job.updated event per child before).
+    # The parent's describe is not rewritten at each child's end (one job.updated event per child before; a
+    # full look, every 200 wake-ups, may bring its dependsOn up to date once).
     assert len(updates_of(h, root)) - updates_before <= 2
     h.backend.finish(children[0])
     parent = await h.ended(root)
