@@ -11,7 +11,7 @@ again only when the set changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from runner.engine._settled import FULL_EVERY, pruned_unread
@@ -33,8 +33,8 @@ class RunnableJobs:
         self._seq: int | None = None
         self._reads = 0
 
-    def current(self, db: Database) -> list[dict[str, Any]]:
-        """Every runnable job, oldest first."""
+    def current(self, db: Database) -> Sequence[dict[str, Any]]:
+        """Every runnable job, oldest first (not to be changed: it is kept for the next wake-up)."""
         self._reads += 1
         upto = last_seq(db)  # read first: what changes while we read is read again next time
         if self._seq is None or self._reads % FULL_EVERY == 0 or pruned_unread(db, self._seq):
@@ -42,15 +42,15 @@ class RunnableJobs:
             self._order = None
         else:
             changed = changed_jobs(db, self._seq, upto)
-            if changed:
-                for job_id in changed:
-                    self._jobs.pop(job_id, None)
-                self._jobs.update((job["id"], self._derived(job)) for job in admission_view(db, RUNNABLE, changed))
+            left = [self._jobs.pop(job_id) for job_id in changed if job_id in self._jobs]
+            read = admission_view(db, RUNNABLE, changed) if changed else []
+            self._jobs.update((job["id"], self._derived(job)) for job in read)
+            if left or read:
                 self._order = None
         self._seq = upto
         if self._order is None:
             self._order = sorted(self._jobs.values(), key=lambda job: job["_order"])
-        return list(self._order)
+        return self._order
 
     def _derived(self, job: dict[str, Any]) -> dict[str, Any]:
         job["_derived"] = self._derive(job)

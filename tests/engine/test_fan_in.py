@@ -69,7 +69,7 @@ async def test_a_parent_waiting_on_fifty_children_gets_each_ones_output_once_the
     # The parent's describe is not rewritten at each child's end (one job.updated event per child before; a
     # full look, every 200 wake-ups, may bring its dependsOn up to date once).
     assert len(updates_of(h, root)) - updates_before <= 2
-    h.backend.finish(children[0])
+    await end(h, children[0])
     parent = await h.ended(root)
     assert parent["state"] == "done", parent.get("failureMessage")
     assert parent["output"] == {"all": list(range(WIDTH))}
@@ -127,6 +127,7 @@ async def test_a_child_that_restarts_is_waited_for_and_its_second_try_output_is_
     await h.in_state(root, "waiting_on_output", dependsOn=children)
     for child in children[4:]:
         await end(h, child)
+    await h.in_state(children[3], "running")
     h.backend.finish(children[3], exit_code=1)  # its first try fails; it restarts (runnable, running)
     await h.until(lambda: tries.get(children[3]) == 2, "the child's second try")
     await h.in_state(children[3], "running")
@@ -157,13 +158,12 @@ async def test_depends_on_jobs_and_a_file_waits_for_every_one(make: Make) -> Non
     root = h.run()
     await h.until(lambda: "use" in made, "the subjobs to be created")
     await h.in_state(made["use"], "waiting_on_input", dependsOn=[made["a"], made["b"], file_id])
-    h.backend.finish(made["a"])
-    await h.ended(made["a"])
+    await end(h, made["a"])
     update_object(h.db, file_id, state="closed")
     h.engine.wake()  # as /file-xxxx/close does
     await settle(h)
     assert h.describe(made["use"])["state"] == "waiting_on_input"
-    h.backend.finish(made["b"])
+    await end(h, made["b"])
     assert (await h.ended(made["use"]))["output"] == {"ran": "use"}
     assert (await h.ended(root))["state"] == "done"
 
