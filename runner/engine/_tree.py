@@ -52,7 +52,7 @@ def fail(engine: EngineHost, job: Mapping[str, Any], reason: str, message: str) 
 
 def end_tree(engine: EngineHost, root_id: str, *, reason: str, message: str) -> None:
     """Terminate every job of the tree rooted at `root_id` that has not ended yet."""
-    for job in find_jobs(engine.db, root=root_id):
+    for job in find_jobs(engine.db, root=root_id, transitions=False):  # states only: no transitions read
         state = JobState(job["state"])
         if state.is_terminal or state is S.TERMINATING:
             continue

@@ -76,7 +76,7 @@ class Engine:
         self._sampler: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._settled = SettledJobs()
-        self._runnable = RunnableJobs()
+        self._runnable = RunnableJobs(derive=self._candidate)
         self._running: dict[str, RunningTry] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._closing = False
@@ -243,7 +243,7 @@ class Engine:
         while moved and not self._closing:
             moved = False
             # Only the waiting jobs whose record or dependencies changed since they were last examined.
-            for head, _ in self._settled.changed(self.db, WAITING_STATES):
+            for head in self._settled.changed(self.db, WAITING_STATES):
                 if self._progress(head.job()):
                     moved = True
                 else:
@@ -315,14 +315,18 @@ class Engine:
             self.waiting, self._passed = {}, {}
             return
         by_id = {j["id"]: j for j in runnable}
-        candidates = [Candidate(j["id"], _request(j), int(j.get("rank") or 0), int(j["created"]), self._ancestors(j),
-                                passed=self._passed.get(j["id"], 0)) for j in runnable]
+        # Each job's candidate was made once, when admission read it; only how often it was passed changes.
+        candidates = [_passed(j["_derived"], self._passed.get(j["id"], 0)) for j in runnable]
         running = [Candidate(r.job_id, r.request, ancestors=r.ancestors, assignment=r.assignment)
                    for r in self._running.values() if not r.released]
         step = plan(candidates, running, self.scheduled_host())
         self.waiting, self._passed = dict(step.waiting), dict(step.passed)
         for job_id, assignment in step.starts:
             self._start(by_id[job_id], assignment, ancestors=self._ancestors(by_id[job_id]))
+
+    def _candidate(self, job: Mapping[str, Any]) -> Candidate:
+        """A runnable job (admission's view of it) as the scheduler weighs it, passed over no time yet."""
+        return Candidate(job["id"], _request(job), int(job.get("rank") or 0), int(job["created"]), self._ancestors(job))
 
     def scheduled_host(self) -> Host:
         """The host as the scheduler sees it now: the reserve and max_parallel are read afresh (no restart)."""
@@ -436,6 +440,10 @@ def _request(job: Mapping[str, Any]) -> Resources:
     # resources record alone, not record_of(job): admission asks this of every runnable job at each wake-up.
     resources = given_resources(job, JobResources.of(job.get(KEYS["resources"])))
     return Resources(resources.cores, resources.memory_bytes, resources.gpus)
+
+
+def _passed(candidate: Candidate, times: int) -> Candidate:
+    return candidate if candidate.passed == times else dataclasses.replace(candidate, passed=times)
 
 
 def _output_spec(applet: Mapping[str, Any]) -> Any:

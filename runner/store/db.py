@@ -101,6 +101,11 @@ MIGRATIONS: tuple[str, ...] = (
         name TEXT NOT NULL, project TEXT NOT NULL, container TEXT NOT NULL, PRIMARY KEY (name, project)
     );
     """,
+    # A job's tokens are revoked at each end of a try: without an index, each revocation read every token
+    # ever issued (a cost per job that grew with every job the store had run).
+    """
+    CREATE INDEX tokens_by_job ON tokens (job);
+    """,
 )
 
 

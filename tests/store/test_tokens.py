@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from runner.store.db import Database
+from runner.store.db import MIGRATIONS, Database
 from runner.store.tokens import (
     TokenInfo,
     issue_job_token,
@@ -136,3 +137,22 @@ def test_a_damaged_credentials_file_is_replaced(db: Database, tmp_path: Path, co
     token = user_token(db, tmp_path)
     assert _credentials(tmp_path)["auth_token"] == token
     assert lookup_token(db, token) is not None
+
+
+def test_a_store_from_before_the_token_index_keeps_its_tokens_and_revokes_them_by_index(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(";\n".join(MIGRATIONS[:5]) + "\nPRAGMA user_version=5;")
+    conn.execute("INSERT INTO tokens (token, kind, job, created, revoked) VALUES (?, 'job', 'job-old', 1, NULL)",
+                 (hashlib.sha256(b"old-token").hexdigest(),))
+    conn.commit()
+    conn.close()
+    database = Database(path)
+    assert lookup_token(database, "old-token") == TokenInfo(kind="job", job_id="job-old", revoked=False)
+    revoke_job_tokens(database, "job-old")
+    assert lookup_token(database, "old-token") == TokenInfo(kind="job", job_id="job-old", revoked=True)
+    # A revocation at each end of a try reads the job's own tokens, not every token the store ever issued.
+    plan = database.query("EXPLAIN QUERY PLAN UPDATE tokens SET revoked = 1 WHERE kind = 'job' AND job = ? "
+                          "AND revoked IS NULL", ("job-old",))
+    assert "USING INDEX tokens_by_job" in " ".join(str(row["detail"]) for row in plan)
+    database.close()
