@@ -180,22 +180,30 @@ def plan(runnable: Iterable[Candidate], running: Iterable[Candidate], host: Host
     waiting: dict[str, str] = {}
     passed: dict[str, int] = {}
     holder: str | None = None  # a job that was passed over enough: it keeps its place
+    # Why a job that cannot start waits, by (request, ancestors, holder): the room changes only when a job takes.
+    refused: dict[tuple[Resources, tuple[str, ...], str | None], str] = {}
     for job in sorted(runnable, key=lambda j: (-j.rank, j.created)):  # stable: ties keep the store's order
-        request = job.request.clamped_to(capacity)
+        key = (job.request, job.ancestors, holder)
         assignment = None
-        if holder is None and _fits_host(room, request):
-            assignment = _on_host(room, job, request, capacity)
-            for ahead in waiting:
-                passed[ahead] = passed.get(ahead, 0) + 1
+        if key in refused:
+            why = refused[key]
+        else:
+            request = job.request.clamped_to(capacity)
+            if holder is None and _fits_host(room, request):
+                assignment = _on_host(room, job, request, capacity)
+                for ahead in waiting:
+                    passed[ahead] = passed.get(ahead, 0) + 1
+            if assignment is None:
+                assignment = _borrowed(room, job, request)
+            why = refused[key] = _why(room, request, holder) if assignment is None else ""
         if assignment is None:
-            assignment = _borrowed(room, job, request)
-        if assignment is None:
-            waiting[job.job_id] = _why(room, request, holder)
+            waiting[job.job_id] = why
             passed.setdefault(job.job_id, job.passed)
             if holder is None and job.passed >= MAX_PASSES:
                 holder = job.job_id
             continue
-        room.take(job.job_id, request, assignment)
+        room.take(job.job_id, job.request.clamped_to(capacity), assignment)
+        refused.clear()
         starts.append((job.job_id, assignment))
     return Plan(tuple(starts), waiting, {job_id: count for job_id, count in passed.items() if job_id in waiting})
 
