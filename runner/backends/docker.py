@@ -1,7 +1,9 @@
 """Jobs as Docker containers: limits, labels and hardening on create, logs per stream, teardown by label.
 
 Every container carries the labels runner.job, runner.tree and runner.home, so that an engine finds its own
-containers after a restart (`find_containers`, `reap_orphans`) and never touches anyone else's. Containers
+containers after a restart (`find_containers`, `reap_orphans`) and never touches anyone else's; a pooled
+container, made before its job (`docker_pool`), carries runner.home and runner.pool, and its slot's
+assignment.json names its job and tree. Containers
 run under Docker's init (tini), which passes the stop signal on to the launcher; they are never privileged,
 never see the Docker socket, drop the capabilities in CAP_DROP and may not gain privileges (setuid).
 """
@@ -13,6 +15,7 @@ import contextlib
 import dataclasses
 import functools
 import math
+import shutil
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ import docker
 import docker.errors
 
 from runner.backends._cgroup_usage import ContainerUsage, docker_locator
-from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, first_excess
+from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, GivenLimit, first_excess
 from runner.backends._logs import docker_time, follow
 from runner.backends._outage import (
     SIGNAL_EXITS,
@@ -59,6 +62,15 @@ from runner.backends.docker_limits import (  # noqa: F401 - CAP_DROP, host_confi
     host_config_args,
     lxcfs_dir,
     storage_quota_supported,
+    update_body,
+)
+from runner.backends.docker_pool import (
+    LABEL_POOL,
+    POOL_DIR,
+    ContainerPool,
+    PoolKey,
+    pool_key,
+    read_assignment,
 )
 
 REMOVE_ALL_S = 10.0
@@ -79,6 +91,8 @@ class JobContainer:
     job_id: str
     tree_id: str
     state: str
+    # The slot of a pooled container ("" for a job's own); its job and tree are its assignment's ("" while idle).
+    slot_id: str = ""
 
 
 def container_name(job_id: str) -> str:
@@ -91,9 +105,14 @@ class DockerBackend(Backend):
 
     capabilities = frozenset({Capability.FIND, Capability.REAP, Capability.SHELL})
 
-    def __init__(self, client: docker.DockerClient, home: Path | str) -> None:
+    def __init__(self, client: docker.DockerClient, home: Path | str,
+                 container_pool: Callable[[], int] = lambda: 0) -> None:
+        """`container_pool()`: how many ready containers to keep per pool key (0: no pool; read at each refill)."""
         self.client = client
         self.home = str(home)
+        self._pool = ContainerPool(client, self.home, container_pool)
+        # The disk limits of jobs in pooled containers (which carry no labels of the job), by container ID.
+        self._given_disk: dict[str, GivenLimit] = {}
         self._disk_limits: bool | None = None
         self._host_info: Mapping[str, Any] | None = None
         # Containers the disk watchdog ended, with the failure message of each.
@@ -106,18 +125,43 @@ class DockerBackend(Backend):
         self._stopping: set[str] = set()
         adapter = getattr(client.api, "_custom_adapter", None)
         self._socket_path: str | None = getattr(adapter, "socket_path", None)
-        self._usage = ContainerUsage(docker_locator(client, container_name))
+        self._usage = ContainerUsage(docker_locator(client, lambda job: self._pool.handle_of(job) or
+                                                    container_name(job)))
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
     async def _create(self, spec: ContainerSpec) -> Created:
-        return await asyncio.to_thread(self._create_now, spec)
+        key = await asyncio.to_thread(self._pool_key, spec)
+        if key is not None:
+            handle = await self._pool.take(spec, key, update_body(spec, self._cpus_of_host()))
+            if handle is not None:
+                if spec.disk_bytes:
+                    writable = tuple(m.host_path for m in spec.mounts if m.per_job and not m.read_only)
+                    self._given_disk[handle] = GivenLimit(spec.disk_bytes, spec.instance_type, writable)
+                return Created(handle, False if spec.disk_bytes else None)
+        created = await asyncio.to_thread(self._create_now, spec)
+        if key is not None:
+            self._pool.want(key)
+        return created
+
+    def _pool_key(self, spec: ContainerSpec) -> PoolKey | None:
+        if self._pool.size() <= 0:
+            return None
+        quota = bool(spec.disk_bytes) and self._disk_limits_supported(spec.image)
+        return pool_key(spec, str(self._info().get("CgroupVersion")) == "1", quota)
 
     async def _start(self, handle: str) -> None:
-        try:
-            await asyncio.to_thread(self.client.api.start, handle)
-        except DockerFailure as exc:
-            raise self._failure(f"starting container {handle[:12]}", exc) from exc
+        if not self._pool.is_given(handle):  # a pooled container runs its job already
+            try:
+                await asyncio.to_thread(self.client.api.start, handle)
+            except DockerFailure as exc:
+                raise self._failure(f"starting container {handle[:12]}", exc) from exc
+        self._pool.refill_soon()
+
+    async def settle(self) -> None:
+        """Remove the pool's ready containers, then wait for the removals left to the background."""
+        await self._pool.close()
+        await super().settle()
 
     async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
         self._streaming.add(handle)
@@ -156,7 +200,8 @@ class DockerBackend(Backend):
     async def _watch_disk(self, handle: str) -> None:
         """Where no storage quota holds, end the container once it has written more than its instance's storage."""
         message = await first_excess(functools.partial(self.client.api.inspect_container, handle),
-                                     functools.partial(self._size_rw, handle), DockerFailure)
+                                     functools.partial(self._size_rw, handle), DockerFailure,
+                                     self._given_disk.get(handle))
         if message is not None:
             self._over_disk[handle] = message
             self._stopping.add(handle)
@@ -174,8 +219,12 @@ class DockerBackend(Backend):
     async def _remove(self, handle: str) -> None:
         self._streaming.discard(handle)
         self._stopping.discard(handle)
+        self._given_disk.pop(handle, None)
         try:
             await asyncio.to_thread(self._remove_now, handle)
+            folder = self._pool.forget(handle)
+            if folder is not None:
+                await asyncio.to_thread(shutil.rmtree, folder, True)
         except BackendError as exc:
             if not isinstance(exc.__cause__, BaseException) or not unreachable(exc.__cause__):
                 raise
@@ -187,8 +236,17 @@ class DockerBackend(Backend):
         for found in await self.find_containers(self.home, job_id=job_id):
             state = _STATES.get(found.state)
             if state is not None:
+                if found.slot_id:
+                    self._adopt(job_id, found)
                 return Found(found.container_id, state)
         return None
+
+    def _adopt(self, job_id: str, found: JobContainer) -> None:
+        """Carry on with a pooled container a previous engine gave to `job_id`: its handle and disk limit."""
+        self._pool.adopt(job_id, found.container_id, found.slot_id)
+        given = read_assignment(self.home, found.slot_id)
+        if given is not None and given.disk_bytes:
+            self._given_disk[found.container_id] = GivenLimit(given.disk_bytes, given.instance_type, given.writable)
 
     def usage(self, job_id: str) -> Usage | None:
         """What the running container of `job_id` uses now, from its cgroup's files (not Docker's stats)."""
@@ -343,29 +401,28 @@ class DockerBackend(Backend):
     # -- finding and removing containers by label ---------------------------------------------------
 
     def _find_now(self, home: str, tree_id: str | None, job_id: str | None) -> list[JobContainer]:
-        wanted = [f"{LABEL_HOME}={home}"]
-        if tree_id is not None:
-            wanted.append(f"{LABEL_TREE}={tree_id}")
-        if job_id is not None:
-            wanted.append(f"{LABEL_JOB}={job_id}")
+        # All of the home's: a pooled container's job and tree are in its slot's assignment, not in labels.
         try:
-            rows = self.client.api.containers(all=True, filters={"label": wanted})
+            rows = self.client.api.containers(all=True, filters={"label": [f"{LABEL_HOME}={home}"]})
         except DockerFailure as exc:
             raise self._failure("listing the runner's containers", exc) from exc
-        found = []
-        for row in rows:
-            labels = row.get("Labels") or {}
-            names = row.get("Names") or [""]
-            found.append(
-                JobContainer(
-                    container_id=str(row["Id"]),
-                    name=str(names[0]).lstrip("/"),
-                    job_id=str(labels.get(LABEL_JOB, "")),
-                    tree_id=str(labels.get(LABEL_TREE, "")),
-                    state=str(row.get("State", "")),
-                )
-            )
-        return found
+        found = [self._job_container(home, row) for row in rows]
+        return [c for c in found if (tree_id is None or c.tree_id == tree_id) and (job_id is None or c.job_id == job_id)
+                and (c.job_id or c.slot_id)]
+
+    @staticmethod
+    def _job_container(home: str, row: Mapping[str, Any]) -> JobContainer:
+        labels = row.get("Labels") or {}
+        slot_id = str(labels.get(LABEL_POOL, ""))
+        given = read_assignment(home, slot_id) if slot_id else None
+        return JobContainer(
+            container_id=str(row["Id"]),
+            name=str((row.get("Names") or [""])[0]).lstrip("/"),
+            job_id=given.job_id if given else str(labels.get(LABEL_JOB, "")),
+            tree_id=given.tree_id if given else str(labels.get(LABEL_TREE, "")),
+            state=str(row.get("State", "")),
+            slot_id=slot_id,
+        )
 
     async def find_containers(
         self, home: Path | str, tree_id: str | None = None, job_id: str | None = None
@@ -393,13 +450,26 @@ class DockerBackend(Backend):
     async def reap_orphans(self, home: Path | str, live_job_ids: Collection[str]) -> list[str]:
         """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""
         live = set(live_job_ids)
-        orphans = [c for c in await self.find_containers(home) if c.job_id not in live]
+        orphans = [c for c in await self.find_containers(home) if c.job_id not in live
+                   and not (c.slot_id and self._pool.is_ours(c.slot_id))]
         await self._remove_all(orphans, "orphaned jobs")
-        return sorted(c.job_id for c in orphans)
+        await asyncio.to_thread(self._remove_slot_folders, Path(home), {c.slot_id for c in orphans})
+        return sorted(c.job_id for c in orphans if c.job_id)
+
+    def _remove_slot_folders(self, home: Path, removed: set[str]) -> None:
+        """The folders of the pool slots just removed, and of any slot left without its container."""
+        folder = home / POOL_DIR
+        kept = {c.slot_id for c in self._find_now(str(home), None, None) if c.slot_id}
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            if entry.name in removed or (entry.name not in kept and not self._pool.is_ours(entry.name)):
+                shutil.rmtree(entry, ignore_errors=True)
 
     def exec_shell_argv(self, job_id: str) -> list[str]:
         """The `docker exec -it ... bash` command line that opens a shell in a running job (`runner ssh`)."""
         running = [c for c in self._find_now(self.home, None, job_id) if c.state == "running"]
         if not running:
             raise BackendError(f"{job_id} has no running container")
-        return ["docker", "exec", "-it", "-w", DEFAULT_WORKDIR, running[0].container_id, "bash"]
+        # A pooled container was created without its job's environment: docker exec is given it.
+        given = read_assignment(self.home, running[0].slot_id) if running[0].slot_id else None
+        env = [arg for key, value in sorted(given.env.items()) for arg in ("-e", f"{key}={value}")] if given else []
+        return ["docker", "exec", "-it", *env, "-w", DEFAULT_WORKDIR, running[0].container_id, "bash"]
