@@ -9,6 +9,7 @@ key starts as before and asks for the key's pool; later jobs take a ready slot:
         control/assign                  a FIFO (control/ mounted read-only): the waiting launcher reads the job
         mounts/<n>                      placeholders mounted where the job's own mounts go (input file, work/)
         cpu-online                      mounted over /sys/devices/system/cpu/online, rewritten in place
+        ready                           there while the launcher waits on the FIFO (the slot can be given)
         assignment.json                 the job it was given (and its environment, for `runner ssh`)
 
 The slot's container (`runner-pool-<slot-id>`, labels runner.home and runner.pool: labels cannot change after
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 POOL_DIR = "pool"
 LABEL_POOL = "runner.pool"
 ASSIGNMENT = "assignment.json"
+READY = "ready"
 CONTROL, MOUNTS, CPU_ONLINE = "control", "mounts", "cpu-online"
 # A key no job has taken from for this long loses its slots; at most MAX_KEYS keys keep slots.
 IDLE_S = 600.0
@@ -181,6 +183,7 @@ class ContainerPool:
         return slot.handle
 
     def _assign(self, slot: Slot, spec: ContainerSpec, body: dict[str, Any]) -> None:
+        (slot.folder / READY).unlink(missing_ok=True)
         api = self.client.api
         api._raise_for_status(api._post_json(api._url("/containers/{0}/update", slot.handle), data=body))
         if spec.cpu_ids:
@@ -321,6 +324,7 @@ class ContainerPool:
             slot.handle = str(created["Id"])
             self.client.api.start(slot.handle)
             slot.fd = self._ready_fd(slot)
+            (slot.folder / READY).touch()
         except BaseException:
             self._discard(slot)
             raise
