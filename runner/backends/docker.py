@@ -17,8 +17,7 @@ import functools
 import math
 import shutil
 import threading
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import docker.errors
 
 from runner.backends._cgroup_usage import ContainerUsage, docker_locator
 from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, GivenLimit, first_excess
+from runner.backends._docker_find import JobContainer, LabelledContainers
 from runner.backends._logs import docker_time, follow
 from runner.backends._outage import (
     SIGNAL_EXITS,
@@ -40,7 +40,6 @@ from runner.backends._outage import (
 from runner.backends._outage import reason as _reason
 from runner.backends._threads import in_own_thread
 from runner.backends.base import (
-    DEFAULT_WORKDIR,
     LABEL_HOME,
     LABEL_JOB,
     LABEL_TREE,
@@ -65,15 +64,12 @@ from runner.backends.docker_limits import (  # noqa: F401 - CAP_DROP, host_confi
     update_body,
 )
 from runner.backends.docker_pool import (
-    LABEL_POOL,
-    POOL_DIR,
     ContainerPool,
     PoolKey,
     pool_key,
     read_assignment,
 )
 
-REMOVE_ALL_S = 10.0
 # A wait is asked again after this long without an answer, once Docker has shown it still answers a ping.
 WAIT_POLL_S = 60
 _STATES: Mapping[str, ContainerState] = {
@@ -82,25 +78,12 @@ _STATES: Mapping[str, ContainerState] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class JobContainer:
-    """One of the runner's containers, as found by its labels; `state` is Docker's (running, exited, ...)."""
-
-    container_id: str
-    name: str
-    job_id: str
-    tree_id: str
-    state: str
-    # The slot of a pooled container ("" for a job's own); its job and tree are its assignment's ("" while idle).
-    slot_id: str = ""
-
-
 def container_name(job_id: str) -> str:
     """The Docker name of a job's container."""
     return f"runner-{job_id}"
 
 
-class DockerBackend(Backend):
+class DockerBackend(LabelledContainers, Backend):
     """Runs each job in its own container on the Docker engine `client` talks to."""
 
     capabilities = frozenset({Capability.FIND, Capability.REAP, Capability.SHELL})
@@ -397,79 +380,3 @@ class DockerBackend(Backend):
         # Only once it is gone: a retry that fails while Docker is still away keeps it pending.
         self._pending_removals.discard(handle)
         self.report_health(True)
-
-    # -- finding and removing containers by label ---------------------------------------------------
-
-    def _find_now(self, home: str, tree_id: str | None, job_id: str | None) -> list[JobContainer]:
-        # All of the home's: a pooled container's job and tree are in its slot's assignment, not in labels.
-        try:
-            rows = self.client.api.containers(all=True, filters={"label": [f"{LABEL_HOME}={home}"]})
-        except DockerFailure as exc:
-            raise self._failure("listing the runner's containers", exc) from exc
-        found = [self._job_container(home, row) for row in rows]
-        return [c for c in found if (tree_id is None or c.tree_id == tree_id) and (job_id is None or c.job_id == job_id)
-                and (c.job_id or c.slot_id)]
-
-    @staticmethod
-    def _job_container(home: str, row: Mapping[str, Any]) -> JobContainer:
-        labels = row.get("Labels") or {}
-        slot_id = str(labels.get(LABEL_POOL, ""))
-        given = read_assignment(home, slot_id) if slot_id else None
-        return JobContainer(
-            container_id=str(row["Id"]),
-            name=str((row.get("Names") or [""])[0]).lstrip("/"),
-            job_id=given.job_id if given else str(labels.get(LABEL_JOB, "")),
-            tree_id=given.tree_id if given else str(labels.get(LABEL_TREE, "")),
-            state=str(row.get("State", "")),
-            slot_id=slot_id,
-        )
-
-    async def find_containers(
-        self, home: Path | str, tree_id: str | None = None, job_id: str | None = None
-    ) -> list[JobContainer]:
-        """The containers of `home` (optionally of one tree or job), running or not."""
-        return await asyncio.to_thread(self._find_now, str(home), tree_id, job_id)
-
-    async def _remove_all(self, containers: list[JobContainer], what: str) -> None:
-        removals = [
-            asyncio.ensure_future(in_own_thread("remove", functools.partial(self._remove_now, c.container_id)))
-            for c in containers
-        ]
-        if not removals:
-            return
-        done, pending = await asyncio.wait(removals, timeout=REMOVE_ALL_S)
-        for task in pending:
-            task.cancel()
-        failures = [str(task.exception()) for task in done if task.exception() is not None]
-        if pending or failures:
-            raise BackendError(
-                f"{len(pending) + len(failures)} container(s) of {what} were not removed within "
-                f"{REMOVE_ALL_S:.0f} s" + (f": {failures[0]}" if failures else "")
-            )
-
-    async def reap_orphans(self, home: Path | str, live_job_ids: Collection[str]) -> list[str]:
-        """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""
-        live = set(live_job_ids)
-        orphans = [c for c in await self.find_containers(home) if c.job_id not in live
-                   and not (c.slot_id and self._pool.is_ours(c.slot_id))]
-        await self._remove_all(orphans, "orphaned jobs")
-        await asyncio.to_thread(self._remove_slot_folders, Path(home), {c.slot_id for c in orphans})
-        return sorted(c.job_id for c in orphans if c.job_id)
-
-    def _remove_slot_folders(self, home: Path, removed: set[str]) -> None:
-        """The folders of the pool slots just removed, and of any slot left without its container."""
-        folder = home / POOL_DIR
-        kept = {c.slot_id for c in self._find_now(str(home), None, None) if c.slot_id}
-        for entry in folder.iterdir() if folder.is_dir() else ():
-            if entry.name in removed or (entry.name not in kept and not self._pool.is_ours(entry.name)):
-                shutil.rmtree(entry, ignore_errors=True)
-
-    def exec_shell_argv(self, job_id: str) -> list[str]:
-        """The `docker exec -it ... bash` command line that opens a shell in a running job (`runner ssh`)."""
-        running = [c for c in self._find_now(self.home, None, job_id) if c.state == "running"]
-        if not running:
-            raise BackendError(f"{job_id} has no running container")
-        # A pooled container was created without its job's environment: docker exec is given it.
-        given = read_assignment(self.home, running[0].slot_id) if running[0].slot_id else None
-        env = [arg for key, value in sorted(given.env.items()) for arg in ("-e", f"{key}={value}")] if given else []
-        return ["docker", "exec", "-it", *env, "-w", DEFAULT_WORKDIR, running[0].container_id, "bash"]

@@ -24,12 +24,9 @@ container holds nothing of any job, and each slot mounts only its own folders.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import json
 import logging
 import os
-import secrets
 import shutil
 import stat
 import tempfile
@@ -40,46 +37,30 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
-from docker.types import Mount as DockerMount
 
 from runner.backends._outage import DockerFailure, reason
-from runner.backends.base import DEFAULT_PIDS_LIMIT, LABEL_HOME, ContainerSpec
-from runner.backends.docker_limits import CPU_ONLINE_PATH, cpu_list, hardening_args, lxcfs_dir, lxcfs_mounts
+from runner.backends._pool_slots import (
+    CPU_ONLINE,
+    LABEL_POOL,
+    MOUNTS,
+    POOL_DIR,
+    READY,
+    PoolKey,
+    Slot,
+    discard,
+    make_slot,
+    slot_folder,
+)
+from runner.backends.base import ContainerSpec
+from runner.backends.docker_limits import cpu_list, lxcfs_dir
 
+__all__ = ["ASSIGNMENT", "LABEL_POOL", "POOL_DIR", "READY", "Assignment", "ContainerPool", "PoolKey", "pool_key",
+           "read_assignment", "slot_folder"]
 log = logging.getLogger(__name__)
-POOL_DIR = "pool"
-LABEL_POOL = "runner.pool"
 ASSIGNMENT = "assignment.json"
-READY = "ready"
-CONTROL, MOUNTS, CPU_ONLINE = "control", "mounts", "cpu-online"
 # A key no job has taken from for this long loses its slots; at most MAX_KEYS keys keep slots.
 IDLE_S = 600.0
 MAX_KEYS = 4
-# How long a new slot's launcher may take to open its FIFO, and how often the engine looks meanwhile.
-READY_WAIT_S = 60.0
-READY_POLL_S = 0.02
-
-
-def pool_name(slot_id: str) -> str:
-    """The Docker name of a slot's container."""
-    return f"runner-pool-{slot_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class PoolKey:
-    """What a pooled container is made with and cannot change after create; jobs of one key share a pool."""
-
-    image: str
-    workdir: str
-    shared: tuple[tuple[str, str, bool], ...]  # (host path, container path, read only) of every job of the key
-    own: tuple[tuple[str, bool, bool], ...]  # (container path, read only, is a folder) of each job's own mount
-    shm_bytes: int
-    extra_hosts: tuple[tuple[str, str], ...]
-    lxcfs: str | None
-    swappiness: bool
-    pinned: bool
-    command: tuple[str, ...]
-    fifo: str
 
 
 def pool_key(spec: ContainerSpec, swappiness: bool, quota: bool) -> PoolKey | None:
@@ -111,11 +92,6 @@ class Assignment:
     writable: tuple[str, ...] = ()
 
 
-def slot_folder(home: str, slot_id: str) -> Path:
-    """The engine-owned folder of a slot."""
-    return Path(home) / POOL_DIR / slot_id
-
-
 def read_assignment(home: str, slot_id: str) -> Assignment | None:
     """The slot's assignment; None while it waits (or when the file cannot be read)."""
     try:
@@ -125,17 +101,6 @@ def read_assignment(home: str, slot_id: str) -> Assignment | None:
                           tuple(document.get("writable") or ()))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-@dataclass(slots=True)
-class Slot:
-    """One pooled container: its folder, its Docker ID, and the write end of its FIFO once ready."""
-
-    slot_id: str
-    folder: Path
-    key: PoolKey
-    handle: str = ""
-    fd: int = -1
 
 
 @dataclass(slots=True)
@@ -176,7 +141,8 @@ class ContainerPool:
         except (*DockerFailure, ValueError) as exc:
             log.warning("the pooled container %s could not take %s (it starts its own): %s", slot.slot_id,
                         spec.job_id, reason(exc) if isinstance(exc, docker.errors.APIError) else exc)
-            await asyncio.to_thread(self._discard, slot)
+            await asyncio.to_thread(discard, self.client, slot)
+            await asyncio.to_thread(_fresh_own_folders, spec)
             return None
         self._given[spec.job_id] = slot.handle
         self._slot_of[slot.handle] = slot.slot_id
@@ -257,13 +223,13 @@ class ContainerPool:
     async def _refill(self, key: PoolKey, state: _KeyState) -> None:
         while not self._closed and self._keys.get(key) is state and len(state.ready) < self.size():
             try:
-                slot = await asyncio.to_thread(self._make_slot, key)
+                slot = await asyncio.to_thread(make_slot, self.client, self.home, key)
             except Exception as exc:  # noqa: BLE001 - a refill that fails only logs: the next job creates its own
                 log.warning("a pooled container of %s could not be made (jobs create their own): %s", key.image,
                             reason(exc) if isinstance(exc, docker.errors.APIError) else exc)
                 return
             if self._closed or self._keys.get(key) is not state:
-                await asyncio.to_thread(self._discard, slot)
+                await asyncio.to_thread(discard, self.client, slot)
                 return
             state.ready.append(slot)
 
@@ -288,10 +254,10 @@ class ContainerPool:
 
     async def _drop_state(self, state: _KeyState) -> None:
         if state.refill is not None:
-            state.refill.cancel()
+            # Not cancelled: a slot being made in a thread would be left behind. It ends by discarding it.
             await asyncio.gather(state.refill, return_exceptions=True)
         slots, state.ready = state.ready, []
-        await asyncio.gather(*(asyncio.to_thread(self._discard, slot) for slot in slots))
+        await asyncio.gather(*(asyncio.to_thread(discard, self.client, slot) for slot in slots))
 
     async def close(self) -> None:
         """Remove every ready slot and stop filling (engine close); containers given to jobs are the jobs'."""
@@ -301,89 +267,6 @@ class ContainerPool:
         for key in list(self._keys):
             await self._drop(key)
         await asyncio.gather(*self._dropping, return_exceptions=True)
-
-    # -- blocking parts, run in threads ---------------------------------------------------------------
-
-    def _make_slot(self, key: PoolKey) -> Slot:
-        slot_id = secrets.token_hex(8)
-        slot = Slot(slot_id, slot_folder(self.home, slot_id), key)
-        try:
-            mounts = self._prepare_folder(slot)
-            args = hardening_args("none", DEFAULT_PIDS_LIMIT)
-            args["mounts"] = mounts
-            if key.extra_hosts:
-                args["extra_hosts"] = dict(key.extra_hosts)
-            if key.shm_bytes > 0:
-                args["shm_size"] = key.shm_bytes
-            if key.swappiness:
-                args["mem_swappiness"] = 0
-            created = self.client.api.create_container(
-                key.image, list(key.command), name=pool_name(slot_id), labels={LABEL_HOME: self.home,
-                                                                              LABEL_POOL: slot_id},
-                working_dir=key.workdir, host_config=self.client.api.create_host_config(**args), detach=True)
-            slot.handle = str(created["Id"])
-            self.client.api.start(slot.handle)
-            slot.fd = self._ready_fd(slot)
-            (slot.folder / READY).touch()
-        except BaseException:
-            self._discard(slot)
-            raise
-        return slot
-
-    def _prepare_folder(self, slot: Slot) -> list[DockerMount]:
-        key = slot.key
-        (slot.folder / CONTROL).mkdir(parents=True, mode=0o700)
-        os.mkfifo(slot.folder / CONTROL / os.path.basename(key.fifo), 0o600)
-        mounts = [DockerMount(target=target, source=source, type="bind", read_only=read_only)
-                  for source, target, read_only in key.shared]
-        mounts.append(DockerMount(target=os.path.dirname(key.fifo), source=str(slot.folder / CONTROL),
-                                  type="bind", read_only=True))
-        (slot.folder / MOUNTS).mkdir(mode=0o700)
-        for index, (target, read_only, is_folder) in enumerate(key.own):
-            placeholder = slot.folder / MOUNTS / str(index)
-            if is_folder:
-                placeholder.mkdir(mode=0o755)
-            else:
-                placeholder.touch(mode=0o644)
-            mounts.append(DockerMount(target=target, source=str(placeholder), type="bind", read_only=read_only))
-        if key.pinned:
-            online = slot.folder / CPU_ONLINE
-            online.write_bytes(Path(CPU_ONLINE_PATH).read_bytes())
-            mounts.append(DockerMount(target=CPU_ONLINE_PATH, source=str(online), type="bind", read_only=True))
-        if key.lxcfs:
-            mounts.extend(lxcfs_mounts(key.lxcfs))
-        return mounts
-
-    def _ready_fd(self, slot: Slot) -> int:
-        """The FIFO's write end, once the slot's launcher has opened it for reading."""
-        fifo = slot.folder / CONTROL / os.path.basename(slot.key.fifo)
-        deadline = time.monotonic() + READY_WAIT_S
-        while True:
-            try:
-                return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-            except OSError as exc:
-                if exc.errno != errno.ENXIO:
-                    raise
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the launcher of {pool_name(slot.slot_id)} did not open its FIFO within "
-                                   f"{READY_WAIT_S:.0f} s")
-            time.sleep(READY_POLL_S)
-
-    def _discard(self, slot: Slot) -> None:
-        """Remove a slot's container and folder (quiet: a failure only logs)."""
-        if slot.fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(slot.fd)
-            slot.fd = -1
-        if slot.handle:
-            try:
-                self.client.api.remove_container(slot.handle, force=True, v=True)
-            except docker.errors.NotFound:
-                pass
-            except DockerFailure as exc:
-                log.warning("removing the pooled container %s failed: %s", slot.slot_id, exc)
-        shutil.rmtree(slot.folder, ignore_errors=True)
-
 
 def _rewrite(path: Path, data: bytes) -> None:
     """Write `data` over the engine-owned file at `path` in place (a bind mount of it follows its inode)."""
@@ -400,6 +283,15 @@ def _replace_folder(placeholder: Path, target: Path) -> None:
     elif stat.S_ISDIR(info.st_mode):
         raise ValueError(f"{target} is not empty")
     os.rename(placeholder, target)
+
+
+def _fresh_own_folders(spec: ContainerSpec) -> None:
+    """After an assignment failed half way: the job's own folders empty again, for the container it creates."""
+    for mount in spec.mounts:
+        path = Path(mount.host_path)
+        if mount.per_job and path.is_dir() and not path.is_symlink() and any(path.iterdir()):
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir(mode=0o755, exist_ok=True)
 
 
 def _write_private(path: Path, data: bytes) -> None:
