@@ -19,6 +19,7 @@ import pytest
 
 from runner.backends.base import LABEL_HOME
 from runner.backends.docker import container_name
+from runner.backends.docker_pool import LABEL_POOL, read_assignment
 from runner.client.api import EngineClient
 from runner.client.engine_process import connect, engine_status, start_engine
 from tests.integration.helpers import TEST_APPLETS, engine_of_its_own, runner_cli, wait_terminal
@@ -53,7 +54,10 @@ def _kill_engine(home: Path) -> str:
 
 
 def _containers(client: docker.DockerClient, home: Path) -> list[str]:
-    return [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={home}"})]
+    """The home's job containers: a running engine's idle pool containers (no job given yet) do not count."""
+    rows = client.api.containers(all=True, filters={"label": f"{LABEL_HOME}={home}"})
+    return [str(row["Names"][0]).lstrip("/") for row in rows
+            if LABEL_POOL not in row["Labels"] or read_assignment(str(home), row["Labels"][LABEL_POOL]) is not None]
 
 
 def _subjob(engine: EngineClient, root: str, function: str, timeout_s: float = 120) -> str:
