@@ -101,6 +101,7 @@ def make_slot(client: Any, home: str, key: PoolKey) -> Slot:
         raise
     return slot
 
+
 def _prepare_folder(slot: Slot) -> list[DockerMount]:
     key = slot.key
     (slot.folder / CONTROL).mkdir(parents=True, mode=0o700)
@@ -125,6 +126,7 @@ def _prepare_folder(slot: Slot) -> list[DockerMount]:
         mounts.extend(lxcfs_mounts(key.lxcfs))
     return mounts
 
+
 def _ready_fd(slot: Slot) -> int:
     """The FIFO's write end, once the slot's launcher has opened it for reading."""
     fifo = slot.folder / CONTROL / os.path.basename(slot.key.fifo)
@@ -139,6 +141,7 @@ def _ready_fd(slot: Slot) -> int:
             raise TimeoutError(f"the launcher of {pool_name(slot.slot_id)} did not open its FIFO within "
                                f"{READY_WAIT_S:.0f} s")
         time.sleep(READY_POLL_S)
+
 
 def discard(client: Any, slot: Slot) -> None:
     """Remove a slot's container and folder (quiet: a failure only logs; blocking)."""

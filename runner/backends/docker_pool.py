@@ -268,6 +268,7 @@ class ContainerPool:
             await self._drop(key)
         await asyncio.gather(*self._dropping, return_exceptions=True)
 
+
 def _rewrite(path: Path, data: bytes) -> None:
     """Write `data` over the engine-owned file at `path` in place (a bind mount of it follows its inode)."""
     fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -295,6 +296,7 @@ def _fresh_own_folders(spec: ContainerSpec) -> None:
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    """Write the engine's own `path` (mode 0600: it holds the job's token) through a temporary file and a rename."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(handle, "wb") as stream:
         stream.write(data)
