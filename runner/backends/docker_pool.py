@@ -3,7 +3,8 @@
 A job whose container could be made ahead (no network, no GPUs, no storage quota, a launcher that can wait)
 has a pool key: what cannot change once a container exists (image, the read-only mounts every job of the applet
 shares, where its own mounts go, /dev/shm, extra hosts, whether lxcfs and swappiness apply). The first job of a
-key starts as before and asks for the key's pool; later jobs take a ready slot:
+key starts as before and asks for the key's pool; later jobs take a ready slot (or the one being made, which
+is further along than a container made now):
 
     $RUNNER_HOME/pool/<slot-id>/        the engine's; never mounted as a whole
         control/assign                  a FIFO (control/ mounted read-only): the waiting launcher reads the job
@@ -61,6 +62,9 @@ ASSIGNMENT = "assignment.json"
 # A key no job has taken from for this long loses its slots; at most MAX_KEYS keys keep slots.
 IDLE_S = 600.0
 MAX_KEYS = 4
+# A job that finds no ready slot while one is being made waits for it this long at most (it is further along
+# than a container the job would create now), then creates its own.
+IN_FLIGHT_WAIT_S = 10.0
 
 
 def pool_key(spec: ContainerSpec, swappiness: bool, quota: bool) -> PoolKey | None:
@@ -108,6 +112,24 @@ class _KeyState:
     ready: list[Slot] = field(default_factory=list)
     used: float = field(default_factory=time.monotonic)
     refill: asyncio.Task[None] | None = None
+    # Jobs waiting for the slot being made (a None result: the refill ended without one).
+    waiters: list[asyncio.Future[Slot | None]] = field(default_factory=list)
+
+    def offer(self, slot: Slot) -> None:
+        """A new ready slot: to the first job still waiting, else to the ready ones."""
+        while self.waiters:
+            waiter = self.waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(slot)
+                return
+        self.ready.append(slot)
+
+    def release_waiters(self) -> None:
+        """The refill has ended: the jobs still waiting create their own containers."""
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.waiters.clear()
 
 
 class ContainerPool:
@@ -131,10 +153,12 @@ class ContainerPool:
     async def take(self, spec: ContainerSpec, key: PoolKey, body: dict[str, Any]) -> str | None:
         """Give a ready slot of `key` to `spec`'s job (limits `body`); its container ID, None when none is ready."""
         state = self._keys.get(key)
-        if state is None or not state.ready or self._closed:
+        if state is None or self._closed:
             return None
-        slot = state.ready.pop(0)
         state.used = time.monotonic()
+        slot = await self._ready_slot(state)
+        if slot is None:
+            return None
         self._wanted.add(key)
         try:
             await asyncio.to_thread(self._assign, slot, spec, body)
@@ -147,6 +171,23 @@ class ContainerPool:
         self._given[spec.job_id] = slot.handle
         self._slot_of[slot.handle] = slot.slot_id
         return slot.handle
+
+    async def _ready_slot(self, state: _KeyState) -> Slot | None:
+        """A ready slot of `state`'s key, or the one being made (waited for a while); None when there is none."""
+        if state.ready:
+            return state.ready.pop(0)
+        # One job waits for the slot being made; the others create their own at once (in parallel).
+        if state.refill is None or state.refill.done() or any(not w.done() for w in state.waiters):
+            return None
+        waiter: asyncio.Future[Slot | None] = asyncio.get_running_loop().create_future()
+        state.waiters.append(waiter)
+        try:
+            return await asyncio.wait_for(waiter, IN_FLIGHT_WAIT_S)
+        except TimeoutError:
+            return None
+        finally:
+            if waiter in state.waiters:
+                state.waiters.remove(waiter)
 
     def _assign(self, slot: Slot, spec: ContainerSpec, body: dict[str, Any]) -> None:
         (slot.folder / READY).unlink(missing_ok=True)
@@ -221,17 +262,21 @@ class ContainerPool:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def _refill(self, key: PoolKey, state: _KeyState) -> None:
-        while not self._closed and self._keys.get(key) is state and len(state.ready) < self.size():
-            try:
-                slot = await asyncio.to_thread(make_slot, self.client, self.home, key)
-            except Exception as exc:  # noqa: BLE001 - a refill that fails only logs: the next job creates its own
-                log.warning("a pooled container of %s could not be made (jobs create their own): %s", key.image,
-                            reason(exc) if isinstance(exc, docker.errors.APIError) else exc)
-                return
-            if self._closed or self._keys.get(key) is not state:
-                await asyncio.to_thread(discard, self.client, slot)
-                return
-            state.ready.append(slot)
+        try:
+            while not self._closed and self._keys.get(key) is state and (
+                    len(state.ready) < self.size() or state.waiters):
+                try:
+                    slot = await asyncio.to_thread(make_slot, self.client, self.home, key)
+                except Exception as exc:  # noqa: BLE001 - a refill that fails only logs: jobs create their own
+                    log.warning("a pooled container of %s could not be made (jobs create their own): %s",
+                                key.image, reason(exc) if isinstance(exc, docker.errors.APIError) else exc)
+                    return
+                if self._closed or self._keys.get(key) is not state:
+                    await asyncio.to_thread(discard, self.client, slot)
+                    return
+                state.offer(slot)
+        finally:
+            state.release_waiters()
 
     async def _sweep(self) -> None:
         while self._keys and not self._closed:
