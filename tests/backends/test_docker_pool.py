@@ -175,7 +175,7 @@ def test_a_pooled_job_past_its_memory_fails_with_insufficient_resources(pooled: 
     assert f"container {slot.id[:12]}" in (home / "jobs" / job_id / "job.log").read_text()
 
 
-def test_runner_ssh_into_a_pooled_job_gets_the_job_environment(pooled: tuple[Path, str],
+def test_runner_ssh_into_a_pooled_job_gets_the_job_environment_and_its_usage_is_sampled(pooled: tuple[Path, str],
                                                                client: docker.DockerClient) -> None:
     home, applet = pooled
     slot = _ready_slot(client, home)
@@ -190,6 +190,10 @@ def test_runner_ssh_into_a_pooled_job_gets_the_job_environment(pooled: tuple[Pat
     command = [arg for arg in argv[:-1] if arg != "-it"] + ["printenv", "DX_JOB_ID"]
     printed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     assert printed.stdout.strip() == job_id
+    deadline = time.monotonic() + 120  # the usage sampler reads the pooled container's cgroup every 2 s
+    while (engine.call(f"/{job_id}/describe", {}).get("runnerUsage") or {}).get("samples", 0) < 2:
+        assert time.monotonic() < deadline, "the pooled job's usage was never sampled"
+        time.sleep(0.5)
     engine.call(f"/{job_id}/terminate", {})
     assert wait_terminal(engine, job_id)["state"] == "terminated"
 
