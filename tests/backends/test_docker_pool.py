@@ -236,3 +236,28 @@ def test_container_pool_0_turns_the_pool_off(tmp_path_factory: pytest.TempPathFa
         assert [r["job"] for r in reports] == jobs
         assert _pool_containers(client, home) == []
         assert not (home / POOL_DIR).exists()
+
+
+def _exec(container_id: str, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["docker", "exec", container_id, *command], capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
+def test_a_waiting_container_holds_nothing_of_any_job_and_its_job_cannot_write_the_slot(
+        pooled: tuple[Path, str], client: docker.DockerClient) -> None:
+    home, applet = pooled
+    slot = _ready_slot(client, home)
+    assert not [line for line in _exec(slot.id, "printenv").stdout.splitlines() if line.startswith("DX_")]
+    assert _exec(slot.id, "ls", "-A", "/opt/applet-runner/job").stdout == ""
+    assert _exec(slot.id, "cat", "/opt/applet-runner/input/job_input.json").stdout == ""
+    assert _exec(slot.id, "ls", "/opt/applet-runner/pool").stdout.split() == ["assign"]
+    job_id = _run(home, applet, mode="sleep", seconds=30)
+    _sleeping(home, job_id)
+    for path in ("/opt/applet-runner/input/job_input.json", "/opt/applet-runner/pool/planted",
+                 "/sys/devices/system/cpu/online"):
+        tried = _exec(slot.id, "sh", "-c", f"echo planted > {path}")
+        assert tried.returncode != 0 and "Read-only file system" in tried.stderr, (path, tried.stderr)
+    assert _exec(slot.id, "cat", "/sys/devices/system/cpu/online").stdout.strip() in {"0", "1"}
+    engine = connect(home, start=False)
+    engine.call(f"/{job_id}/terminate", {})
+    assert wait_terminal(engine, job_id)["state"] == "terminated"
