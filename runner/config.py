@@ -76,6 +76,9 @@ class Settings:
     max_parallel: int = 0
     reserve_cores: float = 0.0
     reserve_memory_gib: float = 1.0
+    # Ready containers the Docker backend keeps per applet image and mounts, started ahead of their jobs so
+    # that a job starts with no container start on its path (each used by one job only); 0: none.
+    container_pool: int = 1
 
     # Where jobs run: `docker` containers, or `local` host processes with no isolation (for machines without
     # Docker and for fast tests; docs/execution-environment.md). Read when the engine starts.
@@ -90,7 +93,8 @@ CHOICES: Mapping[str, tuple[str, ...]] = {
     "backend": ("docker", "local"),
 }
 # The number settings for which 0 means off (for max_parallel: no limit; for the reserve: none).
-ZERO_MEANS_OFF = frozenset({"usage_interval_s", "max_parallel", "reserve_cores", "reserve_memory_gib"})
+ZERO_MEANS_OFF = frozenset({"usage_interval_s", "max_parallel", "reserve_cores", "reserve_memory_gib",
+                            "container_pool"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,7 +197,7 @@ async def docker_wiring(home: Path) -> Wiring:
     client = connect()
     await asyncio.to_thread(ensure_job_network, client, JOB_NETWORK, False)
     gateway = await asyncio.to_thread(network_gateway, client, JOB_NETWORK)
-    backend = DockerBackend(client, home)
+    backend = DockerBackend(client, home, container_pool=lambda: current_settings(home).container_pool)
     backend.remove_in_background = True  # a container's removal is not on its job's path to done
     return Wiring("docker", backend, gateway, JOB_NETWORK, {"docker_client": client}, client.close)
 

@@ -4,7 +4,8 @@ A job writes into its container's writable layer (the UpperDir of inspect's Grap
 mounts (the job's work/ folder). Both are walked as the engine sees them on the host, counting allocated blocks (a
 sparse file counts what it holds) and each inode once, never following a link. When the layer's folder cannot be
 read (a remote Docker engine, a data root the engine may not read), Docker's own SizeRw is asked instead. The
-limit and instance type travel as container labels, so that a restarted engine watches the containers it resumes.
+limit and instance type travel as container labels, so that a restarted engine watches the containers it resumes;
+a pooled container (made before its job, so without the job's labels) is given them as a `GivenLimit` instead.
 """
 
 from __future__ import annotations
@@ -83,32 +84,45 @@ class DiskWatch:
             else None
 
 
-def watch_of(attrs: Mapping[str, Any], size_from_docker: Callable[[], int]) -> DiskWatch | None:
-    """The watch of a container from its inspect document; None when it carries no disk limit to watch."""
+@dataclass(frozen=True, slots=True)
+class GivenLimit:
+    """The disk limit of a pooled container's job, and the host folders its writable mounts now are."""
+
+    limit_bytes: int
+    instance_type: str
+    writable: tuple[str, ...]
+
+
+def watch_of(attrs: Mapping[str, Any], size_from_docker: Callable[[], int],
+             given: GivenLimit | None = None) -> DiskWatch | None:
+    """The watch of a container from its inspect document (or `given`); None when it has no disk limit to watch."""
     labels = (attrs.get("Config") or {}).get("Labels") or {}
     try:
-        limit = int(labels.get(LABEL_DISK_LIMIT) or 0)
+        limit = given.limit_bytes if given is not None else int(labels.get(LABEL_DISK_LIMIT) or 0)
     except ValueError:
         return None
     if limit <= 0:
         return None
-    writable = [str(m["Source"]) for m in attrs.get("Mounts") or [] if m.get("RW") and m.get("Type") == "bind"]
+    # A pooled container's folders were renamed to the job's after Docker recorded their paths.
+    writable = list(given.writable) if given is not None else [
+        str(m["Source"]) for m in attrs.get("Mounts") or [] if m.get("RW") and m.get("Type") == "bind"]
     upper = ((attrs.get("GraphDriver") or {}).get("Data") or {}).get("UpperDir")
     layer_readable = bool(upper) and os.access(str(upper), os.R_OK | os.X_OK)
     folders = tuple(([str(upper)] if layer_readable else []) + writable)
-    return DiskWatch(limit, str(labels.get(LABEL_INSTANCE_TYPE) or ""), folders,
-                     None if layer_readable else size_from_docker)
+    instance_type = given.instance_type if given is not None else str(labels.get(LABEL_INSTANCE_TYPE) or "")
+    return DiskWatch(limit, instance_type, folders, None if layer_readable else size_from_docker)
 
 
 async def first_excess(inspect: Callable[[], Mapping[str, Any]], size_from_docker: Callable[[], int],
-                       failures: type[BaseException] | tuple[type[BaseException], ...]) -> str | None:
+                       failures: type[BaseException] | tuple[type[BaseException], ...],
+                       given: GivenLimit | None = None) -> str | None:
     """Watch a container every few seconds: the failure message once it has written past its limit.
 
     None at once when it has no limit to watch or cannot be inspected (its wait says what became of it); else
     it runs until cancelled. A measure that `failures` interrupts (Docker not answering) is tried again.
     """
     try:
-        watch = watch_of(await asyncio.to_thread(inspect), size_from_docker)
+        watch = watch_of(await asyncio.to_thread(inspect), size_from_docker, given)
     except failures:
         return None
     while watch is not None:

@@ -65,6 +65,9 @@ class Mount:
     host_path: str
     container_path: str
     read_only: bool = True
+    # The job's own (its input file, its work/ folder), as opposed to what every job of the applet mounts: a
+    # pooled container mounts a placeholder of its own there, which becomes the job's at assignment.
+    per_job: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,10 @@ class ContainerSpec:
     shm_bytes: int = 0
     # Named in the error of a job that writes more than `disk_bytes`.
     instance_type: str = ""
+    # The launcher started ahead of its job (a pooled container): it waits for the job's environment on the FIFO
+    # `waiting_fifo` (a container path), then runs as `command` would. Empty: the job never runs pooled.
+    waiting_command: tuple[str, ...] = ()
+    waiting_fifo: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """Jobs as Docker containers: limits, labels and hardening on create, logs per stream, teardown by label.
 
 Every container carries the labels runner.job, runner.tree and runner.home, so that an engine finds its own
-containers after a restart (`find_containers`, `reap_orphans`) and never touches anyone else's. Containers
+containers after a restart (`find_containers`, `reap_orphans`) and never touches anyone else's; a pooled
+container, made before its job (`docker_pool`), carries runner.home and runner.pool, and its slot's
+assignment.json names its job and tree. Containers
 run under Docker's init (tini), which passes the stop signal on to the launcher; they are never privileged,
 never see the Docker socket, drop the capabilities in CAP_DROP and may not gain privileges (setuid).
 """
@@ -13,9 +15,9 @@ import contextlib
 import dataclasses
 import functools
 import math
+import shutil
 import threading
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,8 @@ import docker
 import docker.errors
 
 from runner.backends._cgroup_usage import ContainerUsage, docker_locator
-from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, first_excess
+from runner.backends._disk_watch import LABEL_DISK_LIMIT, LABEL_INSTANCE_TYPE, GivenLimit, first_excess
+from runner.backends._docker_find import JobContainer, LabelledContainers
 from runner.backends._logs import docker_time, follow
 from runner.backends._outage import (
     SIGNAL_EXITS,
@@ -37,7 +40,6 @@ from runner.backends._outage import (
 from runner.backends._outage import reason as _reason
 from runner.backends._threads import in_own_thread
 from runner.backends.base import (
-    DEFAULT_WORKDIR,
     LABEL_HOME,
     LABEL_JOB,
     LABEL_TREE,
@@ -59,9 +61,15 @@ from runner.backends.docker_limits import (  # noqa: F401 - CAP_DROP, host_confi
     host_config_args,
     lxcfs_dir,
     storage_quota_supported,
+    update_body,
+)
+from runner.backends.docker_pool import (
+    ContainerPool,
+    PoolKey,
+    pool_key,
+    read_assignment,
 )
 
-REMOVE_ALL_S = 10.0
 # A wait is asked again after this long without an answer, once Docker has shown it still answers a ping.
 WAIT_POLL_S = 60
 _STATES: Mapping[str, ContainerState] = {
@@ -70,30 +78,24 @@ _STATES: Mapping[str, ContainerState] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class JobContainer:
-    """One of the runner's containers, as found by its labels; `state` is Docker's (running, exited, ...)."""
-
-    container_id: str
-    name: str
-    job_id: str
-    tree_id: str
-    state: str
-
-
 def container_name(job_id: str) -> str:
     """The Docker name of a job's container."""
     return f"runner-{job_id}"
 
 
-class DockerBackend(Backend):
+class DockerBackend(LabelledContainers, Backend):
     """Runs each job in its own container on the Docker engine `client` talks to."""
 
     capabilities = frozenset({Capability.FIND, Capability.REAP, Capability.SHELL})
 
-    def __init__(self, client: docker.DockerClient, home: Path | str) -> None:
+    def __init__(self, client: docker.DockerClient, home: Path | str,
+                 container_pool: Callable[[], int] = lambda: 0) -> None:
+        """`container_pool()`: how many ready containers to keep per pool key (0: no pool; read at each refill)."""
         self.client = client
         self.home = str(home)
+        self._pool = ContainerPool(client, self.home, container_pool)
+        # The disk limits of jobs in pooled containers (which carry no labels of the job), by container ID.
+        self._given_disk: dict[str, GivenLimit] = {}
         self._disk_limits: bool | None = None
         self._host_info: Mapping[str, Any] | None = None
         # Containers the disk watchdog ended, with the failure message of each.
@@ -106,18 +108,43 @@ class DockerBackend(Backend):
         self._stopping: set[str] = set()
         adapter = getattr(client.api, "_custom_adapter", None)
         self._socket_path: str | None = getattr(adapter, "socket_path", None)
-        self._usage = ContainerUsage(docker_locator(client, container_name))
+        self._usage = ContainerUsage(docker_locator(client, lambda job: self._pool.handle_of(job) or
+                                                    container_name(job)))
 
     # -- the hooks of Backend.run ------------------------------------------------------------------
 
     async def _create(self, spec: ContainerSpec) -> Created:
-        return await asyncio.to_thread(self._create_now, spec)
+        key = await asyncio.to_thread(self._pool_key, spec)
+        if key is not None:
+            handle = await self._pool.take(spec, key, update_body(spec, self._cpus_of_host()))
+            if handle is not None:
+                if spec.disk_bytes:
+                    writable = tuple(m.host_path for m in spec.mounts if m.per_job and not m.read_only)
+                    self._given_disk[handle] = GivenLimit(spec.disk_bytes, spec.instance_type, writable)
+                return Created(handle, False if spec.disk_bytes else None)
+        created = await asyncio.to_thread(self._create_now, spec)
+        if key is not None:
+            self._pool.want(key)
+        return created
+
+    def _pool_key(self, spec: ContainerSpec) -> PoolKey | None:
+        if self._pool.size() <= 0:
+            return None
+        quota = bool(spec.disk_bytes) and self._disk_limits_supported(spec.image)
+        return pool_key(spec, str(self._info().get("CgroupVersion")) == "1", quota)
 
     async def _start(self, handle: str) -> None:
-        try:
-            await asyncio.to_thread(self.client.api.start, handle)
-        except DockerFailure as exc:
-            raise self._failure(f"starting container {handle[:12]}", exc) from exc
+        if not self._pool.is_given(handle):  # a pooled container runs its job already
+            try:
+                await asyncio.to_thread(self.client.api.start, handle)
+            except DockerFailure as exc:
+                raise self._failure(f"starting container {handle[:12]}", exc) from exc
+        self._pool.refill_soon()
+
+    async def settle(self) -> None:
+        """Remove the pool's ready containers, then wait for the removals left to the background."""
+        await self._pool.close()
+        await super().settle()
 
     async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
         self._streaming.add(handle)
@@ -156,7 +183,8 @@ class DockerBackend(Backend):
     async def _watch_disk(self, handle: str) -> None:
         """Where no storage quota holds, end the container once it has written more than its instance's storage."""
         message = await first_excess(functools.partial(self.client.api.inspect_container, handle),
-                                     functools.partial(self._size_rw, handle), DockerFailure)
+                                     functools.partial(self._size_rw, handle), DockerFailure,
+                                     self._given_disk.get(handle))
         if message is not None:
             self._over_disk[handle] = message
             self._stopping.add(handle)
@@ -174,8 +202,12 @@ class DockerBackend(Backend):
     async def _remove(self, handle: str) -> None:
         self._streaming.discard(handle)
         self._stopping.discard(handle)
+        self._given_disk.pop(handle, None)
         try:
             await asyncio.to_thread(self._remove_now, handle)
+            folder = self._pool.forget(handle)
+            if folder is not None:
+                await asyncio.to_thread(shutil.rmtree, folder, True)
         except BackendError as exc:
             if not isinstance(exc.__cause__, BaseException) or not unreachable(exc.__cause__):
                 raise
@@ -187,8 +219,17 @@ class DockerBackend(Backend):
         for found in await self.find_containers(self.home, job_id=job_id):
             state = _STATES.get(found.state)
             if state is not None:
+                if found.slot_id:
+                    self._adopt(job_id, found)
                 return Found(found.container_id, state)
         return None
+
+    def _adopt(self, job_id: str, found: JobContainer) -> None:
+        """Carry on with a pooled container a previous engine gave to `job_id`: its handle and disk limit."""
+        self._pool.adopt(job_id, found.container_id, found.slot_id)
+        given = read_assignment(self.home, found.slot_id)
+        if given is not None and given.disk_bytes:
+            self._given_disk[found.container_id] = GivenLimit(given.disk_bytes, given.instance_type, given.writable)
 
     def usage(self, job_id: str) -> Usage | None:
         """What the running container of `job_id` uses now, from its cgroup's files (not Docker's stats)."""
@@ -339,67 +380,3 @@ class DockerBackend(Backend):
         # Only once it is gone: a retry that fails while Docker is still away keeps it pending.
         self._pending_removals.discard(handle)
         self.report_health(True)
-
-    # -- finding and removing containers by label ---------------------------------------------------
-
-    def _find_now(self, home: str, tree_id: str | None, job_id: str | None) -> list[JobContainer]:
-        wanted = [f"{LABEL_HOME}={home}"]
-        if tree_id is not None:
-            wanted.append(f"{LABEL_TREE}={tree_id}")
-        if job_id is not None:
-            wanted.append(f"{LABEL_JOB}={job_id}")
-        try:
-            rows = self.client.api.containers(all=True, filters={"label": wanted})
-        except DockerFailure as exc:
-            raise self._failure("listing the runner's containers", exc) from exc
-        found = []
-        for row in rows:
-            labels = row.get("Labels") or {}
-            names = row.get("Names") or [""]
-            found.append(
-                JobContainer(
-                    container_id=str(row["Id"]),
-                    name=str(names[0]).lstrip("/"),
-                    job_id=str(labels.get(LABEL_JOB, "")),
-                    tree_id=str(labels.get(LABEL_TREE, "")),
-                    state=str(row.get("State", "")),
-                )
-            )
-        return found
-
-    async def find_containers(
-        self, home: Path | str, tree_id: str | None = None, job_id: str | None = None
-    ) -> list[JobContainer]:
-        """The containers of `home` (optionally of one tree or job), running or not."""
-        return await asyncio.to_thread(self._find_now, str(home), tree_id, job_id)
-
-    async def _remove_all(self, containers: list[JobContainer], what: str) -> None:
-        removals = [
-            asyncio.ensure_future(in_own_thread("remove", functools.partial(self._remove_now, c.container_id)))
-            for c in containers
-        ]
-        if not removals:
-            return
-        done, pending = await asyncio.wait(removals, timeout=REMOVE_ALL_S)
-        for task in pending:
-            task.cancel()
-        failures = [str(task.exception()) for task in done if task.exception() is not None]
-        if pending or failures:
-            raise BackendError(
-                f"{len(pending) + len(failures)} container(s) of {what} were not removed within "
-                f"{REMOVE_ALL_S:.0f} s" + (f": {failures[0]}" if failures else "")
-            )
-
-    async def reap_orphans(self, home: Path | str, live_job_ids: Collection[str]) -> list[str]:
-        """Remove the containers of `home` whose job is not live (after an engine crash); their job IDs."""
-        live = set(live_job_ids)
-        orphans = [c for c in await self.find_containers(home) if c.job_id not in live]
-        await self._remove_all(orphans, "orphaned jobs")
-        return sorted(c.job_id for c in orphans)
-
-    def exec_shell_argv(self, job_id: str) -> list[str]:
-        """The `docker exec -it ... bash` command line that opens a shell in a running job (`runner ssh`)."""
-        running = [c for c in self._find_now(self.home, None, job_id) if c.state == "running"]
-        if not running:
-            raise BackendError(f"{job_id} has no running container")
-        return ["docker", "exec", "-it", "-w", DEFAULT_WORKDIR, running[0].container_id, "bash"]

@@ -125,11 +125,40 @@ def _memory_args(spec: ContainerSpec, features: HostFeatures, mounts: list[Docke
         if features.swappiness:
             args["mem_swappiness"] = 0
         if features.lxcfs_dir:
-            mounts.extend(DockerMount(target=f"/proc/{name}", source=f"{features.lxcfs_dir}/proc/{name}",
-                                      type="bind", read_only=True) for name in LXCFS_PROC_FILES)
+            mounts.extend(lxcfs_mounts(features.lxcfs_dir))
     if spec.shm_bytes > 0:
         args["shm_size"] = spec.shm_bytes
     return args
+
+
+def lxcfs_mounts(folder: str) -> list[DockerMount]:
+    """lxcfs's /proc files mounted over the container's, so that /proc/meminfo shows the memory limit."""
+    return [DockerMount(target=f"/proc/{name}", source=f"{folder}/proc/{name}", type="bind", read_only=True)
+            for name in LXCFS_PROC_FILES]
+
+
+def hardening_args(network_mode: str, pids_limit: int) -> dict[str, Any]:
+    """What every container gets: its network, a pids limit, dropped capabilities, no privileges, an init."""
+    return {"network_mode": network_mode, "pids_limit": pids_limit, "cap_drop": list(CAP_DROP),
+            "security_opt": list(SECURITY_OPT), "privileged": False, "init": True}
+
+
+def update_body(spec: ContainerSpec, host_cpus: int) -> dict[str, Any]:
+    """The limits of `spec` as the body of Docker's POST /containers/{id}/update (a pooled container's job).
+
+    The same values as `host_config_args` gives at create: CPU quota and cpuset, memory with no swap, pids.
+    """
+    if spec.pids_limit < 1:
+        raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
+    body: dict[str, Any] = {"PidsLimit": spec.pids_limit}
+    cores = float(len(spec.cpu_ids) or host_cpus)
+    if spec.cpus > 0:
+        body["NanoCpus"] = round(min(spec.cpus, float(host_cpus), cores) * 1e9)
+    if spec.cpu_ids:
+        body["CpusetCpus"] = cpu_list(spec.cpu_ids)
+    if spec.memory_bytes > 0:
+        body["Memory"] = body["MemorySwap"] = spec.memory_bytes
+    return body
 
 
 def _gpu_args(spec: ContainerSpec) -> dict[str, Any]:
@@ -148,14 +177,7 @@ def host_config_args(spec: ContainerSpec, host_cpus: int, disk_limit: bool,
         raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
     mounts = [DockerMount(target=m.container_path, source=m.host_path, type="bind", read_only=m.read_only)
               for m in spec.mounts]
-    args: dict[str, Any] = {
-        "network_mode": spec.network_mode,
-        "pids_limit": spec.pids_limit,
-        "cap_drop": list(CAP_DROP),
-        "security_opt": list(SECURITY_OPT),
-        "privileged": False,
-        "init": True,
-    }
+    args = hardening_args(spec.network_mode, spec.pids_limit)
     if spec.extra_hosts:
         args["extra_hosts"] = dict(spec.extra_hosts)
     args.update(_cpu_args(spec, host_cpus, features, mounts))

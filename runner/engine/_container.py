@@ -81,8 +81,8 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
     mounts = [
         Mount(launcher.host_path(), launcher.LAUNCHER_DIR, read_only=True),
         Mount(str(info["folder"]), launcher.APPLET_DIR, read_only=True),
-        Mount(str(job_dir / JOB_INPUT), f"{launcher.INPUT_DIR}/{JOB_INPUT}", read_only=True),
-        Mount(str(work_folder(job_dir)), launcher.JOB_DIR, read_only=False),
+        Mount(str(job_dir / JOB_INPUT), f"{launcher.INPUT_DIR}/{JOB_INPUT}", read_only=True, per_job=True),
+        Mount(str(work_folder(job_dir)), launcher.JOB_DIR, read_only=False, per_job=True),
     ]
     if not networked:
         env[launcher.ENV_API_SOCKET] = f"{launcher.API_DIR}/{API_SOCKET_NAME}"
@@ -113,6 +113,8 @@ def container_spec(job: Mapping[str, Any], applet: Mapping[str, Any], token: str
         gpu_ids=gpu_ids,
         shm_bytes=shm_bytes(resources),
         instance_type=str(job.get("instanceType") or ""),
+        waiting_command=tuple(launcher.waiting_command()),
+        waiting_fifo=launcher.POOL_FIFO,
     )
 
 

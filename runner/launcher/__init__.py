@@ -71,6 +71,8 @@ ENV_RESOURCES_ROOT = "RUNNER_RESOURCES_ROOT"
 ENV_CGROUP_ROOT = "RUNNER_CGROUP_ROOT"
 # The httpsApp ports (`443,8080`): the launcher serves each to the engine's proxy on a socket in JOB_DIR.
 ENV_HTTPS_PORTS = "RUNNER_HTTPS_PORTS"
+# A pooled container's launcher waits on this FIFO (in the slot's folder, mounted read-only) for its job.
+POOL_FIFO = ROOT + "/pool/assign"
 
 
 def https_socket_name(port: int) -> str:
@@ -97,5 +99,14 @@ def container_command(python: str = "python3", root: str = ROOT) -> list[str]:
     program = (
         f"import sys; sys.path.insert(0, {root!r}); "
         "from launcher._main import main; sys.exit(main())"
+    )
+    return [python, "-I", "-c", program]
+
+
+def waiting_command(fifo: str = POOL_FIFO, python: str = "python3", root: str = ROOT) -> list[str]:
+    """The command of a pooled container: the launcher, imported, waits on `fifo` for its job (`_waiting.py`)."""
+    program = (
+        f"import sys; sys.path.insert(0, {root!r}); "
+        f"from launcher._waiting import wait_and_run; sys.exit(wait_and_run({fifo!r}))"
     )
     return [python, "-I", "-c", program]

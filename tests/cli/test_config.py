@@ -31,6 +31,15 @@ def test_max_parallel_is_a_whole_number_and_0_means_no_limit(runner_home: Path) 
     assert "reserve_memory_gib must be a number 0 or more (0: off), not 'lots'" in refused.output
 
 
+def test_container_pool_is_a_whole_number_default_1_and_0_turns_the_pool_off(runner_home: Path) -> None:
+    assert CliRunner().invoke(cli, ["config", "get", "container-pool"]).output == "1\n"
+    assert CliRunner().invoke(cli, ["config", "set", "container-pool", "0"]).exit_code == 0
+    assert load_settings(runner_home).settings.container_pool == 0
+    refused = CliRunner().invoke(cli, ["config", "set", "container-pool", "1.5"])
+    assert refused.exit_code != 0
+    assert "container_pool must be a whole number 0 or more (0: off), not '1.5'" in refused.output
+
+
 def test_set_writes_config_toml_and_get_reads_it(runner_home: Path) -> None:
     assert CliRunner().invoke(cli, ["config", "get", "reuse"]).output == "false\n"
     result = CliRunner().invoke(cli, ["config", "set", "reuse", "true"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -133,3 +134,12 @@ def engine_of_its_own(folder: Path, client: Any) -> Iterator[Path]:
         stop_engine(folder)
         for leftover in client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={folder}"}):
             leftover.remove(force=True)
+
+
+def job_containers(client: Any, home: Path, job_id: str | None = None, tree_id: str | None = None) -> list[Any]:
+    """The job containers of `home` (of one job or tree) as the engine finds them: by their labels, or a pooled
+    one by its slot's assignment; a pool container waiting for a job is none. `JobContainer`s (name, state...)."""
+    from runner.backends.docker import DockerBackend
+
+    found = asyncio.run(DockerBackend(client, home).find_containers(home, tree_id=tree_id, job_id=job_id))
+    return [c for c in found if c.job_id]

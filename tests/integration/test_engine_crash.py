@@ -17,11 +17,16 @@ from pathlib import Path
 import docker
 import pytest
 
-from runner.backends.base import LABEL_HOME
 from runner.backends.docker import container_name
 from runner.client.api import EngineClient
 from runner.client.engine_process import connect, engine_status, start_engine
-from tests.integration.helpers import TEST_APPLETS, engine_of_its_own, runner_cli, wait_terminal
+from tests.integration.helpers import (
+    TEST_APPLETS,
+    engine_of_its_own,
+    job_containers,
+    runner_cli,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 OUTAGE_S = 6
@@ -53,7 +58,8 @@ def _kill_engine(home: Path) -> str:
 
 
 def _containers(client: docker.DockerClient, home: Path) -> list[str]:
-    return [c.name for c in client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={home}"})]
+    """The home's job containers (a running engine's pool containers waiting for a job are none)."""
+    return [c.name for c in job_containers(client, home)]
 
 
 def _subjob(engine: EngineClient, root: str, function: str, timeout_s: float = 120) -> str:

@@ -26,7 +26,7 @@ from runner.client.api import EngineClient
 from runner.client.engine_process import connect, start_engine, stop_engine
 from runner.client.files import read_file, upload_file
 from runner.errors import ApiError
-from tests.integration.helpers import wait_terminal
+from tests.integration.helpers import job_containers, wait_terminal
 
 pytestmark = pytest.mark.docker
 MIB = 1 << 20
@@ -184,8 +184,7 @@ def test_store_writes_on_a_full_disk_fail_clearly_then_uploads_work_again(
 
 
 def _containers(client: Any, home: Path, job_id: str) -> list[Any]:
-    labels = [f"runner.home={home}", f"runner.job={job_id}"]
-    return list(client.containers.list(all=True, filters={"label": labels}))
+    return job_containers(client, home, job_id=job_id)
 
 
 def test_a_job_running_into_a_full_disk_does_not_bring_the_engine_down(

@@ -31,7 +31,10 @@ Snapshot = dict[str, tuple[Any, ...]]
 # What the engine itself changes in its state folder while jobs run (besides the jobs' own folders).
 ENGINE_CHANGES = ("runner.db", "runner.db-wal", "runner.db-shm", "runner.db-journal", "engine.log",
                   "engine.json", "engine.lock", "engine.port", "https.port", "engine.alive", "api",
-                  "cpu-online")  # the CPU list files mounted read-only over jobs' /sys/devices/system/cpu/online
+                  # the CPU list files mounted read-only over jobs' /sys/devices/system/cpu/online
+                  "cpu-online",
+                  # the warm pool's slots, made and removed by the engine (a job mounts its own slot's read-only)
+                  "pool")
 REFUSED = "the {} the job left cannot be used: "
 LINK = "it is a symbolic link (the engine follows no link in the job folder)"
 EXPECTED: dict[str, tuple[str, str | None]] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -12,7 +13,7 @@ import pytest
 import requests
 
 from runner.client.api import EngineClient
-from tests.integration.helpers import run_sample, run_test_applet, wait_state, wait_terminal
+from tests.integration.helpers import job_containers, run_sample, run_test_applet, wait_state, wait_terminal
 
 pytestmark = pytest.mark.docker
 # Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
@@ -30,10 +31,11 @@ def _done(engine: EngineClient, job_id: str) -> dict[str, Any]:
     return job
 
 
-def _containers(job_id: str) -> list[Any]:
+def _containers(engine: EngineClient, job_id: str) -> list[Any]:
+    """The job's containers, a pooled one included (`JobContainer`s)."""
     client = docker.from_env()
     try:
-        return list(client.containers.list(all=True, filters={"label": f"runner.job={job_id}"}))
+        return job_containers(client, Path(str(engine.ping()["home"])), job_id=job_id)
     finally:
         client.close()
 
@@ -64,8 +66,8 @@ def test_a_job_failing_with_a_listed_reason_is_held_until_terminated(engine: Eng
     held = wait_state(engine, job_id, ("debug_hold", "done", "failed", "terminated"), timeout_s=180)
     assert held["state"] == "debug_hold", (held.get("failureReason"), held.get("failureMessage"))
     assert (held["failureReason"], held["failureMessage"]) == ("AppError", "failed on purpose")
-    containers = _containers(job_id)
-    assert [c.status for c in containers] == ["running"]
+    containers = _containers(engine, job_id)
+    assert [c.state for c in containers] == ["running"]
     argv = _shell_argv(engine, job_id)
     assert argv[:2] == ["docker", "exec"] and argv[-1] == "bash"
     probe = [part for part in argv if part != "-it"] + ["-c", "cat marker.txt; pwd"]
@@ -78,9 +80,9 @@ def test_a_job_failing_with_a_listed_reason_is_held_until_terminated(engine: Eng
     states = [t["newState"] for t in ended["stateTransitions"]]
     assert states[-3:] == ["debug_hold", "terminating", "terminated"]
     deadline = time.monotonic() + 30
-    while _containers(job_id) and time.monotonic() < deadline:
+    while _containers(engine, job_id) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _containers(job_id) == []
+    assert _containers(engine, job_id) == []
 
 
 def test_a_shell_is_refused_for_a_job_that_is_not_running(engine: EngineClient) -> None:

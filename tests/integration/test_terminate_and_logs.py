@@ -17,6 +17,7 @@ from runner.backends.base import DEFAULT_PIDS_LIMIT
 from runner.backends.gpus import host_capacity
 from runner.client.api import EngineClient
 from tests.integration.helpers import (
+    job_containers,
     run_sample,
     run_test_applet,
     runner_cli,
@@ -39,10 +40,11 @@ DOCKER_ONLY = (
 CAP_SYS_ADMIN_BIT = 21
 
 
-def tree_containers(root: str) -> list[Any]:
+def tree_containers(root: str, home: Path) -> list[Any]:
+    """The containers of the tree's jobs, pooled ones included (`JobContainer`s)."""
     client = docker.from_env()
     try:
-        return list(client.containers.list(all=True, filters={"label": f"runner.tree={root}"}))
+        return job_containers(client, home, tree_id=root)
     finally:
         client.close()
 
@@ -62,7 +64,7 @@ def test_terminate_stops_the_whole_tree(engine: EngineClient, engine_home: Path)
         room = max(0, int(host_capacity(engine_home).cpus) - 1)
         for index, child in enumerate(children):
             wait_state(engine, child["id"], ("running",) if index < room else ("runnable", "running"))
-        assert [c.labels["runner.job"] for c in tree_containers(root)].count(root) == 1
+        assert [c.job_id for c in tree_containers(root, engine_home)].count(root) == 1
         assert engine.call(f"/{root}/terminate", {}) == {"id": root}
         ended = wait_terminal(engine, root, 120)
     finally:
@@ -75,7 +77,7 @@ def test_terminate_stops_the_whole_tree(engine: EngineClient, engine_home: Path)
         assert job["failureReason"] == "Terminated", job["id"]
         assert job["stateTransitions"][-1]["newState"] == "terminated"
     assert engine.call(f"/{root}/terminate", {}) == {"id": root}  # already ended: nothing happens
-    assert [c.name for c in tree_containers(root)] == []
+    assert [c.name for c in tree_containers(root, engine_home)] == []
 
 
 # -- logs ---------------------------------------------------------------------------------------------
