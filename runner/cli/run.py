@@ -13,10 +13,8 @@ import click
 from runner.cli import _client
 from runner.cli._inputs import Uploader, parse_inputs
 from runner.cli._run_options import RunOptions, read_input_file, request_fields
-from runner.cli.batch import BatchPlan, read_batch_tsv, run_batch
 from runner.cli.watch import EXIT_INTERRUPTED, exit_code, print_records
 from runner.client.api import EngineClient
-from runner.client.files import upload_file
 from runner.errors import ApiError, EnvironmentProblem, UsageError
 from runner.spec.ids import is_id
 from runner.spec.job_states import TERMINAL_STATES
@@ -99,6 +97,8 @@ def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: 
     parse_inputs(pairs, None, json_input)
     request_fields(options, None)
     if batch_tsv is not None:
+        # Here and in _start_batch, not above: a run without --batch-tsv (the common one) needs none of it.
+        from runner.cli.batch import read_batch_tsv
         read_batch_tsv(batch_tsv, None)
         if wait or watch:
             raise UsageError("--batch-tsv: not with --wait or --watch (follow each job with runner watch)")
@@ -169,10 +169,11 @@ def _start(client: EngineClient, applet: str, pairs: tuple[str, ...], json_input
 
 def _start_batch(client: EngineClient, applet: str, pairs: tuple[str, ...], json_input: str | None,
                  options: RunOptions, batch_tsv: Path, brief: bool) -> list[str]:
+    from runner.cli.batch import read_batch_tsv, run_batch
     description, input_spec = _describe(client, applet)
     body = request_fields(options, client.project)
     upload = _uploader(client, body["project"])
-    plan: BatchPlan = read_batch_tsv(batch_tsv, input_spec, upload)
+    plan = read_batch_tsv(batch_tsv, input_spec, upload)
     common = parse_inputs(pairs, input_spec, json_input, upload)
     jobs = run_batch(client, applet, plan, common, body, options.name or _default_name(description, applet))
     if not brief:
@@ -183,6 +184,7 @@ def _start_batch(client: EngineClient, applet: str, pairs: tuple[str, ...], json
 def _uploader(client: EngineClient, project: str | None) -> Uploader:
     """Upload a local file given to a file input into `project` (root folder); its new file ID."""
     def upload(path: Path) -> str:
+        from runner.client.files import upload_file  # only a run given a local file uploads
         if project is None:
             raise UsageError(f"{path}: no project to upload it to (use --folder project-xxxx:/folder)")
         return upload_file(client, path, project=project, folder="/", name=path.name)

@@ -67,3 +67,11 @@ def test_an_unknown_command_is_a_usage_error_naming_it() -> None:
                           check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 3
     assert "No such command 'fnid'" in done.stderr
+
+
+def test_run_imports_the_batch_reader_and_the_uploader_only_when_used() -> None:
+    # `runner run applet-xxxx --wait`, the common run, reads no TSV, uploads nothing and stops no engine.
+    modules = modules_after("from runner.cli.main import main\nimport sys\nsys.argv = ['runner', 'run', '--help']\n"
+                            "main()")
+    assert "runner.cli.run" in modules
+    assert sorted(modules & {"runner.cli.batch", "csv", "runner.client.files", "signal"}) == []
