@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,29 +12,11 @@ import click
 from runner.cli import _client
 from runner.cli._inputs import Uploader, parse_inputs
 from runner.cli._run_options import RunOptions, read_input_file, request_fields
-from runner.cli.watch import EXIT_INTERRUPTED, exit_code, print_records
+from runner.cli.watch import EXIT_INTERRUPTED, exit_code, outcome, print_records
 from runner.client.api import EngineClient
 from runner.errors import ApiError, EnvironmentProblem, UsageError
 from runner.spec.ids import is_id
-from runner.spec.job_states import TERMINAL_STATES
 from runner.spec.run_options import DEBUG_ON_CHOICES
-
-FINAL_STATES = frozenset(state.value for state in TERMINAL_STATES)
-
-
-def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
-    """The exit code and the text to print for a described job: its output when done, else why it is not."""
-    job, state = description.get("id", "?"), description.get("state")
-    if state == "done":
-        return 0, json.dumps(description.get("output") or {}, indent=2)
-    if state not in FINAL_STATES:
-        return 1, f"{job} is {state}, not finished, but its log stream ended"
-    parts = [str(p) for p in (description.get("failureReason"), description.get("failureMessage")) if p]
-    text = f"{job} {state}" + (": " + ": ".join(parts) if parts else "")
-    cause = description.get("failureFrom")
-    if isinstance(cause, Mapping) and cause.get("id") and cause.get("id") != job:
-        text += f"\n  caused by {cause['id']} ({cause.get('name') or '?'})"
-    return 1, text
 
 
 @click.command()

@@ -75,3 +75,10 @@ def test_run_imports_the_batch_reader_and_the_uploader_only_when_used() -> None:
                             "main()")
     assert "runner.cli.run" in modules
     assert sorted(modules & {"runner.cli.batch", "csv", "runner.client.files", "signal"}) == []
+
+
+def test_wait_does_not_import_what_run_reads_its_inputs_with() -> None:
+    modules = modules_after("from runner.cli.main import main\nimport sys\nsys.argv = ['runner', 'wait', '--help']\n"
+                            "main()")
+    assert "runner.cli.wait" in modules
+    assert sorted(modules & {"runner.cli.run", "runner.cli._inputs", "runner.cli._run_options"}) == []
