@@ -52,6 +52,11 @@ def traced_connect(*args, **kwargs):
     mark("connected")
     return client
 api.EngineClient._exchange, api.EngineClient.stream_logs = traced_exchange, traced_stream_logs
+command = runner.cli.run.run.callback
+def traced_command(*args, **kwargs):
+    mark("command called")
+    return command(*args, **kwargs)
+runner.cli.run.run.callback = traced_command
 engine_process.connect = traced_connect
 @atexit.register
 def dump():
@@ -68,7 +73,9 @@ PHASES = [
     ("import click", "start", "imported click"),
     ("import runner.cli.main", "imported click", "imported runner.cli.main"),
     ("import runner.cli.run", "imported runner.cli.main", "imported runner.cli.run"),
-    ("connect (engine.json, ping)", "imported runner.cli.run", "connected"),
+    ("click reads the command line", "imported runner.cli.run", "command called"),
+    ("the flags checked", "command called", "connecting"),
+    ("connect (engine.json, ping)", "connecting", "connected"),
     ("/applet-x/describe", "connected", "answered describe applet"),
     ("/applet-x/run", "answered describe applet", "answered run"),
     ("/run answered to job running", "answered run", "state running"),
