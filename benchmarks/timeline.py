@@ -1,6 +1,6 @@
 """Where the time of `runner run APPLET --wait` goes, from the fork of the command to its exit, phase by phase.
 
-    python3 benchmarks/shell.py --timeline [--repeat 15]
+    python3 benchmarks/shell.py --timeline [--repeat 15] [--trees DIR,DIR]
 
 Each round runs the command as a whole process, its code wrapped by TRACED (marks taken inside it: its first
 line, the imports, each call to the engine, each log record as it arrives, the exit handlers), then reads the
@@ -120,22 +120,35 @@ def one_round(env: dict[str, str], home: Path, applet: str) -> dict[str, float]:
     return marks
 
 
-def print_timeline(repeat: int) -> None:
-    """Run `repeat` rounds (after one to warm up) and print each phase's median, and the whole's."""
+def print_timeline(repeat: int, trees: list[str] | None = None) -> None:
+    """Run `repeat` rounds (after one to warm up) and print each phase's median, and the whole's.
+
+    With `trees` (checkouts' folders, e.g. this one and a copy of the code before a change), each round runs the
+    command once from each, alternated, and the table has a column per tree: the same load weighs on all.
+    """
     with private_engine() as (env, home):
         built = build(env, HERE / "applets" / "trivial")
         applet, image = str(built["id"]), str(built["image"])
-        one_round(env, home, applet)
-        rounds = [one_round(env, home, applet) for _ in range(repeat)]
-        docker = statistics.median(timed(["docker", "run", "--rm", image, "true"]) for _ in range(repeat))
+        envs = {tree: {**env, "PYTHONPATH": tree} for tree in trees} if trees else {"": env}
+        for tree_env in envs.values():
+            one_round(tree_env, home, applet)
+        rounds: dict[str, list[dict[str, float]]] = {tree: [] for tree in envs}
+        docker = []
+        for _ in range(repeat):
+            for tree, tree_env in envs.items():
+                rounds[tree].append(one_round(tree_env, home, applet))
+            docker.append(timed(["docker", "run", "--rm", image, "true"]))
     print(f"`runner run APPLET --wait` of benchmarks/applets/trivial, medians of {repeat} rounds (ms)\n")
-    print("| phase | ms |\n| --- | --- |")
-    for label, start, end in PHASES:
-        spans = [(r[end] - r[start]) * 1000 for r in rounds if start in r and end in r]
-        print(f"| {label} | {statistics.median(spans):.1f} |" if spans else f"| {label} | (not seen) |")
-    total = statistics.median((r["exit"] - r["fork"]) * 1000 for r in rounds)
-    print(f"| **whole command** | **{total:.1f}** |\n| `docker run --rm IMAGE true` | {docker * 1000:.1f} |")
+    print("| phase | " + " | ".join(tree or "ms" for tree in envs) + " |\n|" + " --- |" * (len(envs) + 1))
+    for label, start, end in [*PHASES, ("**whole command**", "fork", "exit")]:
+        cells = []
+        for tree in envs:
+            spans = [(r[end] - r[start]) * 1000 for r in rounds[tree] if start in r and end in r]
+            cells.append(f"{statistics.median(spans):.1f}" if spans else "(not seen)")
+        print(f"| {label} | " + " | ".join(cells) + " |")
+    print(f"| `docker run --rm IMAGE true` | {statistics.median(docker) * 1000:.1f} |")
     if os.environ.get("TIMELINE_RAW"):
-        for marks in rounds:
-            print(json.dumps({name: round((at - marks["fork"]) * 1000, 1) for name, at in
-                              sorted(marks.items(), key=lambda item: item[1])}))
+        for tree_rounds in rounds.values():
+            for marks in tree_rounds:
+                print(json.dumps({name: round((at - marks["fork"]) * 1000, 1) for name, at in
+                                  sorted(marks.items(), key=lambda item: item[1])}))
