@@ -1,7 +1,7 @@
 """How the `runner` process ends once a command has done its work: without Python's own teardown.
 
-Python's finalization clears every module and collects what is left, 10-15 ms after the last line is printed
-(more than the whole of some commands); `exit_now` does what exiting must do for the user (the atexit
+Python's finalization clears every module and collects what is left: 9 ms after `import click` alone, 14-27 ms
+after `runner run --wait` has printed its last line; `exit_now` does what exiting must do for the user (the atexit
 handlers: logging's flush, weakref finalizers; stdout and stderr flushed) and ends the process there.
 """
 
