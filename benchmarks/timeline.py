@@ -93,15 +93,18 @@ PHASES = [
 
 def one_round(env: dict[str, str], home: Path, applet: str) -> dict[str, float]:
     """The marks of one `runner run APPLET --wait` (seconds since the epoch), by name."""
-    out = Path(tempfile.mkdtemp(prefix="timeline-")) / "marks.json"
-    started = time.time()
-    # Not from the checkout's folder: `python -c` puts the current folder first on the path, before PYTHONPATH.
-    done = subprocess.run([sys.executable, "-c", TRACED, "run", applet, "--wait"], env={**env, "TRACE_OUT": str(out)},
-                          capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
-    ended = time.time()
+    with tempfile.TemporaryDirectory(prefix="timeline-") as scratch:
+        out = Path(scratch) / "marks.json"
+        started = time.time()
+        # Not from the checkout's folder: `python -c` puts the current folder first on the path, before PYTHONPATH.
+        done = subprocess.run([sys.executable, "-c", TRACED, "run", applet, "--wait"],
+                              env={**env, "TRACE_OUT": str(out)}, capture_output=True, text=True, check=True,
+                              cwd=scratch)
+        ended = time.time()
+        traced = json.loads(out.read_text())
     job = done.stderr.split("Started ", 1)[1].split()[0]
     marks: dict[str, float] = {"fork": started, "exit": ended}
-    for name, at in json.loads(out.read_text()):
+    for name, at in traced:
         name = name.replace(f"/{applet}/describe", "describe applet").replace(f"/{applet}/run", "run")
         name = name.replace(f"/{job}/describe", "describe job")
         marks.setdefault("first:" + name, at)
