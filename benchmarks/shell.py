@@ -10,6 +10,13 @@ alternated with it in the same run (the order rotated each round), medians of `-
 
 A private engine is started with `runner engine start` in a temporary $RUNNER_HOME; the job images must exist
 (`runner images prepare`). Exits 1 when a target is missed. `--write` appends the results to RESULTS.md.
+
+    python3 benchmarks/shell.py --timeline [--repeat 15] [--trees DIR,DIR]
+
+prints instead where the time of (g) goes, phase by phase (medians, ms): the command's own marks (its start,
+imports, each call to the engine, each log record as it arrives, its exit; `timeline.py` times them inside the
+process), the job's stateTransitions, and its container's `docker events` (create, start, die, destroy);
+`--trees` runs the command from each checkout in turn (a column each: before and after a change).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import argparse
 import sys
 
 from _shell import HERE, alternate, build, median, private_engine, runner_command, section, timed, write
+from timeline import print_timeline
 
 
 def main() -> int:
@@ -25,7 +33,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--timeline", action="store_true", help="where the time of (g) goes, phase by phase")
+    parser.add_argument("--trees", default="", help="with --timeline: checkouts to compare (DIR,DIR), alternated")
     args = parser.parse_args()
+    if args.timeline:
+        print_timeline(args.repeat, [tree for tree in args.trees.split(",") if tree] or None)
+        return 0
     runner = runner_command()
     click = [sys.executable, "-c", "import click"]
     with private_engine() as (env, _home):

@@ -7,6 +7,7 @@ import sys
 import click
 
 from runner import __version__
+from runner.cli._exit import exit_now
 from runner.cli.lazy import LazyCommand, LazyGroup
 from runner.errors import InvalidInput, InvalidType, RunnerError, SpecError, UsageError
 
@@ -120,4 +121,4 @@ def main() -> None:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_FAILURE)
     # Without standalone mode, click returns the code of ctx.exit(code) instead of exiting.
-    sys.exit(status if isinstance(status, int) else 0)
+    exit_now(status if isinstance(status, int) else 0)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,31 +12,11 @@ import click
 from runner.cli import _client
 from runner.cli._inputs import Uploader, parse_inputs
 from runner.cli._run_options import RunOptions, read_input_file, request_fields
-from runner.cli.batch import BatchPlan, read_batch_tsv, run_batch
-from runner.cli.watch import EXIT_INTERRUPTED, exit_code, print_records
+from runner.cli.watch import EXIT_INTERRUPTED, exit_code, outcome, print_records
 from runner.client.api import EngineClient
-from runner.client.files import upload_file
 from runner.errors import ApiError, EnvironmentProblem, UsageError
 from runner.spec.ids import is_id
-from runner.spec.job_states import TERMINAL_STATES
 from runner.spec.run_options import DEBUG_ON_CHOICES
-
-FINAL_STATES = frozenset(state.value for state in TERMINAL_STATES)
-
-
-def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
-    """The exit code and the text to print for a described job: its output when done, else why it is not."""
-    job, state = description.get("id", "?"), description.get("state")
-    if state == "done":
-        return 0, json.dumps(description.get("output") or {}, indent=2)
-    if state not in FINAL_STATES:
-        return 1, f"{job} is {state}, not finished, but its log stream ended"
-    parts = [str(p) for p in (description.get("failureReason"), description.get("failureMessage")) if p]
-    text = f"{job} {state}" + (": " + ": ".join(parts) if parts else "")
-    cause = description.get("failureFrom")
-    if isinstance(cause, Mapping) and cause.get("id") and cause.get("id") != job:
-        text += f"\n  caused by {cause['id']} ({cause.get('name') or '?'})"
-    return 1, text
 
 
 @click.command()
@@ -99,6 +78,8 @@ def run(ctx: click.Context, /, target: str, pairs: tuple[str, ...], json_input: 
     parse_inputs(pairs, None, json_input)
     request_fields(options, None)
     if batch_tsv is not None:
+        # Here and in _start_batch, not above: a run without --batch-tsv (the common one) needs none of it.
+        from runner.cli.batch import read_batch_tsv
         read_batch_tsv(batch_tsv, None)
         if wait or watch:
             raise UsageError("--batch-tsv: not with --wait or --watch (follow each job with runner watch)")
@@ -169,10 +150,11 @@ def _start(client: EngineClient, applet: str, pairs: tuple[str, ...], json_input
 
 def _start_batch(client: EngineClient, applet: str, pairs: tuple[str, ...], json_input: str | None,
                  options: RunOptions, batch_tsv: Path, brief: bool) -> list[str]:
+    from runner.cli.batch import read_batch_tsv, run_batch
     description, input_spec = _describe(client, applet)
     body = request_fields(options, client.project)
     upload = _uploader(client, body["project"])
-    plan: BatchPlan = read_batch_tsv(batch_tsv, input_spec, upload)
+    plan = read_batch_tsv(batch_tsv, input_spec, upload)
     common = parse_inputs(pairs, input_spec, json_input, upload)
     jobs = run_batch(client, applet, plan, common, body, options.name or _default_name(description, applet))
     if not brief:
@@ -183,6 +165,7 @@ def _start_batch(client: EngineClient, applet: str, pairs: tuple[str, ...], json
 def _uploader(client: EngineClient, project: str | None) -> Uploader:
     """Upload a local file given to a file input into `project` (root folder); its new file ID."""
     def upload(path: Path) -> str:
+        from runner.client.files import upload_file  # only a run given a local file uploads
         if project is None:
             raise UsageError(f"{path}: no project to upload it to (use --folder project-xxxx:/folder)")
         return upload_file(client, path, project=project, folder="/", name=path.name)

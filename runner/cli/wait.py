@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 from runner.cli import _client
-from runner.cli.run import FINAL_STATES, outcome
-from runner.cli.watch import EXIT_INTERRUPTED
+from runner.cli.watch import EXIT_INTERRUPTED, FINAL_STATES, outcome
 from runner.client import engine_process
 from runner.client.api import EngineClient
 from runner.client.events import EventQuery, follow_events

@@ -1,7 +1,9 @@
-"""`runner watch JOB`: a job tree's log lines and state changes as they happen, printed like `dx watch`."""
+"""`runner watch JOB`: a job tree's log lines and state changes as they happen, printed like `dx watch`; and how
+a job's end reads (its exit code, its output or why it failed), which `run --wait` and `wait` print too."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
@@ -11,10 +13,27 @@ import click
 from runner.cli import _client
 from runner.errors import EnvironmentProblem, UsageError
 from runner.spec.ids import is_id
+from runner.spec.job_states import TERMINAL_STATES
 
 EXIT_INTERRUPTED = 130
 FAILED_STATES = frozenset({"failed", "terminated"})
+FINAL_STATES = frozenset(state.value for state in TERMINAL_STATES)
 STREAM_LABELS = {"stdout": "STDOUT", "stderr": "STDERR", "runner": "RUNNER"}
+
+
+def outcome(description: Mapping[str, Any]) -> tuple[int, str]:
+    """The exit code and the text to print for a described job: its output when done, else why it is not."""
+    job, state = description.get("id", "?"), description.get("state")
+    if state == "done":
+        return 0, json.dumps(description.get("output") or {}, indent=2)
+    if state not in FINAL_STATES:
+        return 1, f"{job} is {state}, not finished, but its log stream ended"
+    parts = [str(p) for p in (description.get("failureReason"), description.get("failureMessage")) if p]
+    text = f"{job} {state}" + (": " + ": ".join(parts) if parts else "")
+    cause = description.get("failureFrom")
+    if isinstance(cause, Mapping) and cause.get("id") and cause.get("id") != job:
+        text += f"\n  caused by {cause['id']} ({cause.get('name') or '?'})"
+    return 1, text
 
 
 def format_record(record: Mapping[str, Any], tz: tzinfo | None = None) -> str | None:

@@ -40,7 +40,7 @@ class Connection:
                 timeout_s: float | None) -> Response:
         """Send `method target` with `headers` and `body`; the answer's head read, its body still to read."""
         if self.sock is None:
-            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout_s)
+            sock = _connect(self.host, self.port, self.connect_timeout_s)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sock, self._reader = sock, sock.makefile("rb")
         assert self._reader is not None
@@ -119,6 +119,33 @@ class Response:
         while _head_line(self._reader).rstrip(b"\r\n"):
             pass  # trailers: none we use
         self._done = True
+
+
+def _connect(host: str, port: int, timeout_s: float) -> socket.socket:
+    """A socket connected to `host:port`; an address as numbers (the engine's 127.0.0.1) is not resolved."""
+    family = _numeric_family(host)
+    if family is None:
+        return socket.create_connection((host, port), timeout=timeout_s)
+    # create_connection asks getaddrinfo even for 127.0.0.1, whose first call (the resolver's set-up, its
+    # files read) costs 1-3 ms: a command's connection pays that for nothing.
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout_s)
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _numeric_family(host: str) -> socket.AddressFamily | None:
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return family
+    return None
 
 
 def _head_line(reader: BinaryIO) -> bytes:

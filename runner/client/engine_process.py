@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -108,6 +107,7 @@ def start_engine(home: Path, timeout_s: float = 60) -> EngineStatus:
 
 def stop_engine(home: Path, timeout_s: float = 30) -> bool:
     """Ask the engine to shut down, then SIGTERM, then SIGKILL; False when none was running."""
+    import signal  # here: every other command connects through this module, and only this one signals
     status = engine_status(home)
     pid = status.pid if status.running else _unresponsive_daemon(home)
     if pid is None:

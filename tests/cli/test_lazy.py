@@ -30,7 +30,7 @@ def test_importing_the_command_line_imports_no_command_and_nothing_heavy() -> No
     modules = modules_after("import runner.cli.main")
     assert heavy_in(modules) == []
     assert [name for name in modules if name.startswith("runner.cli.") and name not in
-            ("runner.cli.main", "runner.cli.lazy")] == []
+            ("runner.cli.main", "runner.cli.lazy", "runner.cli._exit")] == []
 
 
 def test_help_lists_every_command_with_its_short_help_and_imports_none() -> None:
@@ -67,3 +67,18 @@ def test_an_unknown_command_is_a_usage_error_naming_it() -> None:
                           check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 3
     assert "No such command 'fnid'" in done.stderr
+
+
+def test_run_imports_the_batch_reader_and_the_uploader_only_when_used() -> None:
+    # `runner run applet-xxxx --wait`, the common run, reads no TSV, uploads nothing and stops no engine.
+    modules = modules_after("from runner.cli.main import main\nimport sys\nsys.argv = ['runner', 'run', '--help']\n"
+                            "main()")
+    assert "runner.cli.run" in modules
+    assert sorted(modules & {"runner.cli.batch", "csv", "runner.client.files", "signal"}) == []
+
+
+def test_wait_does_not_import_what_run_reads_its_inputs_with() -> None:
+    modules = modules_after("from runner.cli.main import main\nimport sys\nsys.argv = ['runner', 'wait', '--help']\n"
+                            "main()")
+    assert "runner.cli.wait" in modules
+    assert sorted(modules & {"runner.cli.run", "runner.cli._inputs", "runner.cli._run_options"}) == []

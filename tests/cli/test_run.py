@@ -242,7 +242,7 @@ def test_input_json_file_and_stdin(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 
 def test_a_local_file_is_uploaded_first(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from runner.cli import run as run_module
+    from runner.client import files
 
     spec = {"id": APPLET, "name": "counter", "inputSpec": BATCH_SPEC}
     client = use(monkeypatch, engine(**{f"/{APPLET}/describe": spec}))
@@ -252,7 +252,7 @@ def test_a_local_file_is_uploaded_first(monkeypatch: pytest.MonkeyPatch, tmp_pat
                     parents: bool = True) -> str:
         uploads.append((path, project, name))
         return FILE
-    monkeypatch.setattr(run_module, "upload_file", fake_upload)
+    monkeypatch.setattr(files, "upload_file", fake_upload)  # run imports it when a file is to go up
     local = tmp_path / "reads.fq"
     local.write_text("ACGT")
     result = invoke("run", APPLET, "-i", "n=1", "-i", f"reads={local}")

@@ -135,3 +135,24 @@ def test_a_client_dropped_unclosed_leaves_no_socket_open(server: CannedServer) -
         del client
         gc.collect()
     assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_the_engine_s_numeric_address_is_not_resolved_and_a_name_is(server: CannedServer,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    @server.route("POST", "/who")
+    async def who(request: web.Request) -> web.Response:
+        return web.json_response({"host": request.headers["Host"]})
+
+    port = server.url.rsplit(":", 1)[1]
+    with EngineClient(f"http://localhost:{port}", "token") as client:
+        assert client.call("/who") == {"host": f"localhost:{port}"}
+
+    def no_resolver(*args: object, **kwargs: object) -> object:
+        raise socket.gaierror(socket.EAI_FAIL, "name resolution is off in this test")
+    monkeypatch.setattr(socket, "getaddrinfo", no_resolver)
+    # 127.0.0.1 (what engine.json gives) needs no resolver: a command does not pay for its first call.
+    with client_of(server) as client:
+        assert client.call("/who") == {"host": f"127.0.0.1:{port}"}
+    with EngineClient(f"http://localhost:{port}", "token") as client, pytest.raises(EnvironmentProblem,
+                                                                                     match="does not answer"):
+        client.call("/who")
