@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import string
 
 ID_ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
@@ -16,11 +14,15 @@ CONTAINER_CLASSES = ("project", "container")
 
 def new_id(klass: str) -> str:
     """A fresh random ID of the given class, e.g. `job-...`."""
+    import secrets  # here, not at the top: the command line checks IDs and makes none (OpenSSL is ~4 ms a start)
+
     return f"{klass}-" + "".join(secrets.choice(ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
 def content_id(klass: str, content: bytes) -> str:
     """An ID derived from content: the same bytes always give the same ID."""
+    import hashlib  # as secrets above
+
     number = int.from_bytes(hashlib.sha256(content).digest(), "big")
     chars = []
     for _ in range(ID_LENGTH):
