@@ -127,8 +127,7 @@ class MainScreen(EngineScreen):
             self.find_built()
         self.query_one("#applets", AppletsPanel).apply(
             [e for e in events if isinstance(e, (AppletBuilt, AppletFailed))])
-        if tree.cursor_line < 0 and tree.nodes:
-            tree.cursor_line = 0
+        tree.settle_cursor()
         if self.awaited_root in tree.nodes:
             tree.keep_cursor_on(self.awaited_root)
             self.awaited_root = None

@@ -1,0 +1,47 @@
+"""Pilot tests on a real engine of what a person at the screen reads: the first tree's details when the cursor
+went down before any job was there, why a runnable job waits (the scheduler's words), an HTTPS app's link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runner.client.api import EngineClient
+from runner.tui.app import make_app
+from runner.tui.widgets.detail import DetailPane
+from runner.tui.widgets.job_tree import JobTree
+from tests.conftest import SAMPLE_APPS
+from tests.integration.helpers import run_sample
+from tests.tui.conftest import until
+
+pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
+SIZE = (120, 36)
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[EngineClient]:
+    """A client of an engine of a home of its own, holding no job yet (the session's engine holds others')."""
+    from runner.client.engine_process import connect, start_engine, stop_engine
+
+    start_engine(tmp_path)
+    try:
+        yield connect(tmp_path, start=False)
+    finally:
+        stop_engine(tmp_path)
+
+
+async def test_the_first_tree_shows_its_details_though_the_cursor_went_down_before_it_came(
+        empty_engine: EngineClient) -> None:
+    app = make_app(empty_engine, paths=[SAMPLE_APPS])
+    async with app.run_test(size=SIZE) as pilot:
+        tree, detail = app.screen.query_one(JobTree), app.screen.query_one(DetailPane)
+        tree.focus()
+        await pilot.press("down")  # on no row: Textual keeps the line, and the first row comes to it unannounced
+        job = run_sample(empty_engine, "hello_bash", {"who": "first"})
+        await until(pilot, "the new tree's row", lambda: job in tree.nodes)
+        await until(pilot, "its details shown", lambda: detail.job == job)
+        assert tree.selected_job == job
+        status = str(app.screen.query_one("#log-status").content)  # type: ignore[attr-defined]
+        assert status.startswith(job) and "Select a job" not in status
