@@ -13,7 +13,7 @@ from runner.tui.app import make_app
 from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
 from tests.conftest import SAMPLE_APPS
-from tests.integration.helpers import run_sample
+from tests.integration.helpers import run_sample, wait_state, wait_terminal
 from tests.tui.conftest import until
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
@@ -45,3 +45,28 @@ async def test_the_first_tree_shows_its_details_though_the_cursor_went_down_befo
         assert tree.selected_job == job
         status = str(app.screen.query_one("#log-status").content)  # type: ignore[attr-defined]
         assert status.startswith(job) and "Select a job" not in status
+
+
+async def test_a_runnable_job_says_why_it_waits_in_the_schedulers_words(engine: EngineClient) -> None:
+    dashboard = run_sample(engine, "https_dashboard", {})
+    waiter = ""
+    try:
+        wait_state(engine, dashboard, ("running",))  # holds both cores of the instance type the host gives it
+        # Four cores, capped to the host's: it cannot start while the dashboard holds them.
+        waiter = run_sample(engine, "hello_bash", {"who": "later"}, systemRequirements={
+            "*": {"instanceType": "mem1_ssd1_v2_x4"}})
+        wait_state(engine, waiter, ("runnable",))
+        app = make_app(engine, paths=[SAMPLE_APPS])
+        async with app.run_test(size=SIZE) as pilot:
+            tree, detail = app.screen.query_one(JobTree), app.screen.query_one(DetailPane)
+            await until(pilot, "both rows", lambda: {dashboard, waiter} <= set(tree.nodes))
+            tree.keep_cursor_on(waiter)
+            await pilot.press("d")
+            await until(pilot, "the scheduler's reason on top of Describe", lambda: detail.describe_text()
+                        .startswith(f"{waiter} waits to start: needs "))
+            assert "cores" in detail.describe_text().splitlines()[0]
+    finally:
+        for job in (waiter, dashboard):
+            if job:
+                engine.call(f"/{job}/terminate", {})
+                wait_terminal(engine, job)
