@@ -47,7 +47,7 @@ async def test_the_first_tree_shows_its_details_though_the_cursor_went_down_befo
         assert status.startswith(job) and "Select a job" not in status
 
 
-async def test_a_runnable_job_says_why_it_waits_in_the_schedulers_words(engine: EngineClient) -> None:
+async def test_a_runnable_job_says_why_it_waits_and_o_copies_the_apps_link(engine: EngineClient) -> None:
     dashboard = run_sample(engine, "https_dashboard", {})
     waiter = ""
     try:
@@ -65,6 +65,14 @@ async def test_a_runnable_job_says_why_it_waits_in_the_schedulers_words(engine: 
             await until(pilot, "the scheduler's reason on top of Describe", lambda: detail.describe_text()
                         .startswith(f"{waiter} waits to start: needs "))
             assert "cores" in detail.describe_text().splitlines()[0]
+            tree.keep_cursor_on(dashboard)
+            await pilot.press("o")
+            await until(pilot, "the app's link said", lambda: any(
+                "copied to the clipboard" in str(n.message) for n in app._notifications))
+            said = next(str(n.message) for n in app._notifications if "clipboard" in str(n.message))
+            link = said.split("\n")[0]
+            assert link.startswith(f"http://{dashboard.lower()}.localhost:") and "/_runner/login?code=" in link
+            assert app.clipboard == link, "the whole link, without the breaks the toast wraps it with"
     finally:
         for job in (waiter, dashboard):
             if job:
