@@ -55,3 +55,25 @@ async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> N
         await pilot.press("u")
         assert shown(pilot, "#usage-empty") == NO_SAMPLES
         assert not pilot.app.screen.query_one("#cpu-spark", Sparkline).display
+
+
+def drawn(bars: Any) -> list[str]:
+    """The rows of characters a sparkline draws on screen, top down."""
+    lines = bars.render_lines(bars.region.reset_offset)
+    return ["".join(segment.text for segment in line) for line in lines]
+
+
+async def test_the_bars_rise_from_zero_so_one_sample_or_a_small_change_reads_as_it_is() -> None:
+    held = HeldApp([sample(50, 120, 31, 200)], [sample(60, 122, 31, 190)])
+    async with held.app.run_test(size=SIZE) as pilot:
+        await held.shown(pilot)
+        await select(pilot, ROOT_A)
+        await pilot.press("u")
+        cpu, memory = pilot.app.screen.query_one("#cpu-spark"), pilot.app.screen.query_one("#memory-spark")
+        rows = drawn(cpu)  # 3 rows of 8 eighths: 31 % of 24 is 7 eighths, under the first row's top
+        assert len(rows) == 3 and set(rows[0]) == set(rows[1]) == {" "}, "one sample at 31 % is not a full bar"
+        assert set(rows[2]) == {"▇"}
+        await held.release(pilot)
+        rows = drawn(memory)  # 190 of the 200 MiB peak: 95 %, 23 of 24 eighths, not a bar dropping to nothing
+        assert rows[0][-1] == "▇" and {row[-1] for row in rows[1:]} == {"█"}
+        assert {row[0] for row in rows} == {"█"}, "the peak fills the height"
