@@ -41,6 +41,8 @@ async def test_w_watches_the_selected_applet_re_runs_it_on_a_save_and_w_again_st
             return len(runs()) == count and all(app.model.jobs[job].state == "done" for job in runs())
 
         await until(pilot, "the first run done", lambda: done(1))
+        await until(pilot, "the panel redrawn with the build", lambda: panel.sources[0].state == "built")
+        await pilot.pause()
         assert panel.border_subtitle == "watching tui_watched", "the build's redraw of the panel kept it"
         (folder / "src" / "code.sh").write_text(QUICK_SCRIPT % "tui-v1")
         await until(pilot, "the re-run after the save done", lambda: done(2))
