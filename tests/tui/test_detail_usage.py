@@ -9,9 +9,11 @@ from textual.pilot import Pilot
 from textual.widgets import Sparkline, Static, TabbedContent
 
 from runner.spec.events import JobUsage
-from runner.tui.widgets.usage_pane import NO_SAMPLES
+from runner.tui.widgets.job_tree import JobTree
+from runner.tui.widgets.usage_pane import NO_SAMPLES, NO_SAMPLES_ENDED
+from tests.tui.conftest import until
 from tests.tui.detail_helpers import SIZE, HeldApp, select
-from tests.tui.events_fixture import ROOT_A, ROOT_C, T0
+from tests.tui.events_fixture import ROOT_A, ROOT_B, ROOT_C, T0
 
 pytestmark = pytest.mark.asyncio
 
@@ -47,7 +49,7 @@ async def test_u_shows_cpu_and_memory_over_time_and_new_samples_extend_them() ->
         assert shown(pilot, "#cpu-words") == "CPU 70% now, peak 95%, low 10%  (4 samples over 40s)"
 
 
-async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> None:
+async def test_a_job_without_samples_says_the_engine_samples_running_jobs_or_that_it_ended_unsampled() -> None:
     held = HeldApp([sample(50, 120, 10, 100)])
     async with held.app.run_test(size=SIZE) as pilot:
         await held.shown(pilot)
@@ -55,6 +57,9 @@ async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> N
         await pilot.press("u")
         assert shown(pilot, "#usage-empty") == NO_SAMPLES
         assert not pilot.app.screen.query_one("#cpu-spark", Sparkline).display
+        tree = pilot.app.screen.query_one(JobTree)
+        tree.move_cursor(tree.nodes[ROOT_B])  # failed after a minute, never sampled: "yet" would mislead
+        await until(pilot, "the ended job's words", lambda: shown(pilot, "#usage-empty") == NO_SAMPLES_ENDED)
 
 
 def drawn(bars: Any) -> list[str]:

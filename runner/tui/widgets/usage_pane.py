@@ -11,6 +11,7 @@ from runner.tui.model import JobView, UsageSample
 from runner.tui.widgets.usage_bars import UsageBars
 
 NO_SAMPLES = "no usage samples yet: the engine samples running jobs"
+NO_SAMPLES_ENDED = "no usage samples: the job ended before the engine sampled it (usage-interval-s)"
 GPU_PARTS = ("#gpu-words", "#gpu-spark", "#gpu-memory-words", "#gpu-memory-spark")
 
 
@@ -62,7 +63,8 @@ class UsagePane(Vertical):
         for part in GPU_PARTS:
             self.query_one(part).display = has and bool(gpu_samples)
         if job is None or not job.usage:
-            self.query_one("#usage-empty", Static).update(NO_SAMPLES if job is not None else "Select a job.")
+            said = "Select a job." if job is None else NO_SAMPLES_ENDED if job.ended is not None else NO_SAMPLES
+            self.query_one("#usage-empty", Static).update(said)
             return
         cpu, memory = usage_words(job)
         self.query_one("#cpu-words", Static).update(cpu)
