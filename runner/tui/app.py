@@ -29,7 +29,7 @@ class RunnerApp(App[None]):
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "applet-runner"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 - textual's own type
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-roomy")]  # noqa: RUF012 - textual's own type
 
     def __init__(self, client: EngineClient | None, model: JobsModel, feed: EventFeed,
                  sources: list[AppletSource]) -> None:

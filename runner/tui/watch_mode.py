@@ -24,6 +24,7 @@ from runner.dev.runs import same_request
 from runner.errors import RunnerError
 from runner.tui.applets import AppletSource
 from runner.tui.model import JobsModel
+from runner.tui.widgets.applets import AppletsPanel
 
 SEVERITY: dict[str, SeverityLevel] = {ERROR: "error", WARNING: "warning"}
 NOTE_SECONDS = {ERROR: 20.0, WARNING: 8.0}
@@ -89,9 +90,7 @@ class WatchMode:
                            timeout=NOTE_SECONDS.get(note.level, 4.0))
 
     def _subtitle(self) -> None:
-        panel = self.screen.query_one(self.panel_id, OptionList)
-        watched = ", ".join(sorted(self.names.values()))
-        panel.border_subtitle = f"watching {watched}" if watched else "✓ built ✗ invalid"
+        self.screen.query_one(self.panel_id, AppletsPanel).set_watching(self.names.values())
 
 
 def with_input_of(client: EngineClient, job: str | None, say: Callable[[Note], None]) -> Starter:

@@ -9,9 +9,11 @@ from textual.pilot import Pilot
 from textual.widgets import Sparkline, Static, TabbedContent
 
 from runner.spec.events import JobUsage
-from runner.tui.widgets.usage_pane import NO_SAMPLES
+from runner.tui.widgets.job_tree import JobTree
+from runner.tui.widgets.usage_pane import NO_SAMPLES, NO_SAMPLES_ENDED
+from tests.tui.conftest import until
 from tests.tui.detail_helpers import SIZE, HeldApp, select
-from tests.tui.events_fixture import ROOT_A, ROOT_C, T0
+from tests.tui.events_fixture import ROOT_A, ROOT_B, ROOT_C, T0
 
 pytestmark = pytest.mark.asyncio
 
@@ -47,7 +49,7 @@ async def test_u_shows_cpu_and_memory_over_time_and_new_samples_extend_them() ->
         assert shown(pilot, "#cpu-words") == "CPU 70% now, peak 95%, low 10%  (4 samples over 40s)"
 
 
-async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> None:
+async def test_a_job_without_samples_says_the_engine_samples_running_jobs_or_that_it_ended_unsampled() -> None:
     held = HeldApp([sample(50, 120, 10, 100)])
     async with held.app.run_test(size=SIZE) as pilot:
         await held.shown(pilot)
@@ -55,3 +57,28 @@ async def test_a_job_without_samples_says_the_engine_samples_running_jobs() -> N
         await pilot.press("u")
         assert shown(pilot, "#usage-empty") == NO_SAMPLES
         assert not pilot.app.screen.query_one("#cpu-spark", Sparkline).display
+        tree = pilot.app.screen.query_one(JobTree)
+        tree.move_cursor(tree.nodes[ROOT_B])  # failed after a minute, never sampled: "yet" would mislead
+        await until(pilot, "the ended job's words", lambda: shown(pilot, "#usage-empty") == NO_SAMPLES_ENDED)
+
+
+def drawn(bars: Any) -> list[str]:
+    """The rows of characters a sparkline draws on screen, top down."""
+    lines = bars.render_lines(bars.region.reset_offset)
+    return ["".join(segment.text for segment in line) for line in lines]
+
+
+async def test_the_bars_rise_from_zero_so_one_sample_or_a_small_change_reads_as_it_is() -> None:
+    held = HeldApp([sample(50, 120, 31, 200)], [sample(60, 122, 31, 190)])
+    async with held.app.run_test(size=SIZE) as pilot:
+        await held.shown(pilot)
+        await select(pilot, ROOT_A)
+        await pilot.press("u")
+        cpu, memory = pilot.app.screen.query_one("#cpu-spark"), pilot.app.screen.query_one("#memory-spark")
+        rows = drawn(cpu)  # 3 rows of 8 eighths: 31 % of 24 is 7 eighths, under the first row's top
+        assert len(rows) == 3 and set(rows[0]) == set(rows[1]) == {" "}, "one sample at 31 % is not a full bar"
+        assert set(rows[2]) == {"▇"}
+        await held.release(pilot)
+        rows = drawn(memory)  # 190 of the 200 MiB peak: 95 %, 23 of 24 eighths, not a bar dropping to nothing
+        assert rows[0][-1] == "▇" and {row[-1] for row in rows[1:]} == {"█"}
+        assert {row[0] for row in rows} == {"█"}, "the peak fills the height"

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -51,7 +51,7 @@ KEYS = [
     ("/", "filter jobs by ID, name or state (Esc clears)"),
     ("f", "show only trees with a failed job (again: all)"),
     ("y", "copy the selected job's ID"),
-    ("o", "open the selected job's HTTPS app (its URL is shown too)"),
+    ("o", "open the selected job's HTTPS app (its link is shown and copied)"),
     ("r", "run the highlighted applet from a form of its inputs (from the job tree: the selected tree's applet)"),
     ("w", "watch mode for the selected applet: rebuild and re-run on every save (again: off)"),
     ("?", "this help"),
@@ -69,6 +69,8 @@ class Help(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Static("[b]Keys[/b]  (Esc closes)")
             for key, what in KEYS:
-                yield Static(f"[b]{key:>9}[/b]  {what}")
+                with Horizontal(classes="help-row"):  # a long text wraps under itself, not under the keys
+                    yield Static(key, classes="help-key")
+                    yield Static(what, classes="help-what")
             yield Static(state_legend(), id="legend")
             yield Static(f"{CAPPED_MARK} after an instance type: larger than the host, so capped to it")

@@ -127,8 +127,7 @@ class MainScreen(EngineScreen):
             self.find_built()
         self.query_one("#applets", AppletsPanel).apply(
             [e for e in events if isinstance(e, (AppletBuilt, AppletFailed))])
-        if tree.cursor_line < 0 and tree.nodes:
-            tree.cursor_line = 0
+        tree.settle_cursor()
         if self.awaited_root in tree.nodes:
             tree.keep_cursor_on(self.awaited_root)
             self.awaited_root = None
@@ -298,7 +297,10 @@ class MainScreen(EngineScreen):
             self.app.call_from_thread(self.notify, f"{job}: {NO_APP}", severity="warning")
             return
         opened = open_in_browser(url)
-        self.app.call_from_thread(self.notify, url if opened else f"{url} (no browser opens here: copy it)",
+        # The toast wraps a long URL across lines, which a terminal copies with the breaks: copy it whole.
+        self.app.call_from_thread(self.app.copy_to_clipboard, url)
+        said = "opened in your browser" if opened else "no browser opens here"
+        self.app.call_from_thread(self.notify, f"{url}\n({said}; copied to the clipboard)",
                                   title=f"{job}'s HTTPS app", timeout=30)
 
     def action_tab(self, tab: str) -> None:

@@ -7,10 +7,11 @@ is built; the answer says built, stale, not built or invalid. All file and engin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.widgets import OptionList
@@ -60,6 +61,7 @@ class AppletsPanel(OptionList):
         super().__init__(*self._source_options(sources), **kwargs)
         self.sources, self.client = sources, client
         self.border_title = "Applets"
+        self.watching: tuple[str, ...] = ()
         self.border_subtitle = counts(sources)
         self._checking = False
         self._again: set[Path] = set()
@@ -140,4 +142,14 @@ class AppletsPanel(OptionList):
         self.clear_options()
         self.add_options(self._source_options(self.sources))
         self.highlighted = highlighted
-        self.border_subtitle = counts(self.sources)
+        self._subtitle()
+
+    def set_watching(self, names: Iterable[str]) -> None:
+        """Name the applets watch mode is on for in the subtitle (none: the counts by state again)."""
+        self.watching = tuple(sorted(names))
+        self._subtitle()
+
+    def _subtitle(self) -> None:
+        # What is watched outranks the counts: a redraw after a build must not hide that watch mode is on.
+        self.border_subtitle = (f"watching {escape(', '.join(self.watching))}" if self.watching
+                                else counts(self.sources))

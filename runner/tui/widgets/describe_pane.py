@@ -1,4 +1,5 @@
-"""The Describe tab: a failure in plain words on top, then the job's describe as a tree of JSON that folds."""
+"""The Describe tab: a failure, or why a runnable job waits, in plain words on top, then the job's describe as a
+tree of JSON that folds."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ def failure_words(description: Mapping[str, Any]) -> str | None:
     if isinstance(cause, Mapping) and cause.get("id") and cause.get("id") != description.get("id"):
         words += f"\ncaused by {cause['id']} ({cause.get('name') or '?'})"
     return words
+
+
+def waiting_words(description: Mapping[str, Any]) -> str | None:
+    """Why a runnable job has not started, as the engine's scheduler says (`runnerWaiting`); None otherwise."""
+    waiting = description.get("runnerWaiting")
+    if description.get("state") != "runnable" or not isinstance(waiting, str) or not waiting:
+        return None
+    return f"{description.get('id')} waits to start: {waiting}"
 
 
 def add_json(node: TreeNode[Any], key: str, value: Any) -> None:
@@ -94,9 +103,9 @@ class DescribePane(Vertical):
             words_view.update(Text(description, style="red"))
             words_view.display = True
             return
-        words = failure_words(description)
-        words_view.update(Text(words, style="bold red") if words else "")
-        words_view.display = bool(words)
+        failed, waiting = failure_words(description), waiting_words(description)
+        words_view.update(Text(failed, style="bold red") if failed else Text(waiting or "", style="bold cyan"))
+        words_view.display = bool(failed or waiting)
         for key, value in description.items():
             add_json(tree.root, str(key), value)
 

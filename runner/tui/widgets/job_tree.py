@@ -90,7 +90,16 @@ class JobTree(Tree[str]):
             # Lay the rows out first: a node's line is stale until then. A restore deferred to after the
             # refresh instead would undo a cursor move made in between (a key, or a test's selection).
             _ = self.last_line
+            same_line = self.cursor_line == node._line
             self.move_cursor(node)
+            if same_line:  # the cursor went to this line before it had a row: Textual announces no highlight
+                self.post_message(self.NodeHighlighted(node))
+
+    def settle_cursor(self) -> None:
+        """Put the cursor on the first row when it is on none, as on a line that had no row when `↓` moved it."""
+        if self.nodes and (self.cursor_line < 0 or self.cursor_node is None):
+            first = self.get_node_at_line(0)
+            self.keep_cursor_on(first.data if first is not None else None)
 
     def _add(self, job: JobView) -> None:
         if job.id in self.nodes:

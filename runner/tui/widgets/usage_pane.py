@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from runner.tui._look import duration
 from runner.tui.model import JobView, UsageSample
+from runner.tui.widgets.usage_bars import UsageBars
 
 NO_SAMPLES = "no usage samples yet: the engine samples running jobs"
+NO_SAMPLES_ENDED = "no usage samples: the job ended before the engine sampled it (usage-interval-s)"
 GPU_PARTS = ("#gpu-words", "#gpu-spark", "#gpu-memory-words", "#gpu-memory-spark")
 
 
@@ -43,13 +45,13 @@ class UsagePane(Vertical):
         """The words and the sparklines."""
         yield Static("Select a job.", id="usage-empty")
         yield Static("", id="cpu-words")
-        yield Sparkline([], id="cpu-spark")
+        yield UsageBars([], id="cpu-spark")
         yield Static("", id="memory-words")
-        yield Sparkline([], id="memory-spark")
+        yield UsageBars([], id="memory-spark")
         yield Static("", id="gpu-words")
-        yield Sparkline([], id="gpu-spark")
+        yield UsageBars([], id="gpu-spark")
         yield Static("", id="gpu-memory-words")
-        yield Sparkline([], id="gpu-memory-spark")
+        yield UsageBars([], id="gpu-memory-spark")
 
     def show(self, job: JobView | None) -> None:
         """The samples of `job` (all it keeps: a bounded history)."""
@@ -61,17 +63,25 @@ class UsagePane(Vertical):
         for part in GPU_PARTS:
             self.query_one(part).display = has and bool(gpu_samples)
         if job is None or not job.usage:
-            self.query_one("#usage-empty", Static).update(NO_SAMPLES if job is not None else "Select a job.")
+            said = "Select a job." if job is None else NO_SAMPLES_ENDED if job.ended is not None else NO_SAMPLES
+            self.query_one("#usage-empty", Static).update(said)
             return
         cpu, memory = usage_words(job)
         self.query_one("#cpu-words", Static).update(cpu)
         self.query_one("#memory-words", Static).update(memory)
-        self.query_one("#cpu-spark", Sparkline).data = [s.cpu_percent for s in job.usage]
-        self.query_one("#memory-spark", Sparkline).data = [float(s.memory_bytes) for s in job.usage]
+        cpu_data = [s.cpu_percent for s in job.usage]
+        set_bars(self.query_one("#cpu-spark", UsageBars), cpu_data, max(100.0, *cpu_data))
+        set_bars(self.query_one("#memory-spark", UsageBars), [float(s.memory_bytes) for s in job.usage])
         if gpu_samples:
             util, used = gpu_words(gpu_samples)
             self.query_one("#gpu-words", Static).update(util)
             self.query_one("#gpu-memory-words", Static).update(used)
-            self.query_one("#gpu-spark", Sparkline).data = [s.gpu_percent or 0.0 for s in gpu_samples]
-            self.query_one("#gpu-memory-spark", Sparkline).data = [float(s.gpu_memory_bytes or 0)
-                                                                    for s in gpu_samples]
+            set_bars(self.query_one("#gpu-spark", UsageBars), [s.gpu_percent or 0.0 for s in gpu_samples], 100.0)
+            set_bars(self.query_one("#gpu-memory-spark", UsageBars),
+                     [float(s.gpu_memory_bytes or 0) for s in gpu_samples])
+
+
+def set_bars(bars: UsageBars, data: list[float], top: float | None = None) -> None:
+    """Give the bars their samples and their top (a percentage's 100, else the highest sample)."""
+    bars.top = top if top is not None else max(data, default=0.0)
+    bars.data = data
