@@ -7,7 +7,7 @@ policy, timeout, debug options, rank...). Flags given to the re-run replace what
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # The describe fields a re-run reads (besides the defaults), asked for by name: describe leaves them out.
@@ -18,11 +18,12 @@ SAME_NAME = ("project", "folder", "name", "tags", "properties", "priority", "exe
 WHEN_SET = ("delayWorkspaceDestruction", "ignoreReuse", "rank")
 
 
-def carried_fields(job: Mapping[str, Any], applet: str) -> dict[str, Any]:
+def carried_fields(job: Mapping[str, Any], applet: str, tree: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
     """The run request fields, input aside, that start `job` again as a root job of `applet`.
 
     `applet` is the one the re-run starts (a fresh build with `runner rerun --latest`): the by-executable
-    requests made for the applet `job` ran are moved to it, so that they still apply.
+    requests made for the applet `job` ran are moved to it, so that they still apply. `tree`: the describes
+    of the jobs of `job`'s tree, whose timeouts the re-run's jobs get again.
     """
     fields: dict[str, Any] = {key: job[key] for key in SAME_NAME if job.get(key) not in (None, "", [], {})}
     fields.update({key: job[key] for key in WHEN_SET if job.get(key)})
@@ -30,13 +31,26 @@ def carried_fields(job: Mapping[str, Any], applet: str) -> dict[str, Any]:
     if debug_on:
         fields["debug"] = {"debugOn": list(debug_on)}
     fields.update(_requests(job, applet))
-    timeout = job.get("timeout")
-    if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0:
-        # Describe has the job's effective timeout only (not the policy it came from): that one, for
-        # its entry point, which the run spec's own timeout policy cannot then change.
-        fields["timeoutPolicyByExecutable"] = {applet: {str(job.get("function") or "main"):
-                                                        {"minutes": timeout / 60000}}}
+    timeouts = _timeouts([*tree, job], str(job.get("applet") or ""), applet)
+    if timeouts:
+        fields["timeoutPolicyByExecutable"] = timeouts
     return fields
+
+
+def _timeouts(jobs: Iterable[Mapping[str, Any]], ran: str, applet: str) -> dict[str, dict[str, Any]]:
+    """The timeout each (executable, entry point) of `jobs` ran with, as a timeoutPolicyByExecutable.
+
+    Describe shows a job's effective timeout, not the policy it came from: rebuilt from the jobs that ran, the
+    last one of each entry point winning; the applet `ran` keyed by `applet`, the one the re-run starts.
+    """
+    policy: dict[str, dict[str, Any]] = {}
+    for each in jobs:
+        timeout, executable = each.get("timeout"), each.get("applet") or each.get("app")
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0 or not executable:
+            continue
+        key = applet if executable == ran else str(executable)
+        policy.setdefault(key, {})[str(each.get("function") or "main")] = {"minutes": timeout / 60000}
+    return policy
 
 
 def _requests(job: Mapping[str, Any], applet: str) -> dict[str, Any]:

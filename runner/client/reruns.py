@@ -30,10 +30,11 @@ class RecordedRun:
     input: dict[str, Any]
     folder: str | None
     described: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    tree: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     def carried(self, applet: str | None = None) -> dict[str, Any]:
         """The run options the job ran with, as run request fields for a re-run of `applet` (default its own)."""
-        return carried_fields(self.described, applet or self.applet)
+        return carried_fields(self.described, applet or self.applet, self.tree)
 
 
 def _describe(client: EngineClient, object_id: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -57,7 +58,16 @@ def recorded_input(client: EngineClient, job_id: str) -> RecordedRun:
     value = _resolved(client, job_id, given, outputs)
     source = _describe(client, applet, {"sourceFolder": True}).get("sourceFolder")
     return RecordedRun(applet, str(job.get("function") or "main"), value,
-                       source if isinstance(source, str) and source else None, job)
+                       source if isinstance(source, str) and source else None, job, _tree(client, job))
+
+
+def _tree(client: EngineClient, job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entry point, executable and timeout of each job in `job`'s tree."""
+    fields = {"function": True, "applet": True, "app": True, "timeout": True}
+    answer = client.call("/system/findExecutions", {"rootExecution": job.get("rootExecution") or job["id"],
+                                                    "describe": {"fields": fields}})
+    results = answer.get("results") if isinstance(answer, dict) else None
+    return [dict(each["describe"]) for each in results or [] if isinstance(each.get("describe"), dict)]
 
 
 def _resolved(client: EngineClient, job_id: str, value: Any, outputs: dict[str, dict[str, Any]]) -> Any:
