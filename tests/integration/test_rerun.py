@@ -16,7 +16,14 @@ import pytest
 from runner.client.api import EngineClient
 from runner.client.events import EventQuery, follow_events
 from runner.spec import events as ev
-from tests.integration.helpers import SAMPLE_APPS, build_sample, run_sample, runner_cli, tree_jobs, wait_terminal
+from tests.integration.helpers import (
+    SAMPLE_APPS,
+    build_sample,
+    run_sample,
+    runner_cli,
+    tree_jobs,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 # Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
@@ -133,6 +140,8 @@ def test_a_real_build_tells_its_changed_files_from_start_to_built(engine: Engine
     (("job-" + "0" * 24, "--wait", "--watch"), "--wait: not with --watch"),
     (("job-" + "0" * 24, "--rank", "5000"), "--rank: 5000 is not from -1024 to 1023"),
     (("job-" + "0" * 24, "--instance-type", "no such"), "--instance-type: 'no such' is not an instance type"),
+    (("job-" + "0" * 24, "--extra-args", "[1]"), "--extra-args: expected a JSON object, got list"),
+    (("job-" + "0" * 24, "--folder", "out"), "--folder: 'out': the folder must be an absolute path"),
 ])
 def test_bad_arguments_exit_3_on_one_line(engine_home: Path, args: tuple[str, ...], says: str) -> None:
     result = runner_cli(engine_home, "rerun", *args)
