@@ -1,16 +1,18 @@
 """Re-running one job alone: the input it ran with, and a new root job of its applet at its entry point.
 
 `recorded_input()` reads what `runner rerun`, watch mode's focused loop (`runner dev --input-from`) and the
-TUI's `R` on a subjob start again; `start_rerun()` starts it, linked to the job it re-runs (`rerunOf`).
+TUI's `R` start again; `start_rerun()` starts it, linked to the job it re-runs (`rerunOf`). `runner rerun` and
+`R` also carry the job's run options over (`RecordedRun.carried()`: instance types, folder, tags...).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runner.client.api import EngineClient
+from runner.client.rerun_options import EXTRA_DESCRIBE_FIELDS, carried_fields
 from runner.errors import ApiError, InvalidState
 from runner.spec.links import JobRef, job_ref
 
@@ -27,6 +29,12 @@ class RecordedRun:
     entry: str
     input: dict[str, Any]
     folder: str | None
+    described: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    tree: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
+
+    def carried(self, applet: str | None = None) -> dict[str, Any]:
+        """The run options the job ran with, as run request fields for a re-run of `applet` (default its own)."""
+        return carried_fields(self.described, applet or self.applet, self.tree)
 
 
 def _describe(client: EngineClient, object_id: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -38,7 +46,8 @@ def _describe(client: EngineClient, object_id: str, body: Mapping[str, Any] | No
 
 def recorded_input(client: EngineClient, job_id: str) -> RecordedRun:
     """The run `job_id` made; InvalidState when a job-based reference in its input has not resolved yet."""
-    job = _describe(client, job_id)
+    job = _describe(client, job_id, {"defaultFields": True,
+                                     "fields": {name: True for name in EXTRA_DESCRIBE_FIELDS}})
     applet = job.get("applet")
     if not isinstance(applet, str) or not applet:
         raise InvalidState(f"{job_id} ran no applet that can be run again (app and analysis jobs cannot)")
@@ -49,7 +58,16 @@ def recorded_input(client: EngineClient, job_id: str) -> RecordedRun:
     value = _resolved(client, job_id, given, outputs)
     source = _describe(client, applet, {"sourceFolder": True}).get("sourceFolder")
     return RecordedRun(applet, str(job.get("function") or "main"), value,
-                       source if isinstance(source, str) and source else None)
+                       source if isinstance(source, str) and source else None, job, _tree(client, job))
+
+
+def _tree(client: EngineClient, job: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The entry point, executable and timeout of each job in `job`'s tree."""
+    fields = {"function": True, "applet": True, "app": True, "timeout": True}
+    answer = client.call("/system/findExecutions", {"rootExecution": job.get("rootExecution") or job["id"],
+                                                    "describe": {"fields": fields}})
+    results = answer.get("results") if isinstance(answer, dict) else None
+    return [dict(each["describe"]) for each in results or [] if isinstance(each.get("describe"), dict)]
 
 
 def _resolved(client: EngineClient, job_id: str, value: Any, outputs: dict[str, dict[str, Any]]) -> Any:

@@ -16,7 +16,14 @@ import pytest
 from runner.client.api import EngineClient
 from runner.client.events import EventQuery, follow_events
 from runner.spec import events as ev
-from tests.integration.helpers import SAMPLE_APPS, run_sample, runner_cli, tree_jobs, wait_terminal
+from tests.integration.helpers import (
+    SAMPLE_APPS,
+    build_sample,
+    run_sample,
+    runner_cli,
+    tree_jobs,
+    wait_terminal,
+)
 
 pytestmark = pytest.mark.docker
 # Backend-neutral: every test runs on the Docker and on the local backend (tests/integration/conftest.py).
@@ -133,6 +140,8 @@ def test_a_real_build_tells_its_changed_files_from_start_to_built(engine: Engine
     (("job-" + "0" * 24, "--wait", "--watch"), "--wait: not with --watch"),
     (("job-" + "0" * 24, "--rank", "5000"), "--rank: 5000 is not from -1024 to 1023"),
     (("job-" + "0" * 24, "--instance-type", "no such"), "--instance-type: 'no such' is not an instance type"),
+    (("job-" + "0" * 24, "--extra-args", "[1]"), "--extra-args: expected a JSON object, got list"),
+    (("job-" + "0" * 24, "--folder", "out"), "--folder: 'out': the folder must be an absolute path"),
 ])
 def test_bad_arguments_exit_3_on_one_line(engine_home: Path, args: tuple[str, ...], says: str) -> None:
     result = runner_cli(engine_home, "rerun", *args)
@@ -144,3 +153,85 @@ def test_bad_arguments_exit_3_on_one_line(engine_home: Path, args: tuple[str, ..
 def test_a_job_that_does_not_exist_exits_1(engine: EngineClient, engine_home: Path) -> None:
     result = runner_cli(engine_home, "rerun", "job-" + "0" * 24)
     assert result.returncode == 1 and "job-" + "0" * 24 in result.stderr, result.stderr
+
+
+# A run with every option a re-run carries (as `dx run --clone`, and what this engine's run takes besides).
+OPTIONS: dict[str, Any] = {
+    "name": "squares of two", "folder": "/rerun/out", "tags": ["t1", "t2"], "properties": {"k": "v"},
+    "priority": "high", "rank": 7, "systemRequirements": {"*": {"instanceType": "mem1_ssd1_v2_x4"}},
+    "executionPolicy": {"restartOn": {"AppInternalError": 1}, "maxRestarts": 2},
+    "debug": {"debugOn": ["AppError"]}, "delayWorkspaceDestruction": True,
+}
+CARRIED = ("project", "folder", "name", "tags", "properties", "priority", "rank", "systemRequirements",
+           "instanceType", "executionPolicy", "timeout", "delayWorkspaceDestruction", "debug")
+
+
+def _with_options(engine: EngineClient) -> dict[str, dict[str, Any]]:
+    """A finished scatter-gather tree run with OPTIONS and a 7-minute timeout for every entry point."""
+    applet = build_sample(engine, SCATTER)
+    timeouts = {"timeoutPolicyByExecutable": {applet: {"*": {"minutes": 7}}}}
+    return _done_tree(engine, _run(engine, applet, {**OPTIONS, **timeouts}))
+
+
+def _run(engine: EngineClient, applet: str, options: dict[str, Any]) -> str:
+    body = {"project": engine.project, "input": {"n": 1}, **options}
+    return str(engine.call(f"/{applet}/run", body)["id"])
+
+
+def _describe(engine: EngineClient, job: str) -> dict[str, Any]:
+    return dict(engine.call(f"/{job}/describe", {"defaultFields": True, "fields": {"debug": True}}))
+
+
+def test_a_re_run_runs_as_the_job_ran_and_a_flag_replaces_what_it_sets(engine: EngineClient,
+                                                                          engine_home: Path) -> None:
+    tree = _with_options(engine)
+    root = _describe(engine, tree["main"]["id"])
+    assert (root["instanceType"], root["timeout"], root["folder"]) == ("mem1_ssd1_v2_x4", 7 * 60_000, "/rerun/out")
+
+    result = runner_cli(engine_home, "rerun", root["id"], "--brief")
+    assert result.returncode == 0, result.stderr
+    (same,) = result.stdout.split()
+    again = _describe(engine, same)
+    assert {key: again.get(key) for key in CARRIED} == {key: root.get(key) for key in CARRIED}
+    assert again["rerunOf"] == root["id"] and again["originalInput"] == root["originalInput"]
+    assert wait_terminal(engine, same)["state"] == "done"
+    # The tree's subjobs ran with the run's requests and timeout too, as the first tree's did.
+    for job in tree_jobs(engine, same)[1:]:
+        assert (job["instanceType"], job["timeout"]) == ("mem1_ssd1_v2_x4", 7 * 60_000), job["function"]
+
+    result = runner_cli(engine_home, "rerun", root["id"], "--tag", "other", "--folder", "/elsewhere",
+                        "--instance-type", '{"gather": "mem1_ssd1_v2_x8"}', "--brief")
+    assert result.returncode == 0, result.stderr
+    (changed,) = result.stdout.split()
+    overridden = _describe(engine, changed)
+    assert (overridden["tags"], overridden["folder"]) == (["other"], "/elsewhere")
+    # Per entry point, as dx run --clone: gather's request added, the carried `*` kept.
+    assert overridden["systemRequirements"] == {"*": {"instanceType": "mem1_ssd1_v2_x4"},
+                                                "gather": {"instanceType": "mem1_ssd1_v2_x8"}}
+    assert {key: overridden.get(key) for key in ("name", "properties", "priority", "executionPolicy", "timeout")} \
+        == {key: root.get(key) for key in ("name", "properties", "priority", "executionPolicy", "timeout")}
+    assert wait_terminal(engine, changed)["state"] == "done"
+    by_function = {job["function"]: job["instanceType"] for job in tree_jobs(engine, changed)}
+    assert by_function == {"main": "mem1_ssd1_v2_x4", "square": "mem1_ssd1_v2_x4", "gather": "mem1_ssd1_v2_x8"}
+
+    result = runner_cli(engine_home, "rerun", root["id"], "--instance-type", "mem1_ssd1_v2_x2", "--brief")
+    assert result.returncode == 0, result.stderr
+    (plain,) = result.stdout.split()
+    # One instance type for every entry point replaces the carried requests whole.
+    assert _describe(engine, plain)["systemRequirements"] == {"*": {"instanceType": "mem1_ssd1_v2_x2"}}
+    assert wait_terminal(engine, plain)["state"] == "done"
+
+
+def test_a_subjob_re_run_keeps_the_instance_type_it_ran_on(engine: EngineClient, engine_home: Path) -> None:
+    applet = build_sample(engine, SCATTER)
+    requests = {"systemRequirements": {"square": {"instanceType": "mem1_ssd1_v2_x4"}},
+                "timeoutPolicyByExecutable": {applet: {"square": {"minutes": 5}}}}
+    square = _done_tree(engine, _run(engine, applet, requests))["square"]
+    assert (square["instanceType"], square["timeout"]) == ("mem1_ssd1_v2_x4", 5 * 60_000)
+
+    result = runner_cli(engine_home, "rerun", square["id"], "--wait")
+    assert result.returncode == 0, result.stderr
+    new = _describe(engine, _started(result))
+    assert (new["function"], new["instanceType"], new["timeout"]) == ("square", "mem1_ssd1_v2_x4", 5 * 60_000)
+    assert (new["name"], new["project"], new["folder"]) == (square["name"], square["project"], square["folder"])
+    assert new["rerunOf"] == square["id"] and new["parentJob"] is None

@@ -1,5 +1,6 @@
-"""Pilot test of `R` on a subjob against a real engine: that subjob alone runs again, as a new root job of its
-entry point with the input it ran with; on the root, `R` still re-runs the whole tree."""
+"""Pilot test of `R` against a real engine: on a subjob, that subjob alone runs again, as a new root job of its
+entry point with the input and instance type it ran with; on the root, the whole tree, as `runner rerun` does:
+with the run's options (instance type, folder, name, tags, timeout...) and linked to it by `rerunOf`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from runner.client.api import EngineClient
 from runner.tui.app import make_app
 from runner.tui.widgets.job_tree import JobTree
 from tests.conftest import SAMPLE_APPS
-from tests.integration.helpers import run_sample, tree_jobs, wait_terminal
+from tests.integration.helpers import build_sample, tree_jobs, wait_terminal
 from tests.tui.conftest import until
 from tests.tui.test_app_engine import SIZE, row, select
 
@@ -31,10 +32,21 @@ def keep_notifications(app: Any) -> list[str]:
     return said
 
 
+CARRIED = ("project", "folder", "name", "tags", "properties", "priority", "systemRequirements", "instanceType",
+           "executionPolicy", "timeout")
+
+
 async def test_r_on_a_subjob_re_runs_it_alone_and_on_the_root_the_tree(engine: EngineClient) -> None:
-    root = run_sample(engine, "scatter_gather_python", {"n": 2})
+    applet = build_sample(engine, "scatter_gather_python")
+    options = {"name": "squares", "folder": "/tui/out", "tags": ["t"], "properties": {"k": "v"}, "priority": "low",
+               "systemRequirements": {"*": {"instanceType": "mem1_ssd1_v2_x2"},
+                                      "gather": {"instanceType": "mem1_ssd1_v2_x4"}},
+               "executionPolicy": {"restartOn": {"AppInternalError": 1}},
+               "timeoutPolicyByExecutable": {applet: {"*": {"minutes": 9}}}}
+    root = engine.call(f"/{applet}/run", {"project": engine.project, "input": {"n": 2}, **options})["id"]
     assert wait_terminal(engine, root)["state"] == "done"
     gather = next(job for job in tree_jobs(engine, root) if job["function"] == "gather")
+    assert gather["instanceType"] == "mem1_ssd1_v2_x4"
     app = make_app(engine, paths=[SAMPLE_APPS])
     async with app.run_test(size=SIZE) as pilot:
         tree = app.screen.query_one(JobTree)
@@ -52,6 +64,8 @@ async def test_r_on_a_subjob_re_runs_it_alone_and_on_the_root_the_tree(engine: E
         assert (described["function"], described["rerunOf"]) == ("gather", gather["id"])
         assert described["input"] == gather["input"] == {"squares": [0, 1]}
         assert described["output"] == {"total": 1} and app.model.jobs[new].children == []
+        assert (described["instanceType"], described["timeout"], described["folder"]) == (
+            "mem1_ssd1_v2_x4", 9 * 60_000, "/tui/out")
 
         await select(app, pilot, root)
         roots_before = set(app.model.roots)
@@ -60,5 +74,9 @@ async def test_r_on_a_subjob_re_runs_it_alone_and_on_the_root_the_tree(engine: E
         (again,) = set(app.model.roots) - roots_before
         described = engine.call(f"/{again}/describe", {})
         assert (described["function"], described["originalInput"]) == ("main", {"n": 2})
-        assert "rerunOf" not in described
+        first = engine.call(f"/{root}/describe", {})
+        assert {key: described.get(key) for key in CARRIED} == {key: first.get(key) for key in CARRIED}
+        assert described["rerunOf"] == root  # as runner rerun ROOT: the new tree re-runs that one
         await until(pilot, "the tree re-run done", lambda: "done" in row(app, again))
+        instance_types = {job["function"]: job["instanceType"] for job in tree_jobs(engine, again)}
+        assert instance_types == {"main": "mem1_ssd1_v2_x2", "square": "mem1_ssd1_v2_x2", "gather": "mem1_ssd1_v2_x4"}

@@ -94,32 +94,14 @@ class EngineScreen(Screen[None]):
             self.query_one("#tree", JobTree).relabel([job])
 
     @work(thread=True, group="engine")
-    def rerun(self, root: str) -> None:
-        """Describe the root, run its applet with its original input, and select the new tree."""
-        if self.client is None:
-            return
-        try:
-            described = self.client.call(f"/{root}/describe", {})
-            applet = described.get("applet")
-            if not applet:
-                raise RunnerError(f"{root} ran no applet that can be run again")
-            body = {"input": described.get("originalInput") or {}, "project": described.get("project"),
-                    "name": described.get("name")}
-            new = self.client.call(f"/{applet}/run", body)["id"]
-        except RunnerError as exc:
-            self.app.call_from_thread(self.notify, f"re-run {root}: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self._rerun_started, root, new)
-
-    @work(thread=True, group="engine")
     def rerun_job(self, job: str) -> None:
-        """Run one job (a subjob) again alone: its entry point, with the input it ran with, as a new root."""
+        """Run `job` again as a new root at its entry point, with the input and run options it ran with."""
         if self.client is None:
             return
         try:
             recorded = recorded_input(self.client, job)
             new = start_rerun(self.client, recorded.applet, entry=recorded.entry, input=recorded.input,
-                              rerun_of=job)
+                              rerun_of=job, run_options=recorded.carried())
         except RunnerError as exc:
             self.app.call_from_thread(self.notify, f"re-run {job}: {exc}", severity="error")
             return

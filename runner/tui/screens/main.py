@@ -212,14 +212,10 @@ class MainScreen(EngineScreen):
             self.app.push_screen(form, started)
 
     def action_rerun(self) -> None:
-        """Run the selected tree's applet again with the same input; on a subjob, that subjob alone."""
+        """Run the selected job again as `runner rerun` does: on a subjob, that subjob alone; on a root, its tree."""
         job = self.selected()
-        if job is None:
-            return
-        if job.parent is not None:
+        if job is not None:
             self.rerun_job(job.id)
-        else:
-            self.rerun(job.root)
 
     def action_shell(self) -> None:
         """Suspend the TUI and run `runner ssh JOB` in the terminal, for a running or held job."""
