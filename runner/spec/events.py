@@ -77,7 +77,8 @@ class JobUpdated(JobEvent):
     """Fields describe shows changed without a state change: `changes` holds their new values."""
 
     kind: ClassVar[str] = "job.updated"
-    FIELDS: ClassVar[frozenset[str]] = frozenset({"tags", "properties", "details", "rank", "dependsOn"})
+    FIELDS: ClassVar[frozenset[str]] = frozenset({"tags", "properties", "details", "rank", "dependsOn",
+                                                 "runnerWaiting"})
     changes: dict[str, Any]
 
 
