@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from runner.client.api import EngineClient
+from runner.config import write_setting
 from runner.spec.events import Event, JobUpdated
 from runner.tui.app import RunnerApp, make_app
 from runner.tui.capacity import Capacity
 from runner.tui.feed import EventFeed
 from runner.tui.model import JobsModel
+from runner.tui.widgets.detail import DetailPane
 from runner.tui.widgets.job_tree import JobTree
 from tests.conftest import SAMPLE_APPS
 from tests.integration.helpers import run_sample, wait_state, wait_terminal
@@ -78,31 +81,54 @@ async def test_a_row_shows_the_engines_reason_over_the_room_it_reckons() -> None
         assert "needs 4 cores" not in row(app, ROOT_C) and ROOT_A in tree.nodes
 
 
+@pytest.fixture
+def own_engine(tmp_path: Path) -> Iterator[tuple[EngineClient, Path]]:
+    """A client of an engine of a home of its own (its settings are changed), and that home."""
+    from runner.client.engine_process import connect, start_engine, stop_engine
+
+    start_engine(tmp_path)
+    try:
+        yield connect(tmp_path, start=False), tmp_path
+    finally:
+        stop_engine(tmp_path)
+
+
 @pytest.mark.docker
 @pytest.mark.asyncio
-async def test_a_job_waiting_for_cores_says_the_schedulers_words_in_its_row(engine: EngineClient) -> None:
+async def test_a_job_waiting_for_cores_says_the_schedulers_words_in_its_row_and_describe(
+        own_engine: tuple[EngineClient, Path]) -> None:
+    engine, home = own_engine
     dashboard = run_sample(engine, "https_dashboard", {})
-    waiter = ""
+    jobs = [dashboard]
     try:
         wait_state(engine, dashboard, ("running",))  # holds both cores of the instance type the host gives it
         app = make_app(engine, paths=[SAMPLE_APPS])
         async with app.run_test(size=(160, 36)) as pilot:
-            tree = app.screen.query_one(JobTree)
+            tree, detail = app.screen.query_one(JobTree), app.screen.query_one(DetailPane)
             await until(pilot, "the dashboard's row", lambda: dashboard in tree.nodes)
             # Four cores, capped to the host's: it cannot start while the dashboard holds them.
             waiter = run_sample(engine, "hello_bash", {"who": "later"}, systemRequirements={
                 "*": {"instanceType": "mem1_ssd1_v2_x4"}})
+            jobs.append(waiter)
             await until(pilot, "the waiting job's row", lambda: waiter in tree.nodes)
             await until(pilot, "the scheduler's words", lambda: (tree.model.jobs[waiter].engine_waiting or "")
                         .startswith("needs "))
             reason = str(tree.model.jobs[waiter].engine_waiting)
             assert "cores" in reason and reason in row(app, waiter), row(app, waiter)
             assert engine.call(f"/{waiter}/describe", {}).get("runnerWaiting") == reason, "as describe says"
-            engine.call(f"/{dashboard}/terminate", {})
-            await until(pilot, "the reason gone once it left runnable", lambda: (
-                tree.model.jobs[waiter].state != "runnable" and reason not in row(app, waiter)))
+            tree.keep_cursor_on(waiter)
+            await pilot.press("d")
+            await until(pilot, "Describe's words", lambda: detail.describe_text().startswith(
+                f"{waiter} waits to start: {reason}"))
+
+            write_setting("max-parallel", "1", home)  # read at the next admission: a new job brings one
+            jobs.append(run_sample(engine, "hello_bash", {"who": "third"}))
+            parallel = "max-parallel 1 reached"
+            await until(pilot, "the new reason in the row", lambda: parallel in row(app, waiter))
+            await until(pilot, "Describe read again for the reason alone", lambda: detail.describe_text()
+                        .startswith(f"{waiter} waits to start: {parallel}"))
+            assert tree.model.jobs[waiter].state == "runnable" and reason not in row(app, waiter)
     finally:
-        for job in (waiter, dashboard):
-            if job:
-                engine.call(f"/{job}/terminate", {})
-                wait_terminal(engine, job)
+        for job in reversed(jobs):
+            engine.call(f"/{job}/terminate", {})
+            wait_terminal(engine, job)
