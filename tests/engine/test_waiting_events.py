@@ -9,13 +9,15 @@ from typing import Any
 
 import pytest
 
+from runner.backends.base import ContainerSpec
 from runner.backends.fake import FakeJob
 from runner.spec.events import JobStateChanged, JobUpdated
 from runner.store.events import read_after
-from tests.engine.conftest import Harness, Make
+from tests.engine.conftest import Harness, Make, function_of, outputs, ref
 
 pytestmark = pytest.mark.asyncio
 ONE_CORE = {"*": {"instanceType": "mem2_hdd2_x1"}}  # the applet's own instance type has 2 cores
+WIDE = 200
 
 
 def told(h: Harness, job_id: str) -> list[JobUpdated]:
@@ -67,3 +69,25 @@ async def test_the_reason_is_told_once_per_change_and_cleared_when_the_job_runs(
                    if isinstance(e, JobStateChanged) and e.job == big and e.to_state == "running")
     assert told(h, big)[-1].seq < started.seq, "cleared before the job runs"
     assert big not in h.engine.waiting  # the engine's close stops what still runs
+
+
+async def test_a_wide_tree_draining_through_two_cores_tells_each_job_little(make: Make) -> None:
+    h = await make(cores=2)
+    children: list[str] = []
+
+    def script(spec: ContainerSpec) -> FakeJob:
+        if function_of(spec) == "main":
+            children.extend(h.subjob(spec, "child", system_requirements=ONE_CORE) for _ in range(WIDE))
+            return outputs(spec, {"all": [ref(child, "x") for child in children]})
+        return outputs(spec, {"x": 1})
+
+    h.script = script
+    root = h.run()
+    assert (await h.ended(root))["state"] == "done"
+    per_job = {child: reasons(h, child) for child in children}
+    waited = [said for said in per_job.values() if said]
+    assert len(waited) >= WIDE - 2, "all but the first two waited for a core"
+    for said in waited:
+        assert said[-1] is None and all(a != b for a, b in itertools.pairwise(said)), said
+    told_in_all = sum(len(said) for said in waited)
+    assert told_in_all <= 3 * WIDE, f"{told_in_all} events for {WIDE} jobs: the stream is flooded"
