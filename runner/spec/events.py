@@ -77,8 +77,7 @@ class JobUpdated(JobEvent):
     """Fields describe shows changed without a state change: `changes` holds their new values."""
 
     kind: ClassVar[str] = "job.updated"
-    FIELDS: ClassVar[frozenset[str]] = frozenset({"tags", "properties", "details", "rank", "dependsOn",
-                                                 "runnerWaiting"})
+    FIELDS: ClassVar[frozenset[str]] = frozenset({"tags", "properties", "details", "rank", "dependsOn"})
     changes: dict[str, Any]
 
 
