@@ -31,6 +31,7 @@ from runner.engine._resume import resume_jobs, resumed_outcome
 from runner.engine._runnable import RunnableJobs
 from runner.engine._settled import SettledJobs
 from runner.engine._try import new_try_outcome
+from runner.engine._waiting import record_waiting, waiting_changes
 from runner.engine.events import EventFeed, prune_periodically, record_log_entry
 from runner.engine.instance_policy import given_resources, host_limits
 from runner.engine.logs import JobLog, LogHub
@@ -320,7 +321,9 @@ class Engine:
         running = [Candidate(r.job_id, r.request, ancestors=r.ancestors, assignment=r.assignment)
                    for r in self._running.values() if not r.released]
         step = plan(candidates, running, self.scheduled_host())
+        told = waiting_changes(self.waiting, step.waiting, (j["_derived"] for j in runnable))
         self.waiting, self._passed = dict(step.waiting), dict(step.passed)
+        record_waiting(self.db, told)  # before the starts: a started job's reason is cleared before it runs
         for job_id, assignment in step.starts:
             self._start(by_id[job_id], assignment, ancestors=self._ancestors(by_id[job_id]))
 

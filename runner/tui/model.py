@@ -110,6 +110,7 @@ class JobView:
     output: dict[str, Any] | None = None
     cpu_percent: float | None = None
     memory_bytes: int | None = None
+    engine_waiting: str | None = None  # the scheduler's reason a runnable job waits (job.updated runnerWaiting)
     children: list[str] = field(default_factory=list)
     log: deque[LogLine] = field(default_factory=lambda: deque(maxlen=LOG_LINES_KEPT))
     usage: deque[UsageSample] = field(default_factory=lambda: deque(maxlen=USAGE_SAMPLES_KEPT))
@@ -144,8 +145,8 @@ class JobView:
             return "waiting on " + ", ".join(self.depends_on) if self.depends_on else "waiting on its inputs"
         if self.state == "waiting_on_output":
             return "waiting on its subjobs" if self.children else "waiting on its outputs"
-        if self.state == "runnable":
-            return "waiting for " + _needs(self.resources)
+        if self.state == "runnable":  # our own reckoning only for an engine that does not say
+            return self.engine_waiting or "waiting for " + _needs(self.resources)
         return None
 
 
@@ -203,6 +204,9 @@ class JobsModel:
         elif isinstance(event, JobUpdated):
             if isinstance(event.changes.get("dependsOn"), list):
                 job.depends_on = tuple(str(d) for d in event.changes["dependsOn"])
+            if "runnerWaiting" in event.changes:
+                reason = event.changes["runnerWaiting"]
+                job.engine_waiting = reason if isinstance(reason, str) and reason else None
         elif isinstance(event, JobOutput):
             job.output = dict(event.output)
         elif isinstance(event, JobUsage):
@@ -267,6 +271,8 @@ class JobsModel:
 
 def _state(job: JobView, event: JobStateChanged) -> None:
     job.state = event.to_state
+    if event.to_state != "runnable":  # a reason is of one stay in runnable: the next one gets its own
+        job.engine_waiting = None
     if event.try_ != job.try_ or (event.to_state == "running" and job.ended is not None):
         job.started = job.ended = None
     job.try_ = event.try_

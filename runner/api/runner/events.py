@@ -5,6 +5,8 @@ tree's events), `kinds=a,b,job.*` (only those kinds; a prefix ending in `*` name
 (send what exists and end; by default the stream stays open). While nothing happens a
 `{"kind": "heartbeat", "seq": <last>}` goes out every few seconds. Events no longer kept (`since` older than
 retention) and events a slow reader could not take are announced by one `gap` event with their range.
+Besides describe fields a request changed, `job.updated` carries the scheduler's `runnerWaiting` when it changes
+(null once the job starts).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The job tree: one node per job, roots newest first; labels change in place, structure in batches.
 
 With the host's capacity (read once from the engine in a worker, `/runner/host`), rows mark instance types capped
-to the host and runnable jobs say what they need of the room the running jobs leave.
+to the host and runnable jobs say why they wait: the scheduler's words (the events' `runnerWaiting`), else what
+they need of the room the running jobs leave.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class JobTree(Tree[str]):
 
     def _label(self, job: JobView, now: int) -> Text:
         # A root without subjobs has no fold mark: indent it as if it had one, so the columns line up.
-        label = job_label(job, now, self.host, self.free)
+        # The engine's reason, when it sends one, says more than what the free room tells us.
+        label = job_label(job, now, self.host, None if job.engine_waiting else self.free)
         return Text("  ") + label if job.parent is None and not job.children else label
 
     def _room_changed(self) -> bool:
