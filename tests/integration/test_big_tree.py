@@ -9,9 +9,8 @@ from typing import Any
 import docker
 import pytest
 
-from runner.backends.base import LABEL_HOME
 from runner.client.api import EngineClient
-from tests.integration.helpers import TERMINAL, run_test_applet, tree_jobs, wait_terminal
+from tests.integration.helpers import TERMINAL, job_containers, run_test_applet, tree_jobs, wait_terminal
 
 pytestmark = pytest.mark.docker
 
@@ -21,8 +20,8 @@ TREE_WAIT_S = 3 * 3600
 
 
 def _leftover_containers(client: docker.DockerClient, home: Path) -> list[str]:
-    rows = client.api.containers(all=True, filters={"label": [f"{LABEL_HOME}={home}"]})
-    return [str((row.get("Names") or ["?"])[0]) for row in rows]
+    # Job containers only: the engine still runs, and the pool's ready containers (no job yet) are meant to stay.
+    return [c.name for c in job_containers(client, home)]
 
 
 def _containers_seen(engine: EngineClient, client: docker.DockerClient, home: Path, root_id: str) -> bool:

@@ -20,13 +20,12 @@ from pathlib import Path
 import docker
 import pytest
 
-from runner.backends.base import LABEL_HOME
 from runner.client.api import EngineClient
 from runner.client.engine_process import connect, start_engine, stop_engine
 from runner.client.events import EventQuery, follow_events
 from runner.spec.events import BackendDown
 from tests.backends.docker_proxy import DockerProxy
-from tests.integration.helpers import REPO, TEST_APPLETS, tree_jobs, wait_terminal
+from tests.integration.helpers import REPO, TEST_APPLETS, job_containers, tree_jobs, wait_terminal
 
 pytestmark = pytest.mark.docker
 DOCKER_PID_FILE = Path("/var/run/docker.pid")
@@ -56,8 +55,8 @@ def _start_dockerd() -> None:
 
 
 def _containers(client: docker.DockerClient, home: Path, status: str | None = None) -> list[str]:
-    found = client.containers.list(all=True, filters={"label": f"{LABEL_HOME}={home}"})
-    return sorted(c.name for c in found if status is None or c.status == status)
+    """The home's job containers (a pool's ready container, which no job has, is not one)."""
+    return sorted(c.name for c in job_containers(client, home) if status is None or c.state == status)
 
 
 def _running_containers(client: docker.DockerClient, home: Path, count: int, timeout_s: float = 120) -> None:
