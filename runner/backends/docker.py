@@ -125,6 +125,8 @@ class DockerBackend(LabelledContainers, Backend):
                 if spec.disk_bytes:
                     writable = tuple(m.host_path for m in spec.mounts if m.per_job and not m.read_only)
                     self._given_disk[handle] = GivenLimit(spec.disk_bytes, spec.instance_type, writable)
+                else:
+                    self._unwatched.add(handle)
                 return Created(handle, False if spec.disk_bytes else None)
         created = await asyncio.to_thread(self._create_now, spec)
         if not spec.disk_bytes or created.disk_limit_enforced:
