@@ -120,20 +120,26 @@ def follow(api: docker.APIClient, container: str, push: StreamPush, skip: Mappin
     """
     splitters = {stream: LineSplitter(functools.partial(push, stream), skip.get(stream, 0))
                  for stream in _STREAMS.values()}
-    last: dict[str, tuple[bytes, int]] = {}
+    # Per stream: the last stamp seen and how many frames had it (Docker stamps every piece of a line it
+    # splits, over 16 KiB, with the line's time: a piece the follow missed has the stamp of one it sent).
+    last: dict[str, tuple[tuple[bytes, int], int]] = {}
     last_stamp = b""
     try:
         for stream, key, stamp, text in _entries(api, container, follow=True):
             if key is not None:
-                last[stream], last_stamp = key, stamp
+                seen = last.get(stream)
+                last[stream], last_stamp = (key, seen[1] + 1 if seen and seen[0] == key else 1), stamp
             splitters[stream].feed(text)
         exited()
         # What the stream missed is the log's end, after the last frame it sent; the other stream's copier may
         # have stamped its frames a moment before that frame was written, so the read starts a second earlier.
         since = max(0, int(_epoch(last_stamp)) - 1) if last_stamp else None
+        again: dict[str, int] = {}
         for stream, key, _, text in _entries(api, container, follow=False, since=since):
             seen = last.get(stream)
-            if seen is None or (key is not None and key > seen):
+            if seen is not None and key == seen[0]:
+                again[stream] = again.get(stream, 0) + 1
+            if seen is None or (key is not None and (key > seen[0] or (key == seen[0] and again[stream] > seen[1]))):
                 splitters[stream].feed(text)
     except DockerFailure:
         # The container went away under us (`docker rm -f`), or Docker stopped answering:
