@@ -106,6 +106,10 @@ class DockerBackend(LabelledContainers, Backend):
         self._pending_removals = PendingRemovals(self._remove_now)
         # Containers the runner asked to stop: their signal exit is the runner's, not Docker's shutdown.
         self._stopping: set[str] = set()
+        # Set once a container's wait has answered, by handle: its log thread then reads what it missed.
+        self._exited: dict[str, threading.Event] = {}
+        # Containers this engine made without a disk limit to watch: their watchdog needs no inspect.
+        self._unwatched: set[str] = set()
         adapter = getattr(client.api, "_custom_adapter", None)
         self._socket_path: str | None = getattr(adapter, "socket_path", None)
         self._usage = ContainerUsage(docker_locator(client, lambda job: self._pool.handle_of(job) or
@@ -121,8 +125,12 @@ class DockerBackend(LabelledContainers, Backend):
                 if spec.disk_bytes:
                     writable = tuple(m.host_path for m in spec.mounts if m.per_job and not m.read_only)
                     self._given_disk[handle] = GivenLimit(spec.disk_bytes, spec.instance_type, writable)
+                else:
+                    self._unwatched.add(handle)
                 return Created(handle, False if spec.disk_bytes else None)
         created = await asyncio.to_thread(self._create_now, spec)
+        if not spec.disk_bytes or created.disk_limit_enforced:
+            self._unwatched.add(created.handle)
         if key is not None:
             self._pool.want(key)
         return created
@@ -148,6 +156,7 @@ class DockerBackend(LabelledContainers, Backend):
 
     async def _stream_logs(self, handle: str, on_log: LogSink, already: Mapping[str, int]) -> None:
         self._streaming.add(handle)
+        exited = self._exited.setdefault(handle, threading.Event())
         loop = asyncio.get_running_loop()
 
         def deliver(stream: str, lines: list[str]) -> None:
@@ -155,26 +164,27 @@ class DockerBackend(LabelledContainers, Backend):
                 for line in lines:
                     on_log(stream, line)
 
-        def sink(stream: str) -> Callable[[list[str]], None]:
-            def push(lines: list[str]) -> None:
-                with contextlib.suppress(RuntimeError):
-                    loop.call_soon_threadsafe(deliver, stream, lines)
+        def push(stream: str, lines: list[str]) -> None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(deliver, stream, lines)
 
-            return push
+        def until_exited() -> None:
+            # Set by the wait of the same run(); a wait of its own only if that one is somehow not under way.
+            if not exited.wait(WAIT_POLL_S):
+                self.client.api.wait(handle, timeout=None)
 
-        await asyncio.gather(
-            *(
-                in_own_thread(f"logs-{handle[:12]}-{stream}", functools.partial(
-                    follow, self.client.api, handle, stream, sink(stream), already.get(stream, 0)))
-                for stream in ("stdout", "stderr")
-            )
-        )
+        await in_own_thread(f"logs-{handle[:12]}", functools.partial(
+            follow, self.client.api, handle, push, already, until_exited))
 
     async def _wait(self, handle: str) -> Finished:
+        exited = self._exited.setdefault(handle, threading.Event())
         watchdog = asyncio.create_task(self._watch_disk(handle))
         try:
-            finished = await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle))
+            finished = await in_own_thread(f"wait-{handle[:12]}", lambda: self._wait_now(handle, exited))
         finally:
+            exited.set()
+            self._exited.pop(handle, None)
+            self._unwatched.discard(handle)
             watchdog.cancel()
             await asyncio.gather(watchdog, return_exceptions=True)
         over = self._over_disk.pop(handle, None)
@@ -182,6 +192,8 @@ class DockerBackend(LabelledContainers, Backend):
 
     async def _watch_disk(self, handle: str) -> None:
         """Where no storage quota holds, end the container once it has written more than its instance's storage."""
+        if handle in self._unwatched:
+            return
         message = await first_excess(functools.partial(self.client.api.inspect_container, handle),
                                      functools.partial(self._size_rw, handle), DockerFailure,
                                      self._given_disk.get(handle))
@@ -323,7 +335,7 @@ class DockerBackend(LabelledContainers, Backend):
                 self._disk_limits = storage_quota_supported(self.client, image, self.home)
             return self._disk_limits
 
-    def _wait_now(self, handle: str) -> Finished:
+    def _wait_now(self, handle: str, exited: threading.Event) -> Finished:
         what = f"waiting for container {handle[:12]}"
         while True:
             try:
@@ -336,6 +348,8 @@ class DockerBackend(LabelledContainers, Backend):
                     raise self._failure(what, exc) from exc
                 # No answer yet: the job may simply still run. Go on waiting only if Docker answers at all.
                 self._answers_or_raise(what)
+        # Its log is complete now: the log thread reads what its stream missed while this one inspects.
+        exited.set()
         code = int(status.get("StatusCode", -1))
         try:
             state: Mapping[str, Any] = self.client.api.inspect_container(handle).get("State") or {}

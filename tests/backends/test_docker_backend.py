@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
+import requests
 
 from runner.backends.base import LABEL_HOME, LABEL_JOB, LABEL_TREE, ContainerExit, ContainerSpec
 from runner.backends.docker import CAP_DROP, DockerBackend
+from runner.backends.docker_host import docker_host
 from runner.spec.ids import new_id
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
@@ -158,3 +161,31 @@ async def test_exec_shell_argv_names_the_running_container(backend: DockerBacken
     stop.set()
     await task
     assert argv == ["docker", "exec", "-it", "-w", "/home/dnanexus", container_id, "bash"]
+
+
+async def test_a_job_costs_docker_one_inspect_one_wait_and_two_log_reads(
+    client: docker.DockerClient, tmp_path: Path, image: str,
+) -> None:
+    # The engine's CPU per job is mostly these calls: the logs endpoint is read without the SDK's inspect (our
+    # containers have no TTY), both streams in one request, and the read after the exit waits on run()'s wait.
+    counting = docker.DockerClient(base_url=docker_host())
+    calls: Counter[str] = Counter()
+
+    def record(response: requests.Response, **_: object) -> None:
+        method, path = response.request.method, (response.request.path_url or "").split("?")[0]
+        if "/containers/" in path:
+            after = path.split("/containers/", 1)[1]
+            calls[f"{method} {after.split('/', 1)[1] if '/' in after else after[:6]}"] += 1
+
+    counting.api.hooks["response"].append(record)
+    backend = DockerBackend(counting, tmp_path / "counted")
+    spec = job_spec(image, "bash", "-c", "echo out; echo err >&2; printf end")
+    try:
+        result, lines = await run(backend, spec)
+    finally:
+        for row in client.api.containers(all=True, filters={"label": [f"{LABEL_HOME}={backend.home}"]}):
+            client.api.remove_container(row["Id"], force=True)
+        counting.close()
+    assert result.exit_code == 0 and lines == {"stdout": ["out", "end"], "stderr": ["err"]}
+    removed = next(call for call in calls if call.startswith("DELETE"))
+    assert calls == {"POST create": 1, "POST start": 1, "GET logs": 2, "POST wait": 1, "GET json": 1, removed: 1}
