@@ -15,6 +15,16 @@ WAIT_STEP_S = 0.1
 WAIT_STEPS = 1800
 
 
+@pytest.fixture
+def own_engine(tmp_path: Path, client: Any) -> Iterator[tuple[EngineClient, Path]]:
+    """A client of an engine of a home of its own (none of the session's jobs; its settings may change), and that home."""
+    from runner.client.engine_process import connect
+    from tests.integration.helpers import engine_of_its_own
+
+    with engine_of_its_own(tmp_path, client) as home:
+        yield connect(home, start=False), home
+
+
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineClient]:
     """A client of a running engine daemon of its own home; the daemon is stopped at the end of the session."""

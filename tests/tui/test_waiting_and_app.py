@@ -3,7 +3,6 @@ went down before any job was there, why a runnable job waits (the scheduler's wo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,20 +19,9 @@ pytestmark = [pytest.mark.docker, pytest.mark.asyncio]
 SIZE = (120, 36)
 
 
-@pytest.fixture
-def empty_engine(tmp_path: Path) -> Iterator[EngineClient]:
-    """A client of an engine of a home of its own, holding no job yet (the session's engine holds others')."""
-    from runner.client.engine_process import connect, start_engine, stop_engine
-
-    start_engine(tmp_path)
-    try:
-        yield connect(tmp_path, start=False)
-    finally:
-        stop_engine(tmp_path)
-
-
 async def test_the_first_tree_shows_its_details_though_the_cursor_went_down_before_it_came(
-        empty_engine: EngineClient) -> None:
+        own_engine: tuple[EngineClient, Path]) -> None:
+    empty_engine, _ = own_engine  # holds no job yet (the session's engine holds others')
     app = make_app(empty_engine, paths=[SAMPLE_APPS])
     async with app.run_test(size=SIZE) as pilot:
         tree, detail = app.screen.query_one(JobTree), app.screen.query_one(DetailPane)

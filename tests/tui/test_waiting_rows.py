@@ -81,18 +81,6 @@ async def test_a_row_shows_the_engines_reason_over_the_room_it_reckons() -> None
         assert "needs 4 cores" not in row(app, ROOT_C) and ROOT_A in tree.nodes
 
 
-@pytest.fixture
-def own_engine(tmp_path: Path) -> Iterator[tuple[EngineClient, Path]]:
-    """A client of an engine of a home of its own (its settings are changed), and that home."""
-    from runner.client.engine_process import connect, start_engine, stop_engine
-
-    start_engine(tmp_path)
-    try:
-        yield connect(tmp_path, start=False), tmp_path
-    finally:
-        stop_engine(tmp_path)
-
-
 @pytest.mark.docker
 @pytest.mark.asyncio
 async def test_a_job_waiting_for_cores_says_the_schedulers_words_in_its_row_and_describe(
