@@ -103,12 +103,24 @@ def cpu_online_file(home: Path | str, cpu_ids: tuple[int, ...]) -> str:
     return str(path)
 
 
+def _nano_cpus(spec: ContainerSpec, host_cpus: int) -> int | None:
+    """The CPU quota of `spec` in billionths of a CPU; None when it asks for no quota."""
+    if spec.cpus <= 0:
+        return None
+    # Docker refuses a CPU quota above the host's count; a cpuset of N CPUs gives at most N.
+    return round(min(spec.cpus, float(host_cpus), float(len(spec.cpu_ids) or host_cpus)) * 1e9)
+
+
+def _pids_limit(spec: ContainerSpec) -> int:
+    if spec.pids_limit < 1:
+        raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
+    return spec.pids_limit
+
+
 def _cpu_args(spec: ContainerSpec, host_cpus: int, features: HostFeatures, mounts: list[DockerMount]) -> dict[str, Any]:
     args: dict[str, Any] = {}
-    cores = float(len(spec.cpu_ids) or host_cpus)
-    if spec.cpus > 0:
-        # Docker refuses a CPU quota above the host's count; a cpuset of N CPUs gives at most N.
-        args["nano_cpus"] = round(min(spec.cpus, float(host_cpus), cores) * 1e9)
+    if (nano_cpus := _nano_cpus(spec, host_cpus)) is not None:
+        args["nano_cpus"] = nano_cpus
     if spec.cpu_ids:
         args["cpuset_cpus"] = cpu_list(spec.cpu_ids)
         if features.cpu_online_file:
@@ -148,12 +160,9 @@ def update_body(spec: ContainerSpec, host_cpus: int) -> dict[str, Any]:
 
     The same values as `host_config_args` gives at create: CPU quota and cpuset, memory with no swap, pids.
     """
-    if spec.pids_limit < 1:
-        raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
-    body: dict[str, Any] = {"PidsLimit": spec.pids_limit}
-    cores = float(len(spec.cpu_ids) or host_cpus)
-    if spec.cpus > 0:
-        body["NanoCpus"] = round(min(spec.cpus, float(host_cpus), cores) * 1e9)
+    body: dict[str, Any] = {"PidsLimit": _pids_limit(spec)}
+    if (nano_cpus := _nano_cpus(spec, host_cpus)) is not None:
+        body["NanoCpus"] = nano_cpus
     if spec.cpu_ids:
         body["CpusetCpus"] = cpu_list(spec.cpu_ids)
     if spec.memory_bytes > 0:
@@ -173,11 +182,10 @@ def _gpu_args(spec: ContainerSpec) -> dict[str, Any]:
 def host_config_args(spec: ContainerSpec, host_cpus: int, disk_limit: bool,
                      features: HostFeatures = HostFeatures()) -> dict[str, Any]:
     """The arguments of `create_host_config` for `spec`: limits, mounts, network and hardening."""
-    if spec.pids_limit < 1:
-        raise BackendError(f"pids_limit must be at least 1, got {spec.pids_limit}")
+    pids_limit = _pids_limit(spec)
     mounts = [DockerMount(target=m.container_path, source=m.host_path, type="bind", read_only=m.read_only)
               for m in spec.mounts]
-    args = hardening_args(spec.network_mode, spec.pids_limit)
+    args = hardening_args(spec.network_mode, pids_limit)
     if spec.extra_hosts:
         args["extra_hosts"] = dict(spec.extra_hosts)
     args.update(_cpu_args(spec, host_cpus, features, mounts))
