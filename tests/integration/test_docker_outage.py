@@ -25,7 +25,7 @@ from runner.client.engine_process import connect, start_engine, stop_engine
 from runner.client.events import EventQuery, follow_events
 from runner.spec.events import BackendDown
 from tests.backends.docker_proxy import DockerProxy
-from tests.integration.helpers import REPO, TEST_APPLETS, job_containers, tree_jobs, wait_terminal
+from tests.integration.helpers import REPO, TERMINAL, TEST_APPLETS, job_containers, tree_jobs, wait_terminal
 
 pytestmark = pytest.mark.docker
 DOCKER_PID_FILE = Path("/var/run/docker.pid")
@@ -82,6 +82,12 @@ def outage(home: Path, client: docker.DockerClient, stop: Callable[[], None], st
     # "waiting for container ...", "inspecting container ..." or "container ... was stopped": whichever call
     # of the engine's met Docker going away first.
     assert culprit["failureMessage"].startswith("the Docker engine stopped answering: "), culprit["failureMessage"]
+    # The root fails at once; a descendant may still be `terminating` (its container is stopped once Docker
+    # answers again), and must end too.
+    deadline = time.monotonic() + 120
+    while any(job["state"] not in TERMINAL for job in tree_jobs(engine, root)):
+        assert time.monotonic() < deadline, [(job["id"], job["state"]) for job in tree_jobs(engine, root)]
+        time.sleep(0.5)
     assert all(job["state"] in ("failed", "terminated") for job in tree_jobs(engine, root))
 
     again = _run(engine, "crash_net", {"seconds": 1})
